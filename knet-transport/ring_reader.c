@@ -1,0 +1,221 @@
+/* Ring reader. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "block.h"
+#include "ring_reader.h"
+
+enum step { STEP_CONSUMED, STEP_WAIT, STEP_RESYNC };
+
+int dl_reader_init(struct dl_reader *r, const struct dl_sb *sb, uint32_t slot_index,
+		   uint32_t self_id)
+{
+	memset(r, 0, sizeof(*r));
+	if (slot_index >= sb->slot_count || self_id == 0 || self_id > DL_NODE_ID_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	r->block_size = sb->block_size;
+	r->ring_blocks = sb->ring_blocks;
+	r->slot_index = slot_index;
+	r->self_id = self_id;
+	memcpy(r->uuid, sb->uuid, 16);
+	r->torn_limit = DL_TORN_LIMIT_DEFAULT;
+	r->next_seq = 1;
+	return dl_reasm_init(&r->reasm);
+}
+
+void dl_reader_free(struct dl_reader *r)
+{
+	dl_reasm_free(&r->reasm);
+}
+
+static void deliver_block(struct dl_reader *r, const struct dl_block *b,
+			  dl_deliver_fn deliver, void *ctx)
+{
+	struct dl_rec rec;
+	uint32_t off = 0;
+
+	while (dl_rec_next(b, &off, &rec, NULL) == 1) {
+		const uint8_t *data;
+		uint32_t len;
+
+		if (!dl_rec_has_dest(&rec, r->self_id))
+			continue;
+		if (dl_reasm_feed(&r->reasm, &rec, &data, &len) == 1) {
+			r->st.dgrams++;
+			r->st.bytes += len;
+			deliver(ctx, b->node_id, data, len);
+		}
+	}
+	r->st.frag_dropped = r->reasm.dropped;
+}
+
+/* A block belongs to this ring when its slot and volume match. */
+static int block_ours(const struct dl_reader *r, const struct dl_block *b)
+{
+	return b->slot_index == r->slot_index && !memcmp(b->volume_uuid8, r->uuid, 8);
+}
+
+static void consume(struct dl_reader *r, const struct dl_block *b,
+		    dl_deliver_fn deliver, void *ctx)
+{
+	if (b->generation != r->generation || b->node_id != r->writer_id) {
+		/* The writer restarted (or the slot changed hands): whatever
+		 * was half-assembled from the old generation is gone. */
+		if (r->generation)
+			r->st.gen_changes++;
+		dl_reasm_reset(&r->reasm);
+		r->generation = b->generation;
+		r->writer_id = b->node_id;
+	}
+	r->last_write_time_ns = b->write_time_ns;
+	deliver_block(r, b, deliver, ctx);
+	r->st.blocks++;
+	r->next_seq = b->seq + 1;
+	r->torn_polls = 0;
+}
+
+/* The next block is torn, corrupt or misplaced: retry on the next polls,
+ * then give it up (counted) so one bad block never stalls the reader. */
+static enum step step_torn(struct dl_reader *r, int later_valid)
+{
+	r->torn_polls++;
+	r->st.torn_retries++;
+	if (r->torn_polls >= r->torn_limit || (later_valid && r->torn_polls >= 2)) {
+		r->st.torn_skipped++;
+		dl_reasm_reset(&r->reasm);
+		r->next_seq++;
+		r->torn_polls = 0;
+		return STEP_CONSUMED;
+	}
+	return STEP_WAIT;
+}
+
+static enum step step_one(struct dl_reader *r, const uint8_t *buf, int later_valid,
+			  dl_deliver_fn deliver, void *ctx)
+{
+	struct dl_block b;
+	enum dl_err why;
+
+	if (dl_block_decode(buf, r->block_size, &b, &why)) {
+		if (why == DL_E_EMPTY)
+			return STEP_WAIT;
+		/* A wrong magic where a block is due is the tail of a write
+		 * whose first sector did not land. */
+		if (why != DL_E_CRC && why != DL_E_MAGIC)
+			r->st.invalid++;
+		return step_torn(r, later_valid);
+	}
+	if (!block_ours(r, &b)) {
+		r->st.stale++;
+		return STEP_WAIT;
+	}
+	if (b.seq % r->ring_blocks != r->next_seq % r->ring_blocks) {
+		r->st.invalid++;
+		return step_torn(r, later_valid);
+	}
+	if (b.seq < r->next_seq) {
+		/* An older lap of the ring: nothing new yet, unless a new
+		 * generation restarted lower, which only a resync sorts out. */
+		if (b.generation > r->generation && b.node_id == r->writer_id)
+			return STEP_RESYNC;
+		return STEP_WAIT;
+	}
+	if (b.seq > r->next_seq)
+		return STEP_RESYNC;
+	if (b.generation < r->generation) {
+		r->st.stale++;
+		return STEP_WAIT;
+	}
+	consume(r, &b, deliver, ctx);
+	return STEP_CONSUMED;
+}
+
+static int block_valid_ours(const struct dl_reader *r, const uint8_t *buf, uint64_t seq)
+{
+	struct dl_block b;
+
+	return !dl_block_decode(buf, r->block_size, &b, NULL) && block_ours(r, &b) &&
+	       b.seq == seq;
+}
+
+uint32_t dl_reader_poll(struct dl_reader *r, const uint8_t *blocks, uint32_t n,
+			dl_deliver_fn deliver, void *ctx, int *resync)
+{
+	uint32_t k;
+
+	*resync = !r->synced;
+	if (!r->synced)
+		return 0;
+	for (k = 0; k < n; k++) {
+		const uint8_t *buf = blocks + (size_t)k * r->block_size;
+		uint64_t seq = r->next_seq;
+		int later = 0;
+		enum step s;
+
+		for (uint32_t j = k + 1; j < n && !later; j++)
+			later = block_valid_ours(r, blocks + (size_t)j * r->block_size,
+						 seq + (j - k));
+		s = step_one(r, buf, later, deliver, ctx);
+		if (s == STEP_RESYNC) {
+			*resync = 1;
+			break;
+		}
+		if (s == STEP_WAIT)
+			break;
+	}
+	return k;
+}
+
+void dl_reader_resync(struct dl_reader *r, const uint8_t *ring, uint64_t hint_seq,
+		      dl_deliver_fn deliver, void *ctx)
+{
+	const uint32_t R = r->ring_blocks;
+	uint64_t head = 0, start;
+	struct dl_block b;
+	uint32_t head_idx = 0;
+
+	for (uint32_t i = 0; i < R; i++) {
+		if (dl_block_decode(ring + (size_t)i * r->block_size, r->block_size, &b, NULL) ||
+		    !block_ours(r, &b) || b.seq % R != i)
+			continue;
+		if (b.seq > head) {
+			head = b.seq;
+			head_idx = i;
+		}
+	}
+	if (!r->synced) {
+		uint64_t last = head > hint_seq ? head : hint_seq;
+
+		r->synced = 1;
+		r->next_seq = last + 1;
+		if (head) {
+			dl_block_decode(ring + (size_t)head_idx * r->block_size, r->block_size,
+					&b, NULL);
+			r->generation = b.generation;
+			r->writer_id = b.node_id;
+			r->last_write_time_ns = b.write_time_ns;
+		}
+		return;
+	}
+	if (head < r->next_seq)
+		return;
+	/* Walk back from the newest block over an unbroken run. */
+	start = head;
+	while (start > r->next_seq &&
+	       block_valid_ours(r, ring + (size_t)((start - 1) % R) * r->block_size, start - 1))
+		start--;
+	if (start > r->next_seq) {
+		r->st.lost_blocks += start - r->next_seq;
+		r->st.overruns++;
+		dl_reasm_reset(&r->reasm);
+		r->next_seq = start;
+	}
+	for (uint64_t s = start; s <= head; s++) {
+		dl_block_decode(ring + (size_t)(s % R) * r->block_size, r->block_size, &b, NULL);
+		consume(r, &b, deliver, ctx);
+	}
+}
