@@ -1,0 +1,128 @@
+/* The parent process's one context: sockets, control, signals, timers,
+ * the I/O child it supervises and the counters only it keeps.  The
+ * parent never touches the device. */
+#ifndef DLD_CTX_H
+#define DLD_CTX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "dld.h"
+#include "shm_queue.h"
+
+#define DLD_CTL_CLIENTS 8
+#define DLD_TICK_MS     100u           /* deadline and restart checks  */
+#define DLD_RECV_BUF    65536u
+
+struct dld_peer_rt {
+	int fd;                        /* bound on the peer's link address  */
+	uint64_t dgrams_out, bytes_out;   /* from local knet, queued for the disk */
+	uint64_t dgrams_in, bytes_in;     /* from the disk, sent to local knet    */
+	uint64_t send_drops;           /* sends to local knet that failed   */
+};
+
+struct dld_ctl_client {
+	int fd;                        /* -1: unused                        */
+	size_t have;
+	char buf[128];
+};
+
+/* Datagrams from one wake-up waiting to be queued: identical ones sent
+ * to several peers merge into one entry with a destination set. */
+struct dld_pending {
+	bool have;
+	bool armed;                    /* the coalescing timer runs         */
+	uint16_t ndst;
+	uint16_t dst[DLD_MAX_PEERS];
+	uint32_t len;
+	uint8_t buf[DLD_RECV_BUF];
+};
+
+struct dld_ctx {
+	struct dld_config cfg;
+	int epfd, sigfd, tickfd, ctl_fd;
+	int coalfd;                    /* timerfd: end of a coalescing window */
+	int ready_fd;                  /* daemonize: tells the launcher, -1 */
+	struct dld_ctl_client clients[DLD_CTL_CLIENTS];
+	struct dld_peer_rt peers[DLD_MAX_PEERS];
+	uint64_t foreign_drops;        /* datagrams from anyone but local knet */
+	uint64_t tx_queue_drops;       /* queue full, device stalled or down */
+	uint64_t coalesced;            /* datagrams merged into another's entry */
+	uint64_t start_ns;
+
+	/* The I/O child. */
+	struct dld_chan chan;          /* shm == NULL: no child             */
+	pid_t child;                   /* 0: none                           */
+	pid_t abandoned;               /* killed while stuck, not reaped    */
+	uint64_t child_start_ns;
+	uint64_t child_ready_ns;       /* 0: not ready yet                  */
+	uint64_t restart_at_ns;        /* 0: none scheduled                 */
+	uint32_t backoff_ms;
+	uint32_t children;             /* started so far                    */
+	bool ever_ready;
+	bool notified;                 /* READY=1 sent                      */
+	bool stalled;
+	uint64_t stalled_since_ns;
+	uint8_t uuid[16];
+	bool have_uuid;
+	uint64_t last_generation;
+	struct dld_status snap;        /* last status read from a child    */
+	char error[200];               /* why the device failed, when no child */
+
+	/* Shutdown. */
+	bool stopping;
+	uint64_t stop_deadline_ns;
+	bool quit;
+	int exit_code;
+
+	struct dld_pending pend;
+	bool tx_kick;                  /* queued something: wake the child  */
+	uint8_t rxbuf[DLD_RECV_BUF];
+};
+
+/* sockets.c */
+int dld_sockets_open(struct dld_ctx *ctx);
+void dld_sockets_close(struct dld_ctx *ctx);
+/* A peer socket is readable: receive everything, queue it for the disk. */
+void dld_sockets_recv(struct dld_ctx *ctx, uint32_t idx);
+/* End of a wake-up: queue the pending datagram (or, with several peers,
+ * hold it coalesce_us for identical copies to other peers), wake the
+ * child.  force: the coalescing window ended. */
+void dld_sockets_flush(struct dld_ctx *ctx, bool force);
+/* The child delivered datagrams: send each to local knet from its peer's socket. */
+void dld_sockets_deliver(struct dld_ctx *ctx);
+
+/* supervise.c */
+int dld_child_start(struct dld_ctx *ctx);
+void dld_child_reap(struct dld_ctx *ctx);
+void dld_child_tick(struct dld_ctx *ctx, uint64_t now);
+void dld_child_stop(struct dld_ctx *ctx);
+void dld_child_tunables(struct dld_ctx *ctx);
+/* A fresh status snapshot from the running child (for a reply). */
+void dld_child_snapshot(struct dld_ctx *ctx);
+/* Device state as reported (child snapshot + the parent's deadline view). */
+const char *dld_device_state(struct dld_ctx *ctx, char *err, size_t errlen);
+bool dld_child_accepts(struct dld_ctx *ctx);
+
+/* control.c */
+int dld_control_open(struct dld_ctx *ctx);
+void dld_control_close(struct dld_ctx *ctx);
+void dld_control_accept(struct dld_ctx *ctx);
+void dld_control_client(struct dld_ctx *ctx, uint32_t slot);
+
+/* status_json.c, status_text.c: the reply to "status" / "status text". */
+void dld_status_json(struct dld_ctx *ctx, FILE *out);
+void dld_status_text(struct dld_ctx *ctx, FILE *out);
+const char *dld_peer_state_name(uint32_t state);
+
+/* epoll tags: the low 32 bits carry an index. */
+enum dld_tag {
+	DLD_TAG_SIGNAL = 1, DLD_TAG_TICK, DLD_TAG_CTL, DLD_TAG_CLIENT, DLD_TAG_PEER, DLD_TAG_RX,
+	DLD_TAG_COALESCE,
+};
+#define DLD_EV(tag, idx) (((uint64_t)(tag) << 32) | (uint32_t)(idx))
+int dld_epoll_add(struct dld_ctx *ctx, int fd, enum dld_tag tag, uint32_t idx);
+
+#endif

@@ -1,0 +1,114 @@
+/* disklinkd: the daemon's one context, its configuration and the pieces
+ * shared between its files.  See doc/daemon.md for the architecture. */
+#ifndef DLD_H
+#define DLD_H
+
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <disklink/format.h>
+
+#define DLD_MAX_PEERS        (DL_SLOTS_MAX - 1u)
+#define DLD_DEFAULT_CONFIG   "/etc/disklink/disklink.conf"
+#define DLD_DEFAULT_CONTROL  "/run/disklink/disklinkd.sock"
+#define DLD_ADDR_TEXT        64
+
+/* Exit statuses (doc/disklinkd.8, EXIT STATUS).  The I/O child uses the
+ * same numbers to tell the parent why it stopped. */
+enum dld_exit {
+	DLD_EXIT_OK = 0,          /* clean stop                              */
+	DLD_EXIT_RUNTIME = 1,     /* runtime error (device unavailable ...)  */
+	DLD_EXIT_USAGE = 2,       /* usage or configuration error            */
+	DLD_EXIT_VOLUME = 3,      /* not a volume of ours, wrong cluster ... */
+	DLD_EXIT_COLLISION = 4,   /* node id already active on the volume    */
+};
+
+/* Tunables: the config file sets them, SIGHUP rereads them. */
+struct dld_tunables {
+	uint32_t poll_fast_us;        /* poll period while traffic flows      */
+	uint32_t poll_idle_us;        /* poll period when idle                */
+	uint32_t fast_window_ms;      /* fast polling after traffic in or out */
+	uint32_t header_interval_ms;  /* own slot header refresh              */
+	uint32_t io_timeout_ms;       /* request deadline: then "stalled"     */
+	uint32_t abandon_ms;          /* stalled this long: kill child (0 no) */
+	uint32_t stop_timeout_ms;     /* SIGTERM: wait for a clean stop       */
+	uint32_t restart_min_ms;      /* child restart back-off, first        */
+	uint32_t restart_max_ms;      /* child restart back-off, limit        */
+	uint32_t sb_check_ms;         /* superblock re-read                   */
+	uint32_t read_ahead;          /* blocks read per peer while busy      */
+	uint32_t max_batch_blocks;    /* blocks written at once (at least one datagram) */
+	uint32_t torn_limit;          /* polls before a torn block is skipped */
+	uint32_t queue_kib;           /* size of each parent/child queue      */
+	uint32_t coalesce_us;         /* hold a datagram for identical copies */
+	uint32_t dsync;               /* O_DSYNC writes (next device open)    */
+	uint32_t debug;               /* debug logging                        */
+};
+
+struct dld_peer_conf {
+	uint32_t node_id;
+	struct sockaddr_storage addr; /* ADDR_M:port, bound here              */
+	socklen_t addr_len;
+	char text[DLD_ADDR_TEXT];
+};
+
+/* Which settings came from the command line (they win over the file). */
+enum dld_set {
+	DLD_SET_DEVICE = 1u << 0,
+	DLD_SET_NODE_ID = 1u << 1,
+	DLD_SET_PORT = 1u << 2,
+	DLD_SET_LOCAL = 1u << 3,
+	DLD_SET_PEERS = 1u << 4,
+	DLD_SET_CONTROL = 1u << 5,
+	DLD_SET_NODE_NAME = 1u << 6,
+	DLD_SET_LOG_FILE = 1u << 7,
+	DLD_SET_DEBUG = 1u << 8,
+	DLD_SET_PID_FILE = 1u << 9,
+};
+
+struct dld_config {
+	char device[PATH_MAX];
+	uint32_t node_id;
+	char node_name[DL_NODE_NAME_MAX];
+	uint32_t port;
+	char local_text[DLD_ADDR_TEXT];
+	struct sockaddr_storage local; /* the local knet's ADDR:port         */
+	socklen_t local_len;
+	uint32_t peer_count;
+	struct dld_peer_conf peers[DLD_MAX_PEERS];
+	char cluster[DL_CLUSTER_NAME_MAX]; /* expected cluster name, "" any  */
+	char control[108];
+	char config_file[PATH_MAX];
+	bool config_explicit;
+	char log_file[PATH_MAX];
+	char pid_file[PATH_MAX];
+	bool foreground;
+	uint32_t set;                  /* enum dld_set bits                  */
+	int32_t log_target;            /* libqb target of the log file, or -1 */
+	struct dld_tunables tun;
+};
+
+/* config.c */
+void dld_config_defaults(struct dld_config *c);
+/* Command line then config file; 0, or the exit status (usage printed). */
+int dld_config_load(struct dld_config *c, int argc, char **argv, bool *exit_now);
+/* SIGHUP: reread the file's tunables into *tun; logs settings that need a
+ * restart.  0, or -1 (logged; the old tunables stay). */
+int dld_config_reload(const struct dld_config *c, struct dld_tunables *tun);
+int dld_addr_parse(const char *text, uint32_t port, struct sockaddr_storage *ss,
+		   socklen_t *len);
+void dld_addr_format(const struct sockaddr_storage *ss, char *buf, size_t len);
+
+/* log.c */
+void dld_log_init(struct dld_config *c);
+void dld_log_set_debug(const struct dld_config *c, bool debug);
+void dld_log_fini(void);
+
+/* time */
+uint64_t dld_mono_ns(void);
+uint64_t dld_real_ns(void);
+
+#endif

@@ -1,0 +1,247 @@
+/* The I/O child's readers: find each peer's slot by node id, poll every
+ * peer's ring in one wake-up (one block each when idle, a few ahead while
+ * traffic flows), resynchronise on a lap or a new generation, hand the
+ * datagrams addressed to us to the parent, and judge each peer's state. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <qb/qblog.h>
+
+#include "io.h"
+
+#define MAX_READS_PER_PEER 64          /* read-ahead rounds in one wake-up */
+
+struct deliver_ctx {
+	struct dld_io *io;
+	struct dld_io_peer *p;
+};
+
+static void deliver(void *ctx, uint32_t src, const uint8_t *data, uint32_t len)
+{
+	struct deliver_ctx *d = ctx;
+
+	if (src != d->p->node_id) {
+		/* The slot changed hands: never relay someone else's datagram
+		 * as this peer's. */
+		d->p->rd.st.invalid++;
+		return;
+	}
+	if (dld_q_push(d->io->ch->rx, (uint16_t)src, NULL, 0, data, len))
+		d->io->st.rx_queue_drops++;
+	else
+		d->io->delivered = true;
+}
+
+static void peer_detach(struct dld_io_peer *p)
+{
+	if (p->reader_ok)
+		dl_reader_free(&p->rd);
+	p->reader_ok = false;
+	p->slot = -1;
+	p->slot_state = DL_SLOT_FREE;
+}
+
+static void peer_attach(struct dld_io *io, struct dld_io_peer *p, uint32_t slot,
+			const struct dl_slot_hdr *h, uint64_t now)
+{
+	uint64_t real = dld_real_ns(), fresh = 3ull * io->tun.header_interval_ms * 1000000u;
+
+	peer_detach(p);
+	if (dl_reader_init(&p->rd, &io->vol.sb, slot, io->cfg->node_id)) {
+		qb_log(LOG_ERR, "io: cannot read the ring of node %u: %s", p->node_id,
+		       strerror(errno));
+		return;
+	}
+	p->rd.torn_limit = io->tun.torn_limit;
+	p->reader_ok = true;
+	p->slot = (int32_t)slot;
+	p->slot_state = h->state;
+	p->hdr_seq = h->hdr_seq;
+	p->generation = h->generation;
+	p->resync = true;
+	p->ahead = 1;
+	/* Until the header moves under our eyes, its own time stamp says
+	 * whether it is fresh. */
+	p->last_change_ns = (h->state == DL_SLOT_ACTIVE && h->update_time_ns + fresh > real) ?
+			    now : 0;
+	qb_log(LOG_INFO, "io: node %u ('%s') found in slot %d (%s, generation %llu)",
+	       p->node_id, h->node_name, (int)slot, dl_slot_state_name(h->state),
+	       (unsigned long long)h->generation);
+}
+
+/* One pass over the slot headers for the peers without a slot. */
+static void find_absent(struct dld_io *io, uint64_t now)
+{
+	uint32_t absent = 0;
+
+	for (uint32_t i = 0; i < io->npeers; i++)
+		absent += io->peers[i].slot < 0;
+	for (uint32_t s = 0; absent && s < io->vol.sb.slot_count; s++) {
+		struct dl_slot_hdr h;
+
+		if (s == io->slot || dld_io_read_slot(io, s, &h) || h.state == DL_SLOT_FREE)
+			continue;
+		for (uint32_t i = 0; i < io->npeers; i++) {
+			struct dld_io_peer *p = &io->peers[i];
+
+			if (p->slot < 0 && p->node_id == h.node_id) {
+				peer_attach(io, p, s, &h, now);
+				absent--;
+				break;
+			}
+		}
+	}
+}
+
+void dld_io_peers_init(struct dld_io *io)
+{
+	io->npeers = io->cfg->peer_count;
+	for (uint32_t i = 0; i < io->npeers; i++) {
+		io->peers[i].node_id = io->cfg->peers[i].node_id;
+		io->peers[i].slot = -1;
+	}
+	find_absent(io, dld_mono_ns());
+	io->st.peer_count = io->npeers;
+}
+
+void dld_io_peers_free(struct dld_io *io)
+{
+	for (uint32_t i = 0; i < io->npeers; i++)
+		peer_detach(&io->peers[i]);
+}
+
+static void note_consumed(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
+{
+	uint64_t real = dld_real_ns(), wt = p->rd.last_write_time_ns;
+	uint64_t us = wt && real > wt ? (real - wt) / 1000u : 0;
+	struct dld_peer_status *ps = &io->st.peers[p - io->peers];
+
+	p->last_block_ns = now;
+	p->last_change_ns = now;
+	ps->latency_us = ps->latency_us ? (ps->latency_us * 7u + us) / 8u : us;
+	dld_sched_activity(&io->sched, now);
+}
+
+static void resync(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
+{
+	struct deliver_ctx d = { .io = io, .p = p };
+	uint64_t before = p->rd.st.blocks;
+
+	p->resync = false;
+	if (dld_io_read_blocks(io, (uint32_t)p->slot, 0, io->vol.sb.ring_blocks, io->ring)) {
+		io->read_failed = true;
+		p->resync = true;
+		return;
+	}
+	dl_reader_resync(&p->rd, io->ring, 0, deliver, &d);
+	if (p->rd.st.blocks != before)
+		note_consumed(io, p, now);
+}
+
+static void poll_peer(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
+{
+	struct deliver_ctx d = { .io = io, .p = p };
+	const uint32_t R = io->vol.sb.ring_blocks;
+	uint32_t total = 0;
+
+	if (p->resync) {
+		resync(io, p, now);
+		return;
+	}
+	for (int round = 0; round < MAX_READS_PER_PEER; round++) {
+		uint32_t idx = dl_reader_next_index(&p->rd);
+		uint32_t n = p->ahead < R - idx ? p->ahead : R - idx, k;
+		int again = 0;
+
+		if (dld_io_read_blocks(io, (uint32_t)p->slot, idx, n, io->ring)) {
+			io->read_failed = true;
+			return;
+		}
+		k = dl_reader_poll(&p->rd, io->ring, n, deliver, &d, &again);
+		total += k;
+		if (again) {
+			resync(io, p, now);
+			break;
+		}
+		if (k < n)
+			break;
+		p->ahead = io->tun.read_ahead;     /* the ring may hold more */
+	}
+	if (total)
+		note_consumed(io, p, now);
+	p->ahead = total ? io->tun.read_ahead : 1;
+}
+
+void dld_io_poll_peers(struct dld_io *io, uint64_t now)
+{
+	io->read_failed = false;
+	for (uint32_t i = 0; i < io->npeers; i++) {
+		struct dld_io_peer *p = &io->peers[i];
+
+		if (p->reader_ok && p->slot >= 0)
+			poll_peer(io, p, now);
+	}
+}
+
+void dld_io_peer_headers(struct dld_io *io, uint64_t now)
+{
+	for (uint32_t i = 0; i < io->npeers; i++) {
+		struct dld_io_peer *p = &io->peers[i];
+		struct dl_slot_hdr h;
+
+		if (p->slot < 0)
+			continue;
+		if (dld_io_read_slot(io, (uint32_t)p->slot, &h))
+			continue;      /* torn or unreadable: next time */
+		if (h.state == DL_SLOT_FREE || h.node_id != p->node_id) {
+			qb_log(LOG_NOTICE, "io: node %u released slot %d", p->node_id, p->slot);
+			peer_detach(p);
+			continue;
+		}
+		if (h.hdr_seq != p->hdr_seq)
+			p->last_change_ns = now;
+		if (h.generation != p->generation) {
+			qb_log(LOG_INFO, "io: node %u restarted (generation %llu -> %llu)",
+			       p->node_id, (unsigned long long)p->generation,
+			       (unsigned long long)h.generation);
+			p->resync = true;
+		}
+		if (h.state != p->slot_state)
+			qb_log(LOG_INFO, "io: node %u is %s", p->node_id,
+			       dl_slot_state_name(h.state));
+		p->hdr_seq = h.hdr_seq;
+		p->generation = h.generation;
+		p->slot_state = h.state;
+	}
+	find_absent(io, now);
+}
+
+void dld_io_peers_status(struct dld_io *io, uint64_t now)
+{
+	uint64_t up_ns = 3ull * io->tun.header_interval_ms * 1000000u;
+
+	io->st.peer_count = io->npeers;
+	io->st.generation = io->w.generation;
+	for (uint32_t i = 0; i < io->npeers; i++) {
+		const struct dld_io_peer *p = &io->peers[i];
+		struct dld_peer_status *ps = &io->st.peers[i];
+
+		ps->node_id = p->node_id;
+		ps->slot = p->slot;
+		ps->slot_state = p->slot_state;
+		ps->generation = p->generation;
+		ps->last_block_mono_ns = p->last_block_ns;
+		if (p->reader_ok)
+			ps->rs = p->rd.st;
+		if (io->read_failed || io->st.device_state == DLD_DEV_FAILED)
+			ps->state = DLD_PEER_UNKNOWN;
+		else if (p->slot < 0 || p->slot_state != DL_SLOT_ACTIVE)
+			ps->state = DLD_PEER_DOWN;
+		else if (p->last_change_ns && now - p->last_change_ns < up_ns)
+			ps->state = DLD_PEER_UP;
+		else
+			ps->state = DLD_PEER_STALE;
+	}
+}

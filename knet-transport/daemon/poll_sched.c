@@ -1,0 +1,73 @@
+/* Adaptive poll schedule. */
+#include "config.h"
+
+#include <sys/random.h>
+
+#include "poll_sched.h"
+
+static uint64_t rnd_next(struct dld_sched *s)
+{
+	uint64_t x = s->rnd;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	s->rnd = x;
+	return x;
+}
+
+/* Uniform in [-span, +span]. */
+static int64_t jitter(struct dld_sched *s, uint64_t span)
+{
+	if (!span)
+		return 0;
+	return (int64_t)(rnd_next(s) % (2 * span + 1)) - (int64_t)span;
+}
+
+void dld_sched_tune(struct dld_sched *s, const struct dld_tunables *t)
+{
+	s->fast_ns = (uint64_t)t->poll_fast_us * 1000u;
+	s->idle_ns = (uint64_t)t->poll_idle_us * 1000u;
+	if (s->idle_ns < s->fast_ns)
+		s->idle_ns = s->fast_ns;
+	s->window_ns = (uint64_t)t->fast_window_ms * 1000000u;
+	s->phase_ns = rnd_next(s) % s->idle_ns;
+}
+
+void dld_sched_init(struct dld_sched *s, uint32_t node_id, const struct dld_tunables *t)
+{
+	uint64_t seed = 0;
+
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
+		seed = 0;
+	s->rnd = (seed ^ ((uint64_t)node_id * 0x9e3779b97f4a7c15ull)) | 1u;
+	s->fast_until_ns = 0;
+	dld_sched_tune(s, t);
+}
+
+void dld_sched_activity(struct dld_sched *s, uint64_t now)
+{
+	if (now + s->window_ns > s->fast_until_ns)
+		s->fast_until_ns = now + s->window_ns;
+}
+
+bool dld_sched_is_fast(const struct dld_sched *s, uint64_t now)
+{
+	return now < s->fast_until_ns;
+}
+
+uint64_t dld_sched_next(struct dld_sched *s, uint64_t now)
+{
+	uint64_t k, t;
+
+	if (dld_sched_is_fast(s, now))
+		return now + s->fast_ns + (uint64_t)((int64_t)s->fast_ns / 8 +
+						     jitter(s, s->fast_ns / 8));
+	/* The next point of this node's idle grid, jittered by 1/8 period. */
+	k = (now - (now < s->phase_ns ? 0 : s->phase_ns)) / s->idle_ns + 1;
+	t = s->phase_ns + k * s->idle_ns;
+	t = (uint64_t)((int64_t)t + jitter(s, s->idle_ns / 8));
+	if (t < now + s->fast_ns)
+		t += s->idle_ns;
+	return t;
+}

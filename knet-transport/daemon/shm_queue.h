@@ -1,0 +1,127 @@
+/* The parent/child exchange: one shared mapping (created before fork)
+ * holding two single-producer/single-consumer queues of variable-length
+ * messages, a status area the I/O child publishes under a sequence lock,
+ * the deadline word of the I/O request in progress, and the parent's
+ * requests (stop, tunables).  Each queue has an eventfd for wake-ups. */
+#ifndef DLD_SHM_QUEUE_H
+#define DLD_SHM_QUEUE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ring_reader.h"
+#include "dld.h"
+
+/* ---- queue ------------------------------------------------------- */
+struct dld_q {
+	_Atomic uint64_t head;         /* bytes produced (producer writes)  */
+	uint8_t pad1[56];
+	_Atomic uint64_t tail;         /* bytes consumed (consumer writes)  */
+	uint8_t pad2[56];
+	uint64_t cap;                  /* power of two                      */
+	uint8_t pad3[56];
+	uint8_t data[];
+};
+
+/* One message as the consumer sees it (pointers into the queue, valid
+ * until the consumer releases past it). */
+struct dld_qmsg {
+	uint16_t node;                 /* rx: the peer it came from         */
+	uint16_t ndst;                 /* tx: destinations                  */
+	const uint16_t *dst;
+	const uint8_t *data;
+	uint32_t len;
+};
+
+/* Producer: 0, or -1/ENOBUFS when it does not fit (the caller counts a drop). */
+int dld_q_push(struct dld_q *q, uint16_t node, const uint16_t *dst, uint16_t ndst,
+	       const uint8_t *data, uint32_t len);
+/* Consumer: read the message at *pos (start at dld_q_tail()); 1 and *pos
+ * advanced, 0 when there is none. */
+int dld_q_read(struct dld_q *q, uint64_t *pos, struct dld_qmsg *m);
+uint64_t dld_q_tail(struct dld_q *q);
+/* Consumer: everything before pos may be overwritten. */
+void dld_q_release(struct dld_q *q, uint64_t pos);
+int dld_q_empty(struct dld_q *q);
+
+/* ---- status published by the I/O child --------------------------- */
+enum dld_dev_state { DLD_DEV_STARTING = 0, DLD_DEV_OK, DLD_DEV_STALLED, DLD_DEV_FAILED };
+enum dld_peer_state { DLD_PEER_UNKNOWN = 0, DLD_PEER_UP, DLD_PEER_STALE, DLD_PEER_DOWN };
+
+struct dld_peer_status {
+	uint32_t node_id;
+	uint32_t state;                /* enum dld_peer_state               */
+	int32_t  slot;                 /* -1: no slot claimed by the peer   */
+	uint32_t slot_state;           /* DL_SLOT_* of its header           */
+	uint64_t generation;
+	uint64_t last_block_mono_ns;   /* 0: none yet                       */
+	uint64_t latency_us;           /* write time to delivery, smoothed  */
+	struct dl_reader_stats rs;
+};
+
+struct dld_io_status {
+	uint64_t writes;               /* write requests                    */
+	uint64_t reads;                /* read requests                     */
+	uint64_t errors;
+	uint64_t write_latency_us;     /* smoothed                          */
+	uint64_t read_latency_us;
+	uint64_t blocks_written;
+	uint64_t dgrams_written;
+	uint64_t coalesced;            /* datagrams merged into a record    */
+	uint64_t write_drops;          /* datagrams lost to write errors    */
+};
+
+struct dld_status {
+	uint32_t device_state;         /* enum dld_dev_state (not STALLED)  */
+	char     device_error[200];
+	char     volume_uuid[40];
+	char     cluster[DL_CLUSTER_NAME_MAX];
+	int32_t  slot;
+	uint64_t generation;
+	uint64_t next_seq;
+	uint32_t block_size;
+	uint32_t ring_blocks;
+	struct dld_io_status io;
+	uint64_t rx_queue_drops;
+	uint32_t peer_count;
+	struct dld_peer_status peers[DLD_MAX_PEERS];
+};
+
+/* ---- the shared area --------------------------------------------- */
+struct dld_shm {
+	_Atomic uint32_t st_seq;       /* odd while the child updates st    */
+	struct dld_status st;
+	_Atomic uint64_t io_start_ns;  /* CLOCK_MONOTONIC start of the I/O in progress, 0 none */
+	_Atomic uint64_t alive_ns;     /* CLOCK_MONOTONIC of the child's last loop turn */
+	_Atomic uint32_t ready;        /* slot claimed, header written      */
+	_Atomic uint32_t stop;         /* parent: mark the slot stopped and exit */
+	_Atomic uint32_t tun_seq;      /* parent bumps after changing tun   */
+	struct dld_tunables tun;
+	uint8_t  expect_uuid[16];      /* parent: the volume seen before    */
+	uint32_t have_uuid;
+	uint64_t prev_generation;      /* parent: our previous child's generation */
+	size_t   tx_off, rx_off;       /* queues, from the mapping's start  */
+	size_t   map_len;
+};
+
+struct dld_chan {
+	struct dld_shm *shm;
+	struct dld_q *tx;              /* parent -> child: dst list + datagram */
+	struct dld_q *rx;              /* child -> parent: source + datagram   */
+	int tx_efd;                    /* child waits on it                 */
+	int rx_efd;                    /* parent's epoll has it             */
+};
+
+/* Create a fresh channel (before each fork).  0 or -1 with errno. */
+int dld_chan_create(struct dld_chan *ch, uint32_t queue_kib);
+void dld_chan_destroy(struct dld_chan *ch);
+void dld_efd_kick(int efd);
+void dld_efd_drain(int efd);
+
+/* Status publication (child) and snapshot (parent; 0, or -1 when the
+ * child stayed mid-update, e.g. stopped: *out then holds a best effort). */
+void dld_status_publish(struct dld_shm *shm, const struct dld_status *st);
+int dld_status_snapshot(struct dld_shm *shm, struct dld_status *out);
+
+#endif

@@ -1,0 +1,239 @@
+/* The UDP side: one socket per peer, bound on the peer's link address.
+ * Only datagrams from the local knet's own link address and port are
+ * accepted (others are counted and dropped); datagrams read from a
+ * peer's ring go to the local knet from that peer's socket, since knet
+ * matches links by exact source address and port. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <qb/qblog.h>
+
+#include "ctx.h"
+
+#define SOCK_BUF  (4u << 20)
+#define RECV_BURST 64                  /* datagrams per socket per wake-up */
+
+static void set_buf(int fd, int opt_force, int opt)
+{
+	int v = SOCK_BUF;
+
+	/* As root the FORCE variant passes net.core.*mem_max. */
+	if (setsockopt(fd, SOL_SOCKET, opt_force, &v, sizeof(v)))
+		setsockopt(fd, SOL_SOCKET, opt, &v, sizeof(v));
+}
+
+static int open_one(struct dld_ctx *ctx, uint32_t i)
+{
+	struct dld_peer_conf *p = &ctx->cfg.peers[i];
+	char where[DLD_ADDR_TEXT + 8];
+	int one = 1, fd;
+
+	dld_addr_format(&p->addr, where, sizeof(where));
+	fd = socket(p->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		qb_log(LOG_ERR, "cannot create a UDP socket for node %u: %s", p->node_id,
+		       strerror(errno));
+		return -1;
+	}
+	if (p->addr.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	/* The address may not be configured yet (it is on lo for 127/8). */
+	setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
+	set_buf(fd, SO_RCVBUFFORCE, SO_RCVBUF);
+	set_buf(fd, SO_SNDBUFFORCE, SO_SNDBUF);
+	if (bind(fd, (const struct sockaddr *)&p->addr, p->addr_len)) {
+		int err = errno;
+
+		qb_log(LOG_ERR, "cannot bind %s for node %u: %s (%s)", where, p->node_id,
+		       strerror(err),
+		       err == EADDRINUSE ? "another disklinkd or a knet link holds it: give each "
+					   "node's peers their own addresses" :
+		       "check the peer address");
+		close(fd);
+		return -1;
+	}
+	ctx->peers[i].fd = fd;
+	return dld_epoll_add(ctx, fd, DLD_TAG_PEER, i);
+}
+
+int dld_sockets_open(struct dld_ctx *ctx)
+{
+	for (uint32_t i = 0; i < ctx->cfg.peer_count; i++)
+		ctx->peers[i].fd = -1;
+	for (uint32_t i = 0; i < ctx->cfg.peer_count; i++)
+		if (open_one(ctx, i))
+			return -1;
+	return 0;
+}
+
+void dld_sockets_close(struct dld_ctx *ctx)
+{
+	for (uint32_t i = 0; i < ctx->cfg.peer_count; i++) {
+		if (ctx->peers[i].fd >= 0)
+			close(ctx->peers[i].fd);
+		ctx->peers[i].fd = -1;
+	}
+}
+
+static bool from_local_knet(const struct dld_ctx *ctx, const struct sockaddr_storage *from)
+{
+	if (from->ss_family != ctx->cfg.local.ss_family)
+		return false;
+	if (from->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)from;
+		const struct sockaddr_in *l = (const struct sockaddr_in *)&ctx->cfg.local;
+
+		return a->sin_addr.s_addr == l->sin_addr.s_addr && a->sin_port == l->sin_port;
+	} else {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)from;
+		const struct sockaddr_in6 *l = (const struct sockaddr_in6 *)&ctx->cfg.local;
+
+		return !memcmp(&a->sin6_addr, &l->sin6_addr, sizeof(a->sin6_addr)) &&
+		       a->sin6_port == l->sin6_port;
+	}
+}
+
+static void pend_flush(struct dld_ctx *ctx)
+{
+	struct dld_pending *pd = &ctx->pend;
+
+	if (!pd->have)
+		return;
+	pd->have = false;
+	if (!dld_child_accepts(ctx) ||
+	    dld_q_push(ctx->chan.tx, 0, pd->dst, pd->ndst, pd->buf, pd->len)) {
+		ctx->tx_queue_drops += pd->ndst;
+		return;
+	}
+	ctx->tx_kick = true;
+}
+
+static void pend_add(struct dld_ctx *ctx, uint16_t node, const uint8_t *data, uint32_t len)
+{
+	struct dld_pending *pd = &ctx->pend;
+
+	if (pd->have && pd->len == len && !memcmp(pd->buf, data, len)) {
+		bool dup = false;
+
+		for (uint16_t k = 0; k < pd->ndst && !dup; k++)
+			dup = pd->dst[k] == node;
+		if (!dup) {
+			pd->dst[pd->ndst++] = node;
+			ctx->coalesced++;
+			return;
+		}
+	}
+	pend_flush(ctx);
+	pd->have = true;
+	pd->ndst = 1;
+	pd->dst[0] = node;
+	pd->len = len;
+	memcpy(pd->buf, data, len);
+}
+
+void dld_sockets_recv(struct dld_ctx *ctx, uint32_t idx)
+{
+	struct dld_peer_rt *rt = &ctx->peers[idx];
+	const struct dld_peer_conf *pc = &ctx->cfg.peers[idx];
+
+	for (int k = 0; k < RECV_BURST; k++) {
+		struct sockaddr_storage from;
+		socklen_t flen = sizeof(from);
+		ssize_t n;
+
+		n = recvfrom(rt->fd, ctx->rxbuf, sizeof(ctx->rxbuf), MSG_TRUNC,
+			     (struct sockaddr *)&from, &flen);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				qb_log(LOG_DEBUG, "receive on node %u's socket: %s", pc->node_id,
+				       strerror(errno));
+			return;
+		}
+		if (!from_local_knet(ctx, &from)) {
+			char who[DLD_ADDR_TEXT + 8];
+
+			if (!ctx->foreign_drops++) {
+				dld_addr_format(&from, who, sizeof(who));
+				qb_log(LOG_WARNING, "dropped a datagram from %s on node %u's address: "
+				       "only the local knet (%s:%u) may send here (counted as "
+				       "foreign_drops)", who, pc->node_id, ctx->cfg.local_text,
+				       ctx->cfg.port);
+			}
+			continue;
+		}
+		if (n == 0 || (size_t)n > DL_DGRAM_MAX)
+			continue;
+		rt->dgrams_out++;
+		rt->bytes_out += (uint64_t)n;
+		if (!dld_child_accepts(ctx)) {
+			ctx->tx_queue_drops++;
+			continue;
+		}
+		pend_add(ctx, (uint16_t)pc->node_id, ctx->rxbuf, (uint32_t)n);
+	}
+}
+
+void dld_sockets_flush(struct dld_ctx *ctx, bool force)
+{
+	struct dld_pending *pd = &ctx->pend;
+	uint32_t us = ctx->cfg.tun.coalesce_us;
+
+	/* knet sends a broadcast as one buffer to each destination in turn:
+	 * the copies for the other peers follow within microseconds. */
+	if (!force && pd->have && us && pd->ndst < ctx->cfg.peer_count) {
+		if (!pd->armed) {
+			struct itimerspec its = { .it_value = { .tv_nsec = (long)us * 1000 } };
+
+			if (timerfd_settime(ctx->coalfd, 0, &its, NULL) == 0) {
+				pd->armed = true;
+				return;
+			}
+		} else {
+			return;
+		}
+	}
+	if (force)
+		pd->armed = false;
+	pend_flush(ctx);
+	if (ctx->tx_kick && ctx->chan.shm)
+		dld_efd_kick(ctx->chan.tx_efd);
+	ctx->tx_kick = false;
+}
+
+static int peer_index(const struct dld_ctx *ctx, uint32_t node)
+{
+	for (uint32_t i = 0; i < ctx->cfg.peer_count; i++)
+		if (ctx->cfg.peers[i].node_id == node)
+			return (int)i;
+	return -1;
+}
+
+void dld_sockets_deliver(struct dld_ctx *ctx)
+{
+	struct dld_q *q = ctx->chan.rx;
+	uint64_t pos;
+	struct dld_qmsg m;
+
+	if (!q)
+		return;
+	dld_efd_drain(ctx->chan.rx_efd);
+	pos = dld_q_tail(q);
+	while (dld_q_read(q, &pos, &m)) {
+		int i = peer_index(ctx, m.node);
+
+		if (i >= 0 && sendto(ctx->peers[i].fd, m.data, m.len, 0,
+				     (const struct sockaddr *)&ctx->cfg.local,
+				     ctx->cfg.local_len) == (ssize_t)m.len) {
+			ctx->peers[i].dgrams_in++;
+			ctx->peers[i].bytes_in += m.len;
+		} else if (i >= 0) {
+			ctx->peers[i].send_drops++;
+		}
+		dld_q_release(q, pos);
+	}
+}

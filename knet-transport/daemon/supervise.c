@@ -1,0 +1,313 @@
+/* The parent's side of the I/O child: start it with a fresh shared
+ * channel, watch the deadline of the request in progress (stalled
+ * device), abandon a stuck child, restart a dead one with back-off, and
+ * stop it cleanly in bounded time. */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <qb/qblog.h>
+#include <systemd/sd-daemon.h>
+
+#include "ctx.h"
+#include "io.h"
+
+#define STABLE_NS 10000000000ull       /* ready this long: back-off resets */
+
+static uint64_t ms_ns(uint32_t ms)
+{
+	return (uint64_t)ms * 1000000u;
+}
+
+static void detach_chan(struct dld_ctx *ctx)
+{
+	if (!ctx->chan.shm)
+		return;
+	dld_status_snapshot(ctx->chan.shm, &ctx->snap);
+	epoll_ctl(ctx->epfd, EPOLL_CTL_DEL, ctx->chan.rx_efd, NULL);
+	dld_chan_destroy(&ctx->chan);
+}
+
+static void schedule_restart(struct dld_ctx *ctx, uint64_t now)
+{
+	const struct dld_tunables *t = &ctx->cfg.tun;
+
+	if (ctx->child_ready_ns && now - ctx->child_ready_ns > STABLE_NS)
+		ctx->backoff_ms = t->restart_min_ms;
+	else if (!ctx->backoff_ms)
+		ctx->backoff_ms = t->restart_min_ms;
+	else
+		ctx->backoff_ms = ctx->backoff_ms * 2 > t->restart_max_ms ?
+				  t->restart_max_ms : ctx->backoff_ms * 2;
+	ctx->restart_at_ns = now + ms_ns(ctx->backoff_ms);
+	qb_log(LOG_NOTICE, "restarting the I/O child in %u ms", ctx->backoff_ms);
+}
+
+/* Tell systemd, and the launcher when we daemonized, that we serve. */
+static void notify_ready(struct dld_ctx *ctx)
+{
+	uint8_t code = 0;
+
+	if (ctx->notified)
+		return;
+	ctx->notified = true;
+	sd_notify(0, "READY=1");
+	if (ctx->ready_fd >= 0) {
+		if (write(ctx->ready_fd, &code, 1) < 0)
+			qb_log(LOG_DEBUG, "launcher gone: %s", strerror(errno));
+		close(ctx->ready_fd);
+		ctx->ready_fd = -1;
+	}
+}
+
+int dld_child_start(struct dld_ctx *ctx)
+{
+	uint64_t now = dld_mono_ns();
+	pid_t pid;
+
+	ctx->restart_at_ns = 0;
+	if (ctx->abandoned && kill(ctx->abandoned, 0) == 0) {
+		/* One stuck child at a time: wait for the abandoned one. */
+		ctx->restart_at_ns = now + ms_ns(ctx->backoff_ms ? ctx->backoff_ms : 1000);
+		return 0;
+	}
+	if (dld_chan_create(&ctx->chan, ctx->cfg.tun.queue_kib)) {
+		qb_log(LOG_ERR, "cannot create the shared memory for the I/O child: %s",
+		       strerror(errno));
+		schedule_restart(ctx, now);
+		return -1;
+	}
+	ctx->chan.shm->tun = ctx->cfg.tun;
+	atomic_store(&ctx->chan.shm->tun_seq, 2);
+	if (ctx->have_uuid) {
+		memcpy(ctx->chan.shm->expect_uuid, ctx->uuid, 16);
+		ctx->chan.shm->have_uuid = 1;
+	}
+	ctx->chan.shm->prev_generation = ctx->last_generation;
+	pid = fork();
+	if (pid < 0) {
+		qb_log(LOG_ERR, "cannot start the I/O child: %s", strerror(errno));
+		dld_chan_destroy(&ctx->chan);
+		schedule_restart(ctx, now);
+		return -1;
+	}
+	if (pid == 0) {
+		/* The child owns no socket and none of the parent's fds. */
+		int fds[] = { ctx->epfd, ctx->sigfd, ctx->tickfd, ctx->coalfd, ctx->ctl_fd,
+			      ctx->ready_fd };
+
+		for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+		for (uint32_t i = 0; i < DLD_CTL_CLIENTS; i++)
+			if (ctx->clients[i].fd >= 0)
+				close(ctx->clients[i].fd);
+		dld_sockets_close(ctx);
+		_exit(dld_io_child_main(&ctx->cfg, &ctx->chan));
+	}
+	ctx->child = pid;
+	ctx->children++;
+	ctx->child_start_ns = now;
+	ctx->child_ready_ns = 0;
+	ctx->stalled = false;
+	dld_epoll_add(ctx, ctx->chan.rx_efd, DLD_TAG_RX, 0);
+	qb_log(LOG_INFO, "I/O child %d started", (int)pid);
+	return 0;
+}
+
+static void child_exited(struct dld_ctx *ctx, int status, uint64_t now)
+{
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+
+	detach_chan(ctx);
+	ctx->child = 0;
+	ctx->stalled = false;
+	if (ctx->snap.device_error[0])
+		snprintf(ctx->error, sizeof(ctx->error), "%s", ctx->snap.device_error);
+	else
+		snprintf(ctx->error, sizeof(ctx->error), "the I/O child %s %d",
+			 WIFEXITED(status) ? "exited with status" : "was killed by signal",
+			 WIFEXITED(status) ? code : WTERMSIG(status));
+	if (ctx->stopping) {
+		ctx->quit = true;
+		return;
+	}
+	qb_log(code ? LOG_WARNING : LOG_NOTICE, "I/O child stopped (status %d): %s", code,
+	       ctx->error);
+	if (code == DLD_EXIT_COLLISION ||
+	    (!ctx->ever_ready && (code == DLD_EXIT_VOLUME || code == DLD_EXIT_USAGE))) {
+		qb_log(LOG_ERR, "giving up: %s", ctx->error);
+		ctx->exit_code = code;
+		ctx->quit = true;
+		return;
+	}
+	/* The device may come back: keep the sockets bound and answer status. */
+	notify_ready(ctx);
+	schedule_restart(ctx, now);
+}
+
+void dld_child_reap(struct dld_ctx *ctx)
+{
+	uint64_t now = dld_mono_ns();
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == ctx->abandoned) {
+			qb_log(LOG_NOTICE, "the abandoned I/O child %d is gone", (int)pid);
+			ctx->abandoned = 0;
+		} else if (pid == ctx->child) {
+			child_exited(ctx, status, now);
+		}
+	}
+}
+
+static void check_ready(struct dld_ctx *ctx, uint64_t now)
+{
+	if (ctx->child_ready_ns || !atomic_load(&ctx->chan.shm->ready))
+		return;
+	ctx->child_ready_ns = now;
+	ctx->ever_ready = true;
+	dld_status_snapshot(ctx->chan.shm, &ctx->snap);
+	if (!ctx->have_uuid && dl_uuid_parse(ctx->snap.volume_uuid, ctx->uuid) == 0)
+		ctx->have_uuid = true;
+	ctx->last_generation = ctx->snap.generation;
+	ctx->error[0] = 0;
+	qb_log(LOG_NOTICE, "link ready: node %u in slot %d of volume %s, generation %llu",
+	       ctx->cfg.node_id, ctx->snap.slot, ctx->snap.volume_uuid,
+	       (unsigned long long)ctx->snap.generation);
+	notify_ready(ctx);
+}
+
+/* The deadline of the request in progress; a ready child that stops
+ * turning its loop (it wakes at least every 100 ms) counts as stuck too. */
+static void check_deadline(struct dld_ctx *ctx, uint64_t now)
+{
+	const struct dld_tunables *t = &ctx->cfg.tun;
+	uint64_t start = atomic_load(&ctx->chan.shm->io_start_ns);
+
+	if (!start && ctx->child_ready_ns)
+		start = atomic_load(&ctx->chan.shm->alive_ns);
+	if (start && now > start && now - start > ms_ns(t->io_timeout_ms)) {
+		if (!ctx->stalled || ctx->stalled_since_ns != start)
+			qb_log(LOG_WARNING, "device %s stalled: an I/O request has been pending "
+			       "for %llu ms (io_timeout_ms %u); datagrams for the disk are dropped "
+			       "until it completes", ctx->cfg.device,
+			       (unsigned long long)((now - start) / 1000000u), t->io_timeout_ms);
+		ctx->stalled = true;
+		ctx->stalled_since_ns = start;
+	} else if (ctx->stalled && start != ctx->stalled_since_ns) {
+		qb_log(LOG_NOTICE, "device %s: the stalled I/O request completed after %llu ms",
+		       ctx->cfg.device,
+		       (unsigned long long)((now - ctx->stalled_since_ns) / 1000000u));
+		ctx->stalled = false;
+	}
+	if (ctx->stalled && t->abandon_ms && now - start > ms_ns(t->abandon_ms) &&
+	    !ctx->abandoned && !ctx->stopping) {
+		qb_log(LOG_ERR, "device %s: I/O stuck for %llu ms: abandoning I/O child %d (it "
+		       "exits when the request returns; it holds no socket)", ctx->cfg.device,
+		       (unsigned long long)((now - start) / 1000000u), (int)ctx->child);
+		kill(ctx->child, SIGKILL);
+		ctx->abandoned = ctx->child;
+		detach_chan(ctx);
+		ctx->child = 0;
+		snprintf(ctx->error, sizeof(ctx->error), "I/O stuck for more than %u ms: the "
+			 "I/O child was abandoned", t->abandon_ms);
+		ctx->stalled = false;
+		schedule_restart(ctx, now);
+	}
+}
+
+void dld_child_tick(struct dld_ctx *ctx, uint64_t now)
+{
+	if (ctx->stopping) {
+		if (!ctx->child) {
+			ctx->quit = true;
+		} else if (now >= ctx->stop_deadline_ns) {
+			qb_log(LOG_WARNING, "the I/O child did not stop within %u ms: killed (its "
+			       "slot stays marked active)", ctx->cfg.tun.stop_timeout_ms);
+			kill(ctx->child, SIGKILL);
+			ctx->quit = true;
+		}
+		return;
+	}
+	if (ctx->child) {
+		check_ready(ctx, now);
+		if (ctx->chan.shm)
+			dld_status_snapshot(ctx->chan.shm, &ctx->snap);
+		check_deadline(ctx, now);
+	}
+	if (!ctx->child && ctx->restart_at_ns && now >= ctx->restart_at_ns)
+		dld_child_start(ctx);
+}
+
+void dld_child_stop(struct dld_ctx *ctx)
+{
+	if (ctx->stopping)
+		return;
+	ctx->stopping = true;
+	ctx->stop_deadline_ns = dld_mono_ns() + ms_ns(ctx->cfg.tun.stop_timeout_ms);
+	sd_notify(0, "STOPPING=1");
+	if (!ctx->child) {
+		ctx->quit = true;
+		return;
+	}
+	atomic_store(&ctx->chan.shm->stop, 1);
+	dld_efd_kick(ctx->chan.tx_efd);
+}
+
+void dld_child_tunables(struct dld_ctx *ctx)
+{
+	struct dld_shm *shm = ctx->chan.shm;
+	uint32_t s;
+
+	if (!shm)
+		return;
+	s = atomic_load(&shm->tun_seq);
+	atomic_store(&shm->tun_seq, s + 1);
+	atomic_thread_fence(memory_order_release);
+	shm->tun = ctx->cfg.tun;
+	atomic_store(&shm->tun_seq, s + 2);
+	dld_efd_kick(ctx->chan.tx_efd);
+}
+
+void dld_child_snapshot(struct dld_ctx *ctx)
+{
+	if (ctx->child && ctx->chan.shm)
+		dld_status_snapshot(ctx->chan.shm, &ctx->snap);
+}
+
+bool dld_child_accepts(struct dld_ctx *ctx)
+{
+	return ctx->child && ctx->child_ready_ns && !ctx->stalled && !ctx->stopping &&
+	       ctx->chan.shm;
+}
+
+const char *dld_device_state(struct dld_ctx *ctx, char *err, size_t errlen)
+{
+	uint64_t now = dld_mono_ns();
+
+	err[0] = 0;
+	if (ctx->child && ctx->stalled) {
+		snprintf(err, errlen, "an I/O request has been pending for %llu ms",
+			 (unsigned long long)((now - ctx->stalled_since_ns) / 1000000u));
+		return "stalled";
+	}
+	if (ctx->child) {
+		if (ctx->snap.device_state == DLD_DEV_FAILED) {
+			snprintf(err, errlen, "%s", ctx->snap.device_error);
+			return "failed";
+		}
+		return ctx->child_ready_ns ? "ok" : "starting";
+	}
+	if (!ctx->children || (ctx->stopping && !ctx->error[0]))
+		return "starting";
+	snprintf(err, errlen, "%s", ctx->error);
+	return "failed";
+}

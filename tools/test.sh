@@ -1,0 +1,46 @@
+#!/bin/bash
+# The whole test suite, as CI runs it: build, `make check` (unit, volume
+# tool, relay with real libknet, live lab clusters), sanitizer and
+# valgrind runs of the unit tests, bounded fuzzing, and `make distcheck`.
+# Run as root on Debian 12 after tools/install-deps.sh.
+set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+export DL_BUILD=${DL_BUILD:-$src/build}
+if [ "$(id -u)" -ne 0 ]; then
+	echo "test.sh: the live tests need root (sudo $0)" >&2
+	exit 1
+fi
+step() { printf '\n=== %s (%s)\n' "$1" "$(date +%T)"; }
+failed=()
+
+step "build"
+"$src/tools/build.sh"
+
+step "make check"
+if ! make -C "$DL_BUILD" check -j2; then
+	failed+=("make check")
+	find "$DL_BUILD/tests" -name '*.log' -newer "$DL_BUILD/config.status" \
+		-exec grep -l -E '^(FAIL|ERROR)' {} + 2>/dev/null | while read -r f; do
+		echo "--- $f"; tail -n 60 "$f"; done
+fi
+
+if [ -x "$src/tests/run-sanitizers.sh" ]; then
+	step "ASan/UBSan and valgrind"
+	"$src/tests/run-sanitizers.sh" || failed+=("sanitizers/valgrind")
+fi
+
+if [ -x "$src/tests/run-fuzz.sh" ]; then
+	step "bounded fuzzing"
+	"$src/tests/run-fuzz.sh" || failed+=("fuzzing")
+fi
+
+step "make distcheck"
+make -C "$DL_BUILD" distcheck >"$DL_BUILD/distcheck.out" 2>&1 || {
+	tail -n 80 "$DL_BUILD/distcheck.out"; failed+=("distcheck"); }
+
+step "summary"
+if [ ${#failed[@]} -ne 0 ]; then
+	printf 'FAILED: %s\n' "${failed[@]}"
+	exit 1
+fi
+echo "all test stages passed"
