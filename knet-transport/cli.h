@@ -4,5 +4,12 @@
 #define DL_CLI_H
 
 int dl_cmd_status(int argc, char **argv);
+int dl_cmd_format(int argc, char **argv);
+int dl_cmd_show(int argc, char **argv);
+int dl_cmd_dump(int argc, char **argv);
+int dl_cmd_check(int argc, char **argv);
+int dl_cmd_release(int argc, char **argv);
+int dl_cmd_find(int argc, char **argv);
+int dl_cmd_corosync_link(int argc, char **argv);
 
 #endif

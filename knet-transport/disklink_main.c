@@ -13,7 +13,15 @@ struct dl_command {
 };
 
 static const struct dl_command commands[] = {
+	{ .name = "format", .run = dl_cmd_format, .summary = "create a volume on a device" },
+	{ .name = "show", .run = dl_cmd_show, .summary = "show a volume's superblock and slots" },
+	{ .name = "dump", .run = dl_cmd_dump, .summary = "dump a slot's ring blocks" },
+	{ .name = "check", .run = dl_cmd_check, .summary = "validate a whole volume" },
+	{ .name = "release", .run = dl_cmd_release, .summary = "free the slot of a node that left" },
+	{ .name = "find", .run = dl_cmd_find, .summary = "list the devices that hold volumes" },
 	{ .name = "status", .run = dl_cmd_status, .summary = "show the running daemon's links" },
+	{ .name = "corosync-link", .run = dl_cmd_corosync_link,
+	  .summary = "print or add the corosync.conf link disklinkd serves" },
 };
 
 static void usage(FILE *out)
@@ -28,7 +36,7 @@ int main(int argc, char **argv)
 {
 	if (argc < 2) {
 		usage(stderr);
-		return 2;
+		return 1;	/* usage error: exit statuses in doc/disklink.8 */
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(stdout);
@@ -42,5 +50,5 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);
 	fprintf(stderr, "disklink: unknown command '%s' (see 'disklink --help')\n", argv[1]);
-	return 2;
+	return 1;
 }

@@ -1,0 +1,292 @@
+/* `disklink dump`: the blocks of one slot's ring, for debugging. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_util.h"
+#include "le.h"
+
+#define CMD "dump"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: disklink dump DEVICE (--slot N | --node-id ID) [OPTIONS]\n"
+		"\n"
+		"Print the blocks of one slot's ring: index, sequence number, generation,\n"
+		"writer, write time and records (flags, datagram id, lengths,\n"
+		"destinations); torn and invalid blocks with the reason.\n"
+		"\n"
+		"  -s, --slot N         the slot to dump (0-based, as 'disklink show' numbers)\n"
+		"  -n, --node-id ID     the slot owned by node ID\n"
+		"  -a, --all            also list empty (never written) blocks\n"
+		"  -j, --json           print JSON\n"
+		"  -c, --cluster NAME   fail unless the volume belongs to cluster NAME\n"
+		"  -h, --help           this help\n"
+		"\n"
+		"Exit status: 0 dumped, 1 usage or I/O error, 2 no usable volume,\n"
+		"7 no slot is owned by node ID.\n");
+}
+
+struct dump_ctx {
+	const struct dl_volume *v;
+	bool json;
+	bool all;
+	bool first;                  /* no JSON element printed yet */
+	uint64_t now;
+};
+
+static const char *flag_text(uint8_t flags)
+{
+	switch (flags & (DL_REC_FIRST | DL_REC_LAST)) {
+	case DL_REC_FIRST | DL_REC_LAST:
+		return "FIRST|LAST";
+	case DL_REC_FIRST:
+		return "FIRST";
+	case DL_REC_LAST:
+		return "LAST";
+	default:
+		return "MIDDLE";
+	}
+}
+
+static void print_dsts(const struct dl_rec *rec, bool json)
+{
+	for (uint32_t i = 0; i < rec->dst_count; i++)
+		printf("%s%u", i ? "," : "", (unsigned)dl_get16(rec->dst + 2 * i));
+	if (!json && !rec->dst_count)
+		printf("-");
+}
+
+static void text_records(const struct dl_block *blk)
+{
+	struct dl_rec rec;
+	uint32_t off = 0, k = 0;
+	enum dl_err why = DL_OK;
+	int r;
+
+	while ((r = dl_rec_next(blk, &off, &rec, &why)) == 1) {
+		printf("      rec %" PRIu32 ": %-10s dgram %" PRIu32 " len %" PRIu32
+		       " frag %" PRIu32 "+%" PRIu32 " dst ", k++, flag_text(rec.flags),
+		       rec.dgram_id, rec.dgram_len, rec.frag_offset, rec.frag_len);
+		print_dsts(&rec, false);
+		printf("\n");
+	}
+	if (r < 0)
+		printf("      bad record: %s\n", dl_strerror(why));
+}
+
+static void json_records(const struct dl_block *blk)
+{
+	struct dl_rec rec;
+	uint32_t off = 0;
+	enum dl_err why = DL_OK;
+	bool first = true;
+
+	printf(",\"records\":[");
+	while (dl_rec_next(blk, &off, &rec, &why) == 1) {
+		printf("%s{\"flags\":\"%s\",\"dgram_id\":%" PRIu32 ",\"dgram_len\":%" PRIu32
+		       ",\"frag_offset\":%" PRIu32 ",\"frag_len\":%" PRIu32 ",\"dst\":[",
+		       first ? "" : ",", flag_text(rec.flags), rec.dgram_id, rec.dgram_len,
+		       rec.frag_offset, rec.frag_len);
+		print_dsts(&rec, true);
+		printf("]}");
+		first = false;
+	}
+	printf("]");
+}
+
+static int dump_block(void *arg, uint32_t index, enum dl_blk_class cls,
+		      const struct dl_block *blk, enum dl_err why)
+{
+	struct dump_ctx *d = arg;
+	char when[96];
+
+	if (cls == DL_BLK_EMPTY && !d->all)
+		return 0;
+	if (d->json) {
+		printf("%s{\"index\":%" PRIu32 ",\"class\":\"%s\"", d->first ? "" : ",",
+		       index, dl_cli_blk_class_name(cls));
+		d->first = false;
+		if (why != DL_OK) {
+			printf(",\"reason\":");
+			dl_cli_json_str(stdout, dl_strerror(why));
+		}
+		if (blk) {
+			printf(",\"seq\":%" PRIu64 ",\"generation\":%" PRIu64 ",\"node_id\":%"
+			       PRIu32 ",\"slot\":%" PRIu32 ",\"write_time_ns\":%" PRIu64
+			       ",\"payload_len\":%" PRIu32, blk->seq, blk->generation,
+			       blk->node_id, blk->slot_index, blk->write_time_ns,
+			       blk->payload_len);
+			json_records(blk);
+		}
+		printf("}");
+		return 0;
+	}
+	if (!blk) {
+		printf("%6" PRIu32 "  %-9s %s\n", index, dl_cli_blk_class_name(cls),
+		       dl_strerror(why));
+		return 0;
+	}
+	dl_cli_time(blk->write_time_ns, d->now, when, sizeof(when));
+	printf("%6" PRIu32 "  %-9s seq %" PRIu64 " gen %" PRIu64 " node %" PRIu32
+	       " written %s, %" PRIu32 " records, %" PRIu32 " payload bytes", index,
+	       dl_cli_blk_class_name(cls), blk->seq, blk->generation, blk->node_id, when,
+	       blk->rec_count, blk->payload_len);
+	if (cls == DL_BLK_MISPLACED)
+		printf(" (seq %% %" PRIu32 " = %" PRIu64 ", not its index)",
+		       d->v->sb.ring_blocks, blk->seq % d->v->sb.ring_blocks);
+	else if (cls == DL_BLK_FOREIGN)
+		printf(" (%s)", why == DL_E_SLOT_INDEX ? "written for another slot" :
+		       "written for another volume");
+	printf("\n");
+	text_records(blk);
+	return 0;
+}
+
+/* Resolve --slot / --node-id into a slot index. */
+static int pick_slot(struct dl_volume *v, bool by_node, uint32_t id, uint32_t *slot,
+		     struct dl_slot_hdr *h, bool *hdr_ok)
+{
+	enum dl_err wa, wb;
+
+	if (by_node) {
+		if (dl_volume_find_node(v, id, slot, h)) {
+			dl_cli_err(CMD, "no slot of this volume is owned by node %" PRIu32
+				   "; 'disklink show' lists the owners", id);
+			return DL_EXIT_NOT_FOUND;
+		}
+		*hdr_ok = true;
+		return DL_EXIT_OK;
+	}
+	if (id >= v->sb.slot_count) {
+		dl_cli_err(CMD, "--slot %" PRIu32 " does not exist: the volume has slots 0 to %"
+			   PRIu32, id, v->sb.slot_count - 1);
+		return DL_EXIT_ERROR;
+	}
+	*slot = id;
+	*hdr_ok = dl_cli_read_slot(v, id, h, &wa, &wb) == 0;
+	return DL_EXIT_OK;
+}
+
+int dl_cmd_dump(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ .name = "slot", .has_arg = required_argument, .val = 's' },
+		{ .name = "node-id", .has_arg = required_argument, .val = 'n' },
+		{ .name = "all", .has_arg = no_argument, .val = 'a' },
+		{ .name = "json", .has_arg = no_argument, .val = 'j' },
+		{ .name = "cluster", .has_arg = required_argument, .val = 'c' },
+		{ .name = "help", .has_arg = no_argument, .val = 'h' },
+		{ .name = NULL },
+	};
+	struct dump_ctx d = { .first = true };
+	const char *dev, *cluster = NULL;
+	struct dl_volume v;
+	struct dl_slot_hdr h;
+	struct dl_ring_scan scan;
+	uint32_t id = 0, slot = 0;
+	bool have_slot = false, have_node = false, hdr_ok = false;
+	int c, rc;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":s:n:ajc:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (dl_cli_parse_u32(CMD, "--slot", optarg, 0, DL_SLOTS_MAX - 1, &id))
+				return DL_EXIT_ERROR;
+			have_slot = true;
+			break;
+		case 'n':
+			if (dl_cli_parse_u32(CMD, "--node-id", optarg, 1, DL_NODE_ID_MAX, &id))
+				return DL_EXIT_ERROR;
+			have_node = true;
+			break;
+		case 'a':
+			d.all = true;
+			break;
+		case 'j':
+			d.json = true;
+			break;
+		case 'c':
+			cluster = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return DL_EXIT_OK;
+		default:
+			return dl_cli_bad_option(CMD, argv, optind, optopt, c);
+		}
+	}
+	if (dl_cli_one_device(CMD, argc, argv, optind, &dev))
+		return DL_EXIT_ERROR;
+	if (have_slot == have_node) {
+		dl_cli_err(CMD, "give exactly one of --slot N and --node-id ID");
+		return DL_EXIT_ERROR;
+	}
+	rc = dl_cli_open_volume(CMD, dev, false, cluster, &v);
+	if (rc)
+		return rc;
+	rc = pick_slot(&v, have_node, id, &slot, &h, &hdr_ok);
+	if (rc) {
+		dl_volume_close(&v);
+		return rc;
+	}
+	d.v = &v;
+	d.now = dl_cli_now_ns();
+	if (d.json) {
+		printf("{\"device\":");
+		dl_cli_json_str(stdout, dev);
+		printf(",\"slot\":%" PRIu32 ",\"block_size\":%" PRIu32 ",\"ring_blocks\":%"
+		       PRIu32, slot, v.sb.block_size, v.sb.ring_blocks);
+		if (hdr_ok)
+			printf(",\"node_id\":%" PRIu32 ",\"state\":\"%s\"", h.node_id,
+			       dl_slot_state_name(h.state));
+		printf(",\"blocks\":[");
+	} else {
+		printf("Slot %" PRIu32 " of %s: ", slot, dev);
+		if (!hdr_ok)
+			printf("header invalid");
+		else if (h.state == DL_SLOT_FREE)
+			printf("free");
+		else
+			printf("node %" PRIu32 " (%s), %s", h.node_id, h.node_name,
+			       dl_slot_state_name(h.state));
+		printf("; ring of %" PRIu32 " blocks of %" PRIu32 " bytes\n",
+		       v.sb.ring_blocks, v.sb.block_size);
+	}
+	if (dl_cli_ring_scan(&v, slot, &scan, dump_block, &d)) {
+		int err = errno;
+
+		if (d.json)
+			printf("]}\n");
+		fflush(stdout);
+		dl_cli_err(CMD, "%s: cannot read the ring of slot %" PRIu32 ": %s; check the "
+			   "device", dev, slot, strerror(err));
+		dl_volume_close(&v);
+		return DL_EXIT_ERROR;
+	}
+	if (d.json)
+		printf("],\"counts\":{\"valid\":%" PRIu32 ",\"empty\":%" PRIu32 ",\"torn\":%"
+		       PRIu32 ",\"invalid\":%" PRIu32 ",\"misplaced\":%" PRIu32
+		       ",\"foreign\":%" PRIu32 "}}\n",
+		       scan.count[DL_BLK_VALID], scan.count[DL_BLK_EMPTY],
+		       scan.count[DL_BLK_TORN], scan.count[DL_BLK_INVALID],
+		       scan.count[DL_BLK_MISPLACED], scan.count[DL_BLK_FOREIGN]);
+	else
+		printf("Blocks: %" PRIu32 " valid, %" PRIu32 " empty, %" PRIu32 " torn, %"
+		       PRIu32 " invalid, %" PRIu32 " misplaced, %" PRIu32 " foreign\n",
+		       scan.count[DL_BLK_VALID], scan.count[DL_BLK_EMPTY],
+		       scan.count[DL_BLK_TORN], scan.count[DL_BLK_INVALID],
+		       scan.count[DL_BLK_MISPLACED], scan.count[DL_BLK_FOREIGN]);
+	dl_volume_close(&v);
+	if (fflush(stdout) || ferror(stdout)) {
+		dl_cli_err(CMD, "cannot write the output: %s", strerror(errno));
+		return DL_EXIT_ERROR;
+	}
+	return DL_EXIT_OK;
+}

@@ -1,0 +1,250 @@
+/* `disklink show`: the superblock and every slot of a volume. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "cli_util.h"
+
+#define CMD "show"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: disklink show DEVICE [--json] [--cluster NAME]\n"
+		"\n"
+		"Show a volume's superblock and every slot: owner node id and name,\n"
+		"state, role, generation, last header write, last and newest sequence\n"
+		"number, and the owner's acknowledgements of its peers' rings.\n"
+		"\n"
+		"  -j, --json           print JSON\n"
+		"  -c, --cluster NAME   fail unless the volume belongs to cluster NAME\n"
+		"  -h, --help           this help\n"
+		"\n"
+		"Exit status: 0 shown, 1 usage or I/O error, 2 no usable volume.\n");
+}
+
+struct slot_view {
+	uint32_t slot;
+	int rc;                      /* 0 header valid, -1 not */
+	int err;                     /* errno when rc < 0 */
+	enum dl_err why_a, why_b;
+	struct dl_slot_hdr h;
+	int scanned;                 /* ring read */
+	struct dl_ring_scan scan;
+};
+
+static void load_slot(struct dl_volume *v, uint32_t s, struct slot_view *sv)
+{
+	memset(sv, 0, sizeof(*sv));
+	sv->slot = s;
+	sv->rc = dl_cli_read_slot(v, s, &sv->h, &sv->why_a, &sv->why_b);
+	sv->err = errno;
+	if (sv->rc == 0 && sv->h.state == DL_SLOT_FREE && sv->h.last_seq == 0)
+		return;                  /* never used: nothing in the ring */
+	sv->scanned = dl_cli_ring_scan(v, s, &sv->scan, NULL, NULL) == 0;
+}
+
+static void bad_reason(const struct slot_view *sv, char *buf, size_t len)
+{
+	if (sv->why_a == DL_OK && sv->why_b == DL_OK)
+		snprintf(buf, len, "read error: %s", strerror(sv->err));
+	else
+		snprintf(buf, len, "copy A: %s; copy B: %s", dl_strerror(sv->why_a),
+			 dl_strerror(sv->why_b));
+}
+
+static void text_sb(const char *dev, const struct dl_volume *v)
+{
+	const struct dl_sb *sb = &v->sb;
+	char uuid[37], when[96];
+
+	dl_uuid_format(sb->uuid, uuid);
+	dl_cli_time(sb->format_time * 1000000000ull, dl_cli_now_ns(), when, sizeof(when));
+	printf("Volume %s\n", dev);
+	printf("  uuid:            %s\n", uuid);
+	printf("  cluster:         %s\n", sb->cluster_name);
+	printf("  format version:  %" PRIu32 "\n", sb->version);
+	printf("  kind:            %s\n", dl_cli_kind_name(sb->volume_kind));
+	printf("  block size:      %" PRIu32 " (device sector size %" PRIu32 ")\n",
+	       sb->block_size, v->bio.sector_size);
+	printf("  slots:           %" PRIu32 "\n", sb->slot_count);
+	printf("  ring blocks:     %" PRIu32 "\n", sb->ring_blocks);
+	printf("  bytes used:      %" PRIu64 " of %" PRIu64 "\n", sb->volume_bytes,
+	       v->bio.size);
+	printf("  formatted:       %s\n", when);
+}
+
+static void text_slot(const struct slot_view *sv, uint64_t now)
+{
+	const struct dl_slot_hdr *h = &sv->h;
+	char when[96], reason[192];
+
+	if (sv->rc) {
+		bad_reason(sv, reason, sizeof(reason));
+		printf("Slot %" PRIu32 ": INVALID header (%s)\n", sv->slot, reason);
+		return;
+	}
+	if (h->state == DL_SLOT_FREE) {
+		printf("Slot %" PRIu32 ": free", sv->slot);
+		if (h->last_seq || h->generation)
+			printf(" (previously used: generation %" PRIu64 ", last seq %" PRIu64 ")",
+			       h->generation, h->last_seq);
+		printf("\n");
+	} else {
+		dl_cli_time(h->update_time_ns, now, when, sizeof(when));
+		printf("Slot %" PRIu32 ": node %" PRIu32 " (%s)\n", sv->slot, h->node_id,
+		       h->node_name[0] ? h->node_name : "no name");
+		printf("  state:           %s\n", dl_slot_state_name(h->state));
+		printf("  role:            %s\n", dl_role_name(h->role));
+		printf("  generation:      %" PRIu64 "\n", h->generation);
+		printf("  last write:      %s\n", when);
+		printf("  last seq:        %" PRIu64 "\n", h->last_seq);
+		printf("  acknowledges:   ");
+		if (!h->ack_count)
+			printf(" none");
+		for (uint32_t i = 0; i < h->ack_count; i++)
+			printf(" node %" PRIu32 " seq %" PRIu64 "%s", h->acks[i].node_id,
+			       h->acks[i].seq, i + 1 < h->ack_count ? "," : "");
+		printf("\n");
+	}
+	if (sv->why_a != DL_OK || sv->why_b != DL_OK)
+		printf("  header copy %s invalid: %s (the other copy is used)\n",
+		       sv->why_a != DL_OK ? "A" : "B",
+		       dl_strerror(sv->why_a != DL_OK ? sv->why_a : sv->why_b));
+	if (!sv->scanned)
+		return;
+	if (sv->scan.have_newest) {
+		dl_cli_time(sv->scan.newest_write_ns, now, when, sizeof(when));
+		printf("  newest block:    seq %" PRIu64 " (index %" PRIu32 ", generation %"
+		       PRIu64 ", node %" PRIu32 ") written %s\n", sv->scan.newest_seq,
+		       sv->scan.newest_index, sv->scan.newest_generation,
+		       sv->scan.newest_node, when);
+	} else if (h->state != DL_SLOT_FREE) {
+		printf("  newest block:    none (the ring is empty)\n");
+	}
+}
+
+static void json_sb(const char *dev, const struct dl_volume *v)
+{
+	const struct dl_sb *sb = &v->sb;
+	char uuid[37];
+
+	dl_uuid_format(sb->uuid, uuid);
+	printf("{\"device\":");
+	dl_cli_json_str(stdout, dev);
+	printf(",\"uuid\":\"%s\",\"cluster\":", uuid);
+	dl_cli_json_str(stdout, sb->cluster_name);
+	printf(",\"version\":%" PRIu32 ",\"kind\":\"%s\",\"block_size\":%" PRIu32
+	       ",\"sector_size\":%" PRIu32 ",\"slot_count\":%" PRIu32 ",\"ring_blocks\":%"
+	       PRIu32 ",\"volume_bytes\":%" PRIu64 ",\"device_bytes\":%" PRIu64
+	       ",\"format_time\":%" PRIu64, sb->version, dl_cli_kind_name(sb->volume_kind),
+	       sb->block_size, v->bio.sector_size, sb->slot_count, sb->ring_blocks,
+	       sb->volume_bytes, v->bio.size, sb->format_time);
+}
+
+static void json_slot(const struct slot_view *sv, uint64_t now)
+{
+	const struct dl_slot_hdr *h = &sv->h;
+	char reason[192];
+
+	printf("{\"slot\":%" PRIu32 ",\"valid\":%s", sv->slot, sv->rc ? "false" : "true");
+	if (sv->rc) {
+		bad_reason(sv, reason, sizeof(reason));
+		printf(",\"error\":");
+		dl_cli_json_str(stdout, reason);
+		printf("}");
+		return;
+	}
+	printf(",\"state\":\"%s\",\"node_id\":%" PRIu32 ",\"node_name\":",
+	       dl_slot_state_name(h->state), h->node_id);
+	dl_cli_json_str(stdout, h->node_name);
+	printf(",\"role\":\"%s\",\"generation\":%" PRIu64 ",\"last_seq\":%" PRIu64
+	       ",\"update_time_ns\":%" PRIu64, dl_role_name(h->role), h->generation,
+	       h->last_seq, h->update_time_ns);
+	if (h->update_time_ns)
+		printf(",\"age_s\":%.3f", ((double)now - (double)h->update_time_ns) / 1e9);
+	printf(",\"acks\":[");
+	for (uint32_t i = 0; i < h->ack_count; i++)
+		printf("%s{\"node_id\":%" PRIu32 ",\"seq\":%" PRIu64 "}", i ? "," : "",
+		       h->acks[i].node_id, h->acks[i].seq);
+	printf("]");
+	if (sv->why_a != DL_OK || sv->why_b != DL_OK) {
+		printf(",\"copy_error\":");
+		dl_cli_json_str(stdout, dl_strerror(sv->why_a != DL_OK ? sv->why_a : sv->why_b));
+	}
+	if (sv->scanned && sv->scan.have_newest)
+		printf(",\"newest_seq\":%" PRIu64 ",\"newest_index\":%" PRIu32
+		       ",\"newest_generation\":%" PRIu64 ",\"newest_write_time_ns\":%" PRIu64,
+		       sv->scan.newest_seq, sv->scan.newest_index, sv->scan.newest_generation,
+		       sv->scan.newest_write_ns);
+	printf("}");
+}
+
+int dl_cmd_show(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ .name = "json", .has_arg = no_argument, .val = 'j' },
+		{ .name = "cluster", .has_arg = required_argument, .val = 'c' },
+		{ .name = "help", .has_arg = no_argument, .val = 'h' },
+		{ .name = NULL },
+	};
+	const char *dev, *cluster = NULL;
+	struct dl_volume v;
+	bool json = false;
+	uint64_t now;
+	int c, rc;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":jc:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'c':
+			cluster = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return DL_EXIT_OK;
+		default:
+			return dl_cli_bad_option(CMD, argv, optind, optopt, c);
+		}
+	}
+	if (dl_cli_one_device(CMD, argc, argv, optind, &dev))
+		return DL_EXIT_ERROR;
+	rc = dl_cli_open_volume(CMD, dev, false, cluster, &v);
+	if (rc)
+		return rc;
+	now = dl_cli_now_ns();
+	if (json) {
+		json_sb(dev, &v);
+		printf(",\"slots\":[");
+	} else {
+		text_sb(dev, &v);
+	}
+	for (uint32_t s = 0; s < v.sb.slot_count; s++) {
+		struct slot_view sv;
+
+		load_slot(&v, s, &sv);
+		if (json) {
+			if (s)
+				printf(",");
+			json_slot(&sv, now);
+		} else {
+			text_slot(&sv, now);
+		}
+	}
+	if (json)
+		printf("]}\n");
+	dl_volume_close(&v);
+	if (fflush(stdout) || ferror(stdout)) {
+		dl_cli_err(CMD, "cannot write the output: %s", strerror(errno));
+		return DL_EXIT_ERROR;
+	}
+	return DL_EXIT_OK;
+}

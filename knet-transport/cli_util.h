@@ -1,0 +1,110 @@
+/* Helpers shared by the volume subcommands of the `disklink` tool: exit
+ * statuses, option values, opening a volume with a one-line error, time
+ * and JSON output. */
+#ifndef DL_CLI_UTIL_H
+#define DL_CLI_UTIL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "block.h"
+#include "volume.h"
+
+/* Exit statuses of the volume subcommands (doc/disklink.8, EXIT STATUS).
+ * Stable: scripts and the resource agent depend on them. */
+enum dl_exit {
+	DL_EXIT_OK = 0,          /* success                                     */
+	DL_EXIT_ERROR = 1,       /* usage error, device or I/O error            */
+	DL_EXIT_NOT_VOLUME = 2,  /* no usable disklink volume on the device     */
+	DL_EXIT_SLOT = 3,        /* check: slot header problems                 */
+	DL_EXIT_RING = 4,        /* check: corrupt, torn or misplaced blocks    */
+	DL_EXIT_DUP = 5,         /* check: one node id owns several slots       */
+	DL_EXIT_REFUSED = 6,     /* refused to protect data or a live node      */
+	DL_EXIT_NOT_FOUND = 7,   /* find/release: nothing matched               */
+};
+
+/* Print "disklink CMD: " + message + "\n" on stderr. */
+void dl_cli_err(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The one-line error for an option getopt_long rejected; returns DL_EXIT_ERROR. */
+int dl_cli_bad_option(const char *cmd, char **argv, int optind_now, int optopt_now,
+		      int c);
+
+/* Parse an unsigned number in [min, max]; prints the error itself. */
+int dl_cli_parse_u32(const char *cmd, const char *opt, const char *text,
+		     uint32_t min, uint32_t max, uint32_t *out);
+
+/* Exactly one positional DEVICE argument: 0, or -1 with the error printed. */
+int dl_cli_one_device(const char *cmd, int argc, char **argv, int first,
+		      const char **device);
+
+/* Explain a failed open of a device (errno from dl_bio_open/open). */
+void dl_cli_open_error(const char *cmd, const char *path, int err, bool writing);
+
+/* The path exists and is a block device or regular file: 0, or -1
+ * with the error printed. */
+int dl_cli_check_path(const char *cmd, const char *path);
+
+/* Is the open device a block device marked read-only (blockdev --setro,
+ * losetup -r)?  Some kernels let O_RDWR opens of those succeed. */
+bool dl_cli_bio_readonly(const struct dl_bio *bio);
+
+/* Open a volume (read-only unless rw) and print a one-line error when it
+ * is not usable; when cluster is not NULL the volume must belong to it.
+ * Returns DL_EXIT_OK or the exit status to return. */
+int dl_cli_open_volume(const char *cmd, const char *path, bool rw, const char *cluster,
+		       struct dl_volume *v);
+
+/* Wall-clock nanoseconds (CLOCK_REALTIME). */
+uint64_t dl_cli_now_ns(void);
+
+/* "2024-05-01 12:00:00.123 UTC (3.2 s ago)", or "never" for 0. */
+void dl_cli_time(uint64_t ns, uint64_t now_ns, char *buf, size_t len);
+
+/* A JSON string literal, quoted and escaped. */
+void dl_cli_json_str(FILE *out, const char *s);
+
+const char *dl_cli_kind_name(uint32_t kind);
+
+/* Both copies of a slot header.  Returns 0 with *h the newest valid copy
+ * (why_a/why_b say what was wrong with each, DL_OK when valid), or -1:
+ * neither copy valid (errno EBADMSG/EINVAL/EMEDIUMTYPE) or an I/O error
+ * (why_a and why_b DL_OK, errno from the read). */
+int dl_cli_read_slot(struct dl_volume *v, uint32_t slot, struct dl_slot_hdr *h,
+		     enum dl_err *why_a, enum dl_err *why_b);
+
+/* What one ring block is. */
+enum dl_blk_class {
+	DL_BLK_VALID,            /* valid, in its place                        */
+	DL_BLK_EMPTY,            /* never written                              */
+	DL_BLK_TORN,             /* checksum mismatch: torn or corrupt         */
+	DL_BLK_INVALID,          /* bad magic or impossible field              */
+	DL_BLK_MISPLACED,        /* valid, but seq % ring_blocks != its index  */
+	DL_BLK_FOREIGN,          /* valid, but of another slot or volume       */
+};
+
+const char *dl_cli_blk_class_name(enum dl_blk_class c);
+
+struct dl_ring_scan {
+	uint32_t count[DL_BLK_FOREIGN + 1];
+	bool     have_newest;
+	uint64_t newest_seq;         /* highest seq of a valid block     */
+	uint32_t newest_index;
+	uint64_t newest_generation;
+	uint32_t newest_node;
+	uint64_t newest_write_ns;
+};
+
+/* Called for every block in index order; blk is set for VALID,
+ * MISPLACED and FOREIGN, why for the others.  Nonzero stops the scan. */
+typedef int (*dl_ring_scan_cb)(void *arg, uint32_t index, enum dl_blk_class cls,
+			       const struct dl_block *blk, enum dl_err why);
+
+/* Read and classify every block of a slot's ring (cb may be NULL).
+ * 0, or -1 with errno on an I/O error. */
+int dl_cli_ring_scan(struct dl_volume *v, uint32_t slot, struct dl_ring_scan *scan,
+		     dl_ring_scan_cb cb, void *arg);
+
+#endif
