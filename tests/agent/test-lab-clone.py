@@ -1,0 +1,231 @@
+#!/usr/bin/python3
+"""test-lab-clone: ocf:disklink:disklink as an operator runs it.
+
+A 3-node lab cluster (tests/lab, doc/lab.md) whose corosync.conf has link 1
+on loopback addresses (127.77.0.N).  A volume is formatted on the shared
+loop device, then, on dl1, exactly what doc/agent.md tells an operator:
+
+    pcs resource create dl ocf:disklink:disklink device=/dev/loopX \
+        op monitor interval=10s clone interleave=true
+
+(plus binary= and tool= for the build tree's programs).  Asserts: the
+clone runs on every node, each node's daemon was started by the agent
+(corosync mode), every node publishes disklink-<peer>=up for its peers and
+#health-disklink=green; a tunable change through pcs reloads (same daemon
+pids on every node); cutting dl1's network sets disklink-disk-only=1 on dl1
+and nobody is fenced; disabling the clone stops every daemon and clears the
+attributes.
+
+Needs root, the lab's tools, and a disklinkd with the corosync mode
+(--link); exit 77 otherwise (1 under CI=true).
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True
+TOP_SRC = os.environ.get("top_srcdir", os.path.abspath(os.path.join(HERE, "..", "..")))
+TOP_BUILD = os.environ.get("top_builddir", TOP_SRC)
+sys.path.insert(0, os.path.join(TOP_SRC, "tests", "lab"))
+import dllab  # noqa: E402
+
+NAME = "test-lab-clone"
+T0 = time.monotonic()
+AGENT = os.path.join(TOP_SRC, "agent", "disklink")
+DISKLINKD = os.path.join(TOP_BUILD, "knet-transport", "disklinkd")
+DISKLINK = os.path.join(TOP_BUILD, "knet-transport", "disklink")
+OCF_DST = "/usr/lib/ocf/resource.d/disklink/disklink"
+
+
+def say(msg):
+    print("[%6.1fs] %s" % (time.monotonic() - T0, msg), flush=True)
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+    say("ok: " + msg)
+
+
+class AgentInstall:
+    """Make the source tree's agent what Pacemaker runs as
+    ocf:disklink:disklink (before the lab's mount namespaces exist)."""
+
+    def __init__(self):
+        self.how = None
+
+    def __enter__(self):
+        if os.path.lexists(OCF_DST):
+            subprocess.run(["mount", "--bind", AGENT, OCF_DST], check=True)
+            self.how = "bind"
+        else:
+            os.makedirs(os.path.dirname(OCF_DST), exist_ok=True)
+            os.symlink(AGENT, OCF_DST)
+            self.how = "link"
+        return self
+
+    def __exit__(self, *exc):
+        if self.how == "bind":
+            subprocess.run(["umount", OCF_DST])
+        elif self.how == "link":
+            os.unlink(OCF_DST)
+            try:
+                os.rmdir(os.path.dirname(OCF_DST))
+            except OSError:
+                pass
+
+
+def attr(node, name):
+    """A transient attribute of node, as its attrd has it (None: unset)."""
+    r = node.exec(["attrd_updater", "-Q", "-n", name, "-N", node.name])
+    if r.returncode != 0:
+        return None
+    # name="disklink-dl2" host="dl1" value="up"
+    for part in r.stdout.split():
+        if part.startswith("value="):
+            v = part[len("value="):].strip('"')
+            return v or None
+    return None
+
+
+def agent_state(node):
+    """The agent's state file in the node's /run (tmpfs per node)."""
+    r = node.exec("cat /run/resource-agents/disklink-dl*/state")
+    st = {}
+    for line in r.stdout.splitlines():
+        if "=" in line:
+            k, v = line.split("=", 1)
+            st[k] = v
+    return st
+
+
+def scenario(lab):
+    n1, n2, n3 = lab.nodes
+    dev = lab.loops[0]
+    links = [{}, {"addrs": {n.id: n.loop_addr for n in lab.nodes}, "priority": 1}]
+    lab.write_corosync_conf(links=links, token=1000)
+    lab.seed_cib()
+    lab.start_cluster()
+    lab.wait_quorate(members=[1, 2, 3], timeout=60)
+    lab.wait_online(timeout=120)
+    lab.configure_pacemaker()
+
+    out = n1.exec([DISKLINK, "format", dev, "--cluster", "dllab", "--slots", "4"])
+    check(out.returncode == 0, "disklink format %s for cluster dllab" % dev)
+
+    r = n1.exec(["pcs", "resource", "describe", "ocf:disklink:disklink"])
+    check(r.returncode == 0 and "format_blank" in r.stdout,
+          "pcs resource describe ocf:disklink:disklink accepts the meta-data")
+
+    r = n1.exec(["pcs", "resource", "create", "dl", "ocf:disklink:disklink",
+                 "device=" + dev, "binary=" + DISKLINKD, "tool=" + DISKLINK,
+                 "op", "monitor", "interval=10s", "clone", "interleave=true"])
+    check(r.returncode == 0, "pcs resource create dl ... clone: %s" % r.stderr.strip())
+
+    def everywhere():
+        x = n1.crm_mon()
+        if x is None:
+            return False
+        started = sorted(nd.get("name") for r in x.iter("resource")
+                         if r.get("id") == "dl" and r.get("role") == "Started"
+                         and r.get("failed") != "true" for nd in r.findall("node"))
+        return started == ["dl1", "dl2", "dl3"]
+    dllab.wait_for(everywhere, 90, what="dl (clone) running on dl1, dl2, dl3")
+    say("dl-clone runs on every node")
+
+    pids = {}
+    for nd in lab.nodes:
+        st = agent_state(nd)
+        check(st.get("owned") == "1" and st.get("pid"),
+              "%s: the agent started its own disklinkd (state %s)" % (nd.name, st))
+        pids[nd.name] = st["pid"]
+
+    def peers_up():
+        for nd in lab.nodes:
+            for peer in lab.nodes:
+                if peer is not nd and attr(nd, "disklink-" + peer.name) != "up":
+                    return False
+        return True
+    dllab.wait_for(peers_up, 60, what="disklink-<peer>=up on every node")
+    say("every node publishes disklink-<peer>=up")
+    for nd in lab.nodes:
+        check(attr(nd, "#health-disklink") == "green", "%s: #health-disklink=green" % nd.name)
+        check(attr(nd, "disklink-disk-only") == "0", "%s: disklink-disk-only=0" % nd.name)
+
+    # A tunable: reload, never a restart.
+    r = n1.exec(["pcs", "resource", "update", "dl", "io_timeout_ms=3000"])
+    check(r.returncode == 0, "pcs resource update dl io_timeout_ms=3000")
+
+    def reloaded():
+        return all("io_timeout_ms = 3000" in nd.exec(
+            "cat /run/resource-agents/disklink-dl*/disklinkd.conf").stdout for nd in lab.nodes)
+    dllab.wait_for(reloaded, 60, what="the new tunable in every node's daemon configuration")
+    for nd in lab.nodes:
+        check(agent_state(nd).get("pid") == pids[nd.name],
+              "%s: same disklinkd after the tunable change (reloaded)" % nd.name)
+
+    # dl1 loses its network: its traffic flows only through the disk.
+    n1.cut()
+    say("cut dl1's link 0")
+    dllab.wait_for(lambda: attr(n1, "disklink-disk-only") == "1", 60,
+                   what="disklink-disk-only=1 on dl1")
+    say("dl1: disklink-disk-only=1")
+    check(attr(n2, "disklink-disk-only") == "0",
+          "dl2: disklink-disk-only=0 (it still reaches dl3 over the network)")
+    time.sleep(5)
+    check(lab.fencings() == [], "nobody fenced while dl1's network is cut")
+    n1.restore()
+    dllab.wait_for(lambda: attr(n1, "disklink-disk-only") == "0", 60,
+                   what="disklink-disk-only=0 on dl1 after the restore")
+
+    r = n1.exec(["pcs", "resource", "disable", "dl-clone", "--wait=60"])
+    check(r.returncode == 0, "pcs resource disable dl-clone")
+    for nd in lab.nodes:
+        check(not dllab.proc_alive(int(pids[nd.name])), "%s: disklinkd stopped" % nd.name)
+        check(attr(nd, "disklink-disk-only") is None, "%s: attributes cleared" % nd.name)
+
+
+def main():
+    if os.geteuid() != 0:
+        dllab.skip_or_fail("needs root")
+    for p in (DISKLINKD, DISKLINK):
+        if not os.access(p, os.X_OK):
+            dllab.skip_or_fail("%s is not built" % p)
+    h = subprocess.run([DISKLINKD, "--help"], capture_output=True, text=True)
+    if "--link" not in h.stdout + h.stderr:
+        dllab.skip_or_fail("disklinkd has no corosync mode (--link) yet")
+    lab = dllab.Lab(nodes=3)
+    with AgentInstall():
+        try:
+            lab.create(loops=[(64 << 20, 4096)])
+        except dllab.LabSkip as e:
+            dllab.skip_or_fail(str(e))
+        ok = False
+        try:
+            scenario(lab)
+            ok = True
+        except (AssertionError, dllab.LabError) as e:
+            say("FAIL: %s" % e)
+        finally:
+            snap = lab.process_snapshot()
+            if not ok:
+                try:
+                    dllab.report_failure(lab, NAME)
+                except Exception as e:  # noqa
+                    say("log collection failed: %s" % e)
+            lab.destroy()
+    left = dllab.leftovers(lab.id)
+    alive = dllab.survivors(snap)
+    if left or alive:
+        say("FAIL: left behind: %s %s" % (left, alive))
+        return 1
+    say("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+#!/bin/sh
+# The agent's meta-data: valid against resource-agents' ra-api-1.dtd (what
+# ocf-tester checks) and pcs's OCF 1.0 schema; OCF 1.0 with a legacy reload
+# and unique="1" exactly on the parameters that need a restart; the man
+# page built from it.
+. "$(dirname "$0")/lib.sh"
+
+DTD=""
+for d in /usr/share/resource-agents/ra-api-1.dtd /usr/lib/ocf/lib/heartbeat/ra-api-1.dtd; do
+	[ -r "$d" ] && DTD=$d && break
+done
+[ -n "$DTD" ] || skip "ra-api-1.dtd (resource-agents) is not installed"
+command -v xmllint >/dev/null 2>&1 || skip "xmllint is not installed"
+
+"$AGENT" meta-data >"$WORK/md.xml" || fail "meta-data exited $?"
+xmllint --noout --dtdvalid "$DTD" "$WORK/md.xml" 2>"$WORK/xmllint.log" ||
+	fail "meta-data does not validate against $DTD: $(cat "$WORK/xmllint.log")"
+RNG=/usr/share/pcs/data/ocf-1.0.rng
+if [ -r "$RNG" ]; then
+	xmllint --noout --relaxng "$RNG" "$WORK/md.xml" 2>"$WORK/xmllint.log" ||
+		fail "meta-data does not validate against pcs's $RNG: $(cat "$WORK/xmllint.log")"
+fi
+
+# meta-data works without ocf-shellfuncs (the man page is built from it).
+OCF_FUNCTIONS_DIR=/nonexistent "$AGENT" meta-data | cmp -s - "$WORK/md.xml" ||
+	fail "meta-data depends on ocf-shellfuncs"
+
+python3 - "$WORK/md.xml" <<'PY' || fail "meta-data contents"
+import sys, xml.etree.ElementTree as ET
+r = ET.parse(sys.argv[1]).getroot()
+assert r.findtext("version") == "1.0", "OCF version must be 1.0 (legacy reload)"
+acts = [a.get("name") for a in r.find("actions")]
+for a in ("start", "stop", "monitor", "reload", "validate-all", "meta-data"):
+    assert a in acts, "missing action " + a
+assert "reload-agent" not in acts
+params = {p.get("name"): p for p in r.find("parameters")}
+uniq = sorted(n for n, p in params.items() if p.get("unique") == "1")
+assert uniq == ["device", "link"], "unique parameters: %s" % uniq
+assert params["device"].get("required") == "1"
+assert params["link"].find("content").get("default") == "1"
+assert params["format_blank"].find("content").get("default") == "false"
+for t in ("poll_fast_us", "poll_idle_us", "io_timeout_ms", "header_interval_ms"):
+    assert t in params and params[t].get("unique") != "1", t
+for adv in ("node_id", "local_addr", "port", "peers", "control"):
+    assert params[adv].findtext("shortdesc").startswith("Advanced use only: "), adv
+depths = sorted(a.get("depth") for a in r.find("actions") if a.get("name") == "monitor")
+assert depths == ["0", "10"], depths
+PY
+
+# The man page (built by agent/Makefile.am when the build tree has one).
+MAN=$top_builddir/agent/ocf_disklink_disklink.7
+if [ -f "$MAN" ]; then
+	grep -q '^\.TH "OCF_DISKLINK_DISKLINK" "7"' "$MAN" || fail "$MAN has no .TH line"
+	grep -q '^\\fBformat_blank\\fR' "$MAN" || fail "$MAN lacks the format_blank parameter"
+	if command -v man >/dev/null 2>&1; then
+		MANWIDTH=80 man -l "$MAN" 2>"$WORK/man.log" | grep -q "SUPPORTED PARAMETERS" ||
+			fail "man cannot render $MAN: $(cat "$WORK/man.log")"
+	fi
+fi
+echo "PASS: $TEST"
