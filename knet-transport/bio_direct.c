@@ -72,12 +72,15 @@ static void direct_close(struct dl_bio *bio)
 	bio->fd = -1;
 }
 
-static int direct_read(struct dl_bio *bio, void *buf, size_t len, uint64_t off)
+/* One whole transfer: a short one is an error (EIO), never ignored. */
+static int transfer(struct dl_bio *bio, void *rbuf, const void *wbuf, size_t len,
+		    uint64_t off)
 {
 	ssize_t n;
 
 	do {
-		n = pread(bio->fd, buf, len, (off_t)off);
+		n = rbuf ? pread(bio->fd, rbuf, len, (off_t)off)
+			 : pwrite(bio->fd, wbuf, len, (off_t)off);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -1;
@@ -88,20 +91,14 @@ static int direct_read(struct dl_bio *bio, void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
+static int direct_read(struct dl_bio *bio, void *buf, size_t len, uint64_t off)
+{
+	return transfer(bio, buf, NULL, len, off);
+}
+
 static int direct_write(struct dl_bio *bio, const void *buf, size_t len, uint64_t off)
 {
-	ssize_t n;
-
-	do {
-		n = pwrite(bio->fd, buf, len, (off_t)off);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -1;
-	if ((size_t)n != len) {
-		errno = EIO;
-		return -1;
-	}
-	return 0;
+	return transfer(bio, NULL, buf, len, off);
 }
 
 const struct dl_bio_ops dl_bio_direct_ops = {
