@@ -101,8 +101,12 @@ static enum step step_one(struct dl_reader *r, const uint8_t *buf, int later_val
 	enum dl_err why;
 
 	if (dl_block_decode(buf, r->block_size, &b, &why)) {
+		/* Never written: nothing new yet.  With later blocks there,
+		 * this write was lost (or only its tail landed): given up
+		 * after torn_limit polls, not 2, as a write in flight may
+		 * land after the blocks behind it. */
 		if (why == DL_E_EMPTY)
-			return STEP_WAIT;
+			return later_valid ? step_torn(r, 0) : STEP_WAIT;
 		/* A wrong magic where a block is due is the tail of a write
 		 * whose first sector did not land. */
 		if (why != DL_E_CRC && why != DL_E_MAGIC)
@@ -122,7 +126,9 @@ static enum step step_one(struct dl_reader *r, const uint8_t *buf, int later_val
 		 * generation restarted lower, which only a resync sorts out. */
 		if (b.generation > r->generation && b.node_id == r->writer_id)
 			return STEP_RESYNC;
-		return STEP_WAIT;
+		/* The old lap still there while later blocks landed: this
+		 * write was lost (as above). */
+		return later_valid ? step_torn(r, 0) : STEP_WAIT;
 	}
 	if (b.seq > r->next_seq)
 		return STEP_RESYNC;
@@ -170,6 +176,13 @@ uint32_t dl_reader_poll(struct dl_reader *r, const uint8_t *blocks, uint32_t n,
 	return k;
 }
 
+static uint64_t block_gen(const struct dl_reader *r, const uint8_t *buf)
+{
+	struct dl_block b;
+
+	return dl_block_decode(buf, r->block_size, &b, NULL) ? 0 : b.generation;
+}
+
 void dl_reader_resync(struct dl_reader *r, const uint8_t *ring, uint64_t hint_seq,
 		      dl_deliver_fn deliver, void *ctx)
 {
@@ -187,9 +200,32 @@ void dl_reader_resync(struct dl_reader *r, const uint8_t *ring, uint64_t hint_se
 			head_idx = i;
 		}
 	}
+	if (!r->synced && r->attach_gen && head) {
+		/* The writer started after we began looking: deliver its
+		 * generation from the beginning, nothing older. */
+		start = head;
+		while (start > 1 && head - start < R - 1 &&
+		       block_valid_ours(r, ring + (size_t)((start - 1) % R) * r->block_size,
+					start - 1) &&
+		       block_gen(r, ring + (size_t)((start - 1) % R) * r->block_size) >=
+			       r->attach_gen)
+			start--;
+		r->synced = 1;
+		r->next_seq = start;
+		for (uint64_t s = start; s <= head; s++) {
+			dl_block_decode(ring + (size_t)(s % R) * r->block_size, r->block_size,
+					&b, NULL);
+			consume(r, &b, deliver, ctx);
+		}
+		return;
+	}
 	if (!r->synced) {
 		uint64_t last = head > hint_seq ? head : hint_seq;
 
+		/* What the writer wrote after the last block this node read
+		 * before it restarted is not delivered: count it. */
+		if (r->resume_seq && r->resume_seq <= last)
+			r->st.lost_blocks += last + 1 - r->resume_seq;
 		r->synced = 1;
 		r->next_seq = last + 1;
 		if (head) {

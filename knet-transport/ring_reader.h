@@ -37,6 +37,13 @@ struct dl_reader {
 	uint32_t torn_polls;
 	uint32_t torn_limit;           /* polls before a torn block is skipped */
 	uint64_t last_write_time_ns;   /* writer's clock in the newest block */
+	/* Set before the first resync (attach), both optional: */
+	uint64_t resume_seq;           /* next seq this node had not read yet
+					* (from its acknowledgements): what the
+					* writer wrote since is counted lost  */
+	uint64_t attach_gen;           /* deliver this generation from its
+					* first block (a writer that started
+					* after this reader was looking)     */
 	struct dl_reasm reasm;
 	struct dl_reader_stats st;
 };
@@ -66,7 +73,9 @@ uint32_t dl_reader_poll(struct dl_reader *r, const uint8_t *blocks, uint32_t n,
 
 /* Resynchronise from the whole ring (ring_blocks blocks in index order).
  * At the first call (attach) the reader starts after the newest block and
- * delivers nothing old; later it skips to the oldest block it has not
+ * delivers nothing old (counting as lost what came after resume_seq), or,
+ * with attach_gen set, delivers the unbroken run of blocks of that
+ * generation or newer; later it skips to the oldest block it has not
  * seen that starts an unbroken run to the newest, counts the loss and
  * delivers the run.  hint_seq is the slot header's last_seq (0 if
  * unknown), used when the ring is empty.  Never delivers a sequence

@@ -41,6 +41,9 @@ struct dld_io {
 	bool vol_open;
 	uint32_t slot;
 	struct dl_slot_hdr hdr;        /* our slot header as last written   */
+	struct dl_slot_hdr claimed;    /* our header as found at the claim:
+					* its acks say where reading stopped */
+	bool peers_scanned;            /* the first scan for peers is done  */
 	bool hdr_written;              /* by this generation: check it stays ours */
 	struct dl_writer w;
 	uint8_t *ring;                 /* one ring of blocks, aligned       */
@@ -52,6 +55,7 @@ struct dld_io {
 	uint64_t *dg_end;              /* queue position after each entry   */
 	uint32_t dg_cap;
 	uint32_t npeers;
+	uint32_t peers_seq;            /* of the parent's peer table        */
 	struct dld_io_peer peers[DLD_MAX_PEERS];
 	struct dld_status st;
 	struct dld_sched sched;
@@ -69,6 +73,9 @@ void dld_io_fail(struct dld_io *io, const char *fmt, ...) __attribute__((format(
 void dld_io_ok(struct dld_io *io);
 /* Buffers sized from the open volume. */
 int dld_io_alloc(struct dld_io *io);
+/* The write buffer holds one largest datagram for every peer: grow it
+ * when peers were added.  0, or -1 (logged; the old size stays). */
+int dld_io_resize(struct dld_io *io);
 
 /* Timed device access: the deadline word tells the parent an I/O is in
  * progress since when; latency and errors are counted. */
@@ -90,6 +97,8 @@ void dld_io_drain_tx(struct dld_io *io);
 
 /* io_read.c: the peers' rings and headers. */
 void dld_io_peers_init(struct dld_io *io);
+/* Adopt a new peer table from the parent, if it published one. */
+void dld_io_peers_check(struct dld_io *io, uint64_t now);
 void dld_io_peers_free(struct dld_io *io);
 void dld_io_poll_peers(struct dld_io *io, uint64_t now);
 void dld_io_peer_headers(struct dld_io *io, uint64_t now);

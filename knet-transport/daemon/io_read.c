@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <qb/qblog.h>
@@ -55,6 +56,17 @@ static void peer_attach(struct dld_io *io, struct dld_io_peer *p, uint32_t slot,
 		return;
 	}
 	p->rd.torn_limit = io->tun.torn_limit;
+	if (io->peers_scanned) {
+		/* The peer claimed its slot after we started looking: all of
+		 * its current generation is new to us. */
+		p->rd.attach_gen = h->generation;
+	} else {
+		/* Where this node stopped reading before it (re)started:
+		 * what the peer wrote since is counted as lost. */
+		for (uint32_t i = 0; i < io->claimed.ack_count; i++)
+			if (io->claimed.acks[i].node_id == p->node_id)
+				p->rd.resume_seq = io->claimed.acks[i].seq + 1;
+	}
 	p->reader_ok = true;
 	p->slot = (int32_t)slot;
 	p->slot_state = h->state;
@@ -66,9 +78,11 @@ static void peer_attach(struct dld_io *io, struct dld_io_peer *p, uint32_t slot,
 	 * whether it is fresh. */
 	p->last_change_ns = (h->state == DL_SLOT_ACTIVE && h->update_time_ns + fresh > real) ?
 			    now : 0;
-	qb_log(LOG_INFO, "io: node %u ('%s') found in slot %d (%s, generation %llu)",
-	       p->node_id, h->node_name, (int)slot, dl_slot_state_name(h->state),
-	       (unsigned long long)h->generation);
+	qb_log(LOG_INFO, "io: node %u ('%s') found in slot %d (%s, generation %llu), "
+	       "reading %s", p->node_id, h->node_name, (int)slot, dl_slot_state_name(h->state),
+	       (unsigned long long)h->generation,
+	       p->rd.attach_gen ? "its whole generation" :
+	       p->rd.resume_seq ? "on from where this node stopped" : "from its newest block");
 }
 
 /* One pass over the slot headers for the peers without a slot. */
@@ -97,13 +111,70 @@ static void find_absent(struct dld_io *io, uint64_t now)
 
 void dld_io_peers_init(struct dld_io *io)
 {
-	io->npeers = io->cfg->peer_count;
+	uint32_t ids[DLD_MAX_PEERS], n = 0;
+
+	io->peers_seq = 0;
+	if (!dld_peers_read(io->shm, &io->peers_seq, ids, &n))
+		n = 0;
+	io->npeers = n;
 	for (uint32_t i = 0; i < io->npeers; i++) {
-		io->peers[i].node_id = io->cfg->peers[i].node_id;
+		io->peers[i].node_id = ids[i];
 		io->peers[i].slot = -1;
 	}
 	find_absent(io, dld_mono_ns());
+	io->peers_scanned = true;
 	io->st.peer_count = io->npeers;
+}
+
+/* The parent changed the peer list (a corosync reload): keep the readers
+ * of the peers that stay, forget the removed ones, look for the new ones'
+ * slots.  Status entries move with their peers. */
+void dld_io_peers_check(struct dld_io *io, uint64_t now)
+{
+	uint32_t ids[DLD_MAX_PEERS], n = 0;
+	struct dld_io_peer *np;
+	struct dld_peer_status *ns;
+	bool kept[DLD_MAX_PEERS] = { false };
+
+	if (!dld_peers_read(io->shm, &io->peers_seq, ids, &n))
+		return;
+	np = calloc(DLD_MAX_PEERS, sizeof(*np));
+	ns = calloc(DLD_MAX_PEERS, sizeof(*ns));
+	if (!np || !ns) {
+		qb_log(LOG_ERR, "io: out of memory for the new peer list");
+		io->peers_seq--;       /* retry at the next turn */
+		free(np);
+		free(ns);
+		return;
+	}
+	for (uint32_t j = 0; j < n; j++) {
+		np[j].node_id = ids[j];
+		np[j].slot = -1;
+		for (uint32_t i = 0; i < io->npeers; i++) {
+			if (kept[i] || io->peers[i].node_id != ids[j])
+				continue;
+			np[j] = io->peers[i];
+			ns[j] = io->st.peers[i];
+			kept[i] = true;
+			break;
+		}
+	}
+	for (uint32_t i = 0; i < io->npeers; i++) {
+		if (kept[i])
+			continue;
+		qb_log(LOG_NOTICE, "io: node %u is no longer a peer", io->peers[i].node_id);
+		peer_detach(&io->peers[i]);
+	}
+	memcpy(io->peers, np, sizeof(io->peers));
+	memcpy(io->st.peers, ns, sizeof(io->st.peers));
+	free(np);
+	free(ns);
+	io->npeers = n;
+	io->st.peer_count = n;
+	qb_log(LOG_NOTICE, "io: peer list updated: %u peers", n);
+	dld_io_resize(io);
+	find_absent(io, now);
+	io->next_pub_ns = 0;
 }
 
 void dld_io_peers_free(struct dld_io *io)

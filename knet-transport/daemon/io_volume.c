@@ -154,6 +154,7 @@ int dld_io_attach(struct dld_io *io)
 		dld_io_fail(io, "cannot claim a slot on %s: %s", io->device, strerror(errno));
 		return DLD_EXIT_RUNTIME;
 	}
+	io->claimed = io->hdr;
 	/* A new generation; the sequence continues after everything in the
 	 * ring and the header, so peers never see a sequence number twice. */
 	if (dld_io_read_blocks(io, io->slot, 0, io->vol.sb.ring_blocks, io->ring))

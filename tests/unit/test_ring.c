@@ -323,6 +323,44 @@ static void test_generation_and_restart(void **state)
 	dl_reader_free(&late);
 }
 
+static void test_attach_resume_and_late_writer(void **state)
+{
+	struct dl_writer w;
+	struct dl_reader r, late;
+
+	(void)state;
+	dl_writer_open(&w, &sb, 0, 1, NULL, ring);
+	for (uint32_t i = 0; i < 10; i++)
+		put(&w, i, 64, to2, 1);
+	/* A reader restarting after it had read up to seq 4: blocks 5..10
+	 * were written while it was away; counted lost, not delivered. */
+	dl_reader_init(&r, &sb, 0, 2);
+	r.resume_seq = 5;
+	poll_once(&r);
+	assert_int_equal(got.n, 0);
+	assert_int_equal(r.st.lost_blocks, 6);
+	put(&w, 10, 64, to2, 1);
+	drain(&r);
+	assert_int_equal(got.n, 1);
+	assert_int_equal(got.tag[0], 10);
+
+	/* A writer that started after the reader was looking: its new
+	 * generation is delivered from the first block, nothing older. */
+	dl_writer_open(&w, &sb, 0, 1, NULL, ring);
+	assert_int_equal(w.generation, 2);
+	put(&w, 20, 64, to2, 1);
+	put(&w, 21, 64, to2, 1);
+	dl_reader_init(&late, &sb, 0, 2);
+	late.attach_gen = 2;
+	poll_once(&late);
+	assert_int_equal(got.n, 3);
+	assert_int_equal(got.tag[1], 20);
+	assert_int_equal(got.tag[2], 21);
+	assert_int_equal(late.generation, 2);
+	dl_reader_free(&r);
+	dl_reader_free(&late);
+}
+
 static void test_pack_limits(void **state)
 {
 	struct dl_writer w;
@@ -362,6 +400,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_overrun, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_generation_and_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_attach_resume_and_late_writer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pack_limits, setup, teardown),
 	};
 
