@@ -10,6 +10,7 @@
 
 #define BOFF(f) offsetof(struct dl_block_hdr_disk, f)
 #define ROFF(f) offsetof(struct dl_rec_hdr_disk, f)
+#define SEQ_LIMIT (UINT64_C(1) << 63)
 
 static int fail(enum dl_err *why, enum dl_err e, int err)
 {
@@ -115,7 +116,10 @@ int dl_block_decode(const void *buf, size_t block_size, struct dl_block *blk,
 		return fail(why, DL_E_SLOT_INDEX, EINVAL);
 	if (blk->node_id == 0 || blk->node_id > DL_NODE_ID_MAX)
 		return fail(why, DL_E_NODE_ID, EINVAL);
-	if (blk->seq == 0 || blk->generation == 0)
+	/* Counted from 1 by one per block (or open): 2^63 is never reached,
+	 * and the bound keeps seq + 1 and generation + 1 from wrapping. */
+	if (blk->seq == 0 || blk->generation == 0 || blk->seq >= SEQ_LIMIT ||
+	    blk->generation >= SEQ_LIMIT)
 		return fail(why, DL_E_SEQ, EINVAL);
 	if (blk->payload_len > block_size - DL_BLOCK_HDR_SIZE ||
 	    blk->rec_count > blk->payload_len / DL_REC_HDR_SIZE)
