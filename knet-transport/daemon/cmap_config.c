@@ -77,8 +77,12 @@ struct raw_node {
 	int used;
 };
 
+/* 0, -1 when cmap cannot be read, -2 when the nodelist has more entries
+ * than raw holds. */
 static int collect_nodes(cmap_handle_t h, int link, struct raw_node *raw, size_t nraw)
 {
+	int rc = 0;
+
 	cmap_iter_handle_t it;
 	char key[CMAP_KEYNAME_MAXLEN + 1], ring[32];
 	cmap_value_types_t type;
@@ -92,8 +96,12 @@ static int collect_nodes(cmap_handle_t h, int link, struct raw_node *raw, size_t
 		const char *field;
 		char *s = NULL;
 
-		if (node_key(key, &idx, &field) || idx >= nraw)
+		if (node_key(key, &idx, &field))
 			continue;
+		if (idx >= nraw) {
+			rc = -2;
+			continue;
+		}
 		raw[idx].used = 1;
 		if (!strcmp(field, "nodeid")) {
 			cmap_get_uint32(h, key, &raw[idx].id);
@@ -105,7 +113,7 @@ static int collect_nodes(cmap_handle_t h, int link, struct raw_node *raw, size_t
 		free(s);
 	}
 	cmap_iter_finalize(h, it);
-	return 0;
+	return rc;
 }
 
 static int build_link(const struct raw_node *raw, struct dld_cmap_link *out,
@@ -134,8 +142,12 @@ int dld_cmap_load_handle(cmap_handle_t h, uint32_t local_id, int link,
 	raw = calloc(DLD_CMAP_MAX_NODES, sizeof(*raw));
 	if (!raw)
 		return fail(err, errlen, "out of memory");
-	if (collect_nodes(h, link, raw, DLD_CMAP_MAX_NODES))
+	r = collect_nodes(h, link, raw, DLD_CMAP_MAX_NODES);
+	if (r == -1)
 		r = fail(err, errlen, "cannot read corosync's nodelist from cmap");
+	else if (r == -2)
+		r = fail(err, errlen, "corosync's nodelist has more than %u entries; a disklink "
+			 "volume serves at most that many nodes", DLD_CMAP_MAX_NODES);
 	else
 		r = build_link(raw, out, err, errlen);
 	free(raw);
@@ -174,18 +186,24 @@ static int build_link(const struct raw_node *raw, struct dld_cmap_link *out,
 		}
 		n = &out->nodes[out->n_nodes++];
 		n->node_id = raw[i].id;
-		snprintf(n->name, sizeof(n->name), "%s", raw[i].name[0] ? raw[i].name : raw[i].addr);
+		snprintf(n->name, sizeof(n->name), "%s", raw[i].name);
 		snprintf(n->addr, sizeof(n->addr), "%s", raw[i].addr);
 		if (n->node_id == out->local_id)
 			have_local = 1;
 	}
-	if (out->n_nodes == 0)
-		return fail(err, errlen, "corosync has no ring%d_addr for any node: link %d is not "
-			    "configured (add it with 'disklink corosync-link --link %d')",
-			    link, link, link);
-	if (!have_local)
-		return fail(err, errlen, "this node (id %u) has no ring%d_addr in corosync.conf; "
-			    "add link %d on every node", out->local_id, link, link);
+	if (out->n_nodes == 0) {
+		fail(err, errlen, "corosync has no ring%d_addr for any node: link %d is not "
+		     "configured (add it with 'disklink corosync-link --link %d')",
+		     link, link, link);
+		errno = ENOENT;
+		return -1;
+	}
+	if (!have_local) {
+		fail(err, errlen, "this node (id %u) has no ring%d_addr in corosync.conf; "
+		     "add link %d on every node", out->local_id, link, link);
+		errno = ENOENT;
+		return -1;
+	}
 	return 0;
 }
 

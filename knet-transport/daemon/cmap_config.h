@@ -15,7 +15,7 @@
 
 struct dld_cmap_node {
 	uint32_t node_id;
-	char     name[DLD_CMAP_NAME_MAX];
+	char     name[DLD_CMAP_NAME_MAX];     /* "" when the nodelist has none */
 	char     addr[DLD_CMAP_ADDR_MAX];     /* ringN_addr of the link */
 };
 
@@ -32,7 +32,9 @@ struct dld_cmap_link {
  * this node is in the nodelist with an address on the link, that every
  * address on the link is a loopback address (127.0.0.0/8: a disklink
  * link), that node ids fit knet (<= 65535) and addresses do not repeat.
- * 0, or -1 with a one-line reason (naming the fix) in err. */
+ * 0, or -1 with a one-line reason (naming the fix) in err; errno ENOENT
+ * when the link is not (yet) configured for this node, EINVAL when its
+ * configuration is wrong. */
 int dld_cmap_load(int link, struct dld_cmap_link *out, char *err, size_t errlen);
 
 /* Same, from an open cmap handle (tests, and the watcher). */

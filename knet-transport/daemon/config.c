@@ -71,6 +71,7 @@ void dld_config_defaults(struct dld_config *c)
 
 	memset(c, 0, sizeof(*c));
 	c->log_target = -1;
+	c->link = -1;
 	snprintf(c->control, sizeof(c->control), "%s", DLD_DEFAULT_CONTROL);
 	snprintf(c->config_file, sizeof(c->config_file), "%s", DLD_DEFAULT_CONFIG);
 	if (uname(&u) == 0) {
@@ -237,22 +238,40 @@ static int file_key(struct dld_config *c, const struct sink *s, const char *key,
 	if (!strcmp(key, "device"))
 		return (c->set & DLD_SET_DEVICE) ? 0 :
 		       set_string(s, key, c->device, sizeof(c->device), val);
+	if (!strcmp(key, "link")) {
+		uint32_t link;
+
+		if (c->set & DLD_SET_LINK)
+			return 0;
+		if (parse_u32(s, key, val, 0, 7, &link))
+			return -1;
+		c->link = (int32_t)link;
+		return 0;
+	}
 	if (!strcmp(key, "node_id")) {
 		if (c->set & DLD_SET_NODE_ID)
 			return 0;
+		c->given |= DLD_SET_NODE_ID;
 		return parse_u32(s, key, val, 1, DL_NODE_ID_MAX, &c->node_id);
 	}
-	if (!strcmp(key, "node_name"))
-		return (c->set & DLD_SET_NODE_NAME) ? 0 :
-		       set_string(s, key, c->node_name, sizeof(c->node_name), val);
+	if (!strcmp(key, "node_name")) {
+		if (c->set & DLD_SET_NODE_NAME)
+			return 0;
+		c->given |= DLD_SET_NODE_NAME;
+		return set_string(s, key, c->node_name, sizeof(c->node_name), val);
+	}
 	if (!strcmp(key, "port")) {
 		if (c->set & DLD_SET_PORT)
 			return 0;
+		c->given |= DLD_SET_PORT;
 		return parse_u32(s, key, val, 1, 65535, &c->port);
 	}
-	if (!strcmp(key, "local_addr"))
-		return (c->set & DLD_SET_LOCAL) ? 0 :
-		       set_string(s, key, c->local_text, sizeof(c->local_text), val);
+	if (!strcmp(key, "local_addr")) {
+		if (c->set & DLD_SET_LOCAL)
+			return 0;
+		c->given |= DLD_SET_LOCAL;
+		return set_string(s, key, c->local_text, sizeof(c->local_text), val);
+	}
 	if (!strcmp(key, "peer")) {
 		if (c->set & DLD_SET_PEERS)
 			return 0;
@@ -260,10 +279,13 @@ static int file_key(struct dld_config *c, const struct sink *s, const char *key,
 			c->peer_count = 0;
 			*peers_cleared = true;
 		}
+		c->given |= DLD_SET_PEERS;
 		return add_peer(c, s, val);
 	}
-	if (!strcmp(key, "cluster"))
+	if (!strcmp(key, "cluster")) {
+		c->given |= DLD_SET_CLUSTER;
 		return set_string(s, key, c->cluster, sizeof(c->cluster), val);
+	}
 	if (!strcmp(key, "control"))
 		return (c->set & DLD_SET_CONTROL) ? 0 :
 		       set_string(s, key, c->control, sizeof(c->control), val);
@@ -346,10 +368,13 @@ static int read_file(const char *path, struct dld_config *c, struct dld_tunables
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: disklinkd --device DEV --node-id N --port P --local-addr ADDR\n"
+		"Usage: disklinkd --device DEV --link N [OPTIONS]          (corosync mode)\n"
+		"       disklinkd --device DEV --node-id N --port P --local-addr ADDR\n"
 		"                 --peer ID=ADDR [--peer ID=ADDR ...] [OPTIONS]\n"
 		"Carries a knet UDP link through a disklink volume.\n\n"
 		"  --device DEV        the volume: a device path or UUID=<volume uuid>\n"
+		"  --link N            corosync mode: serve knet link N (0..7); node id,\n"
+		"                      addresses, port and cluster come from corosync\n"
 		"  --node-id N         this node's knet node id (1..65535)\n"
 		"  --port P            the link's UDP port\n"
 		"  --local-addr ADDR   the local knet's link address (it binds ADDR:P)\n"
@@ -367,11 +392,12 @@ static void usage(FILE *out)
 
 enum {
 	OPT_DEVICE = 256, OPT_NODE_ID, OPT_PORT, OPT_LOCAL, OPT_PEER, OPT_CONTROL, OPT_CONFIG,
-	OPT_NODE_NAME, OPT_LOG_FILE, OPT_DEBUG, OPT_PID_FILE, OPT_VERSION,
+	OPT_NODE_NAME, OPT_LOG_FILE, OPT_DEBUG, OPT_PID_FILE, OPT_VERSION, OPT_LINK,
 };
 
 static const struct option options[] = {
 	{ "device", required_argument, NULL, OPT_DEVICE },
+	{ "link", required_argument, NULL, OPT_LINK },
 	{ "node-id", required_argument, NULL, OPT_NODE_ID },
 	{ "port", required_argument, NULL, OPT_PORT },
 	{ "local-addr", required_argument, NULL, OPT_LOCAL },
@@ -402,6 +428,14 @@ static int cmdline(struct dld_config *c, int argc, char **argv, bool *exit_now)
 			rc = set_string(&s, "device", c->device, sizeof(c->device), optarg);
 			c->set |= DLD_SET_DEVICE;
 			break;
+		case OPT_LINK: {
+			uint32_t link = 0;
+
+			rc = parse_u32(&s, "--link", optarg, 0, 7, &link);
+			c->link = (int32_t)link;
+			c->set |= DLD_SET_LINK;
+			break;
+		}
 		case OPT_NODE_ID:
 			rc = parse_u32(&s, "--node-id", optarg, 1, DL_NODE_ID_MAX, &c->node_id);
 			c->set |= DLD_SET_NODE_ID;
@@ -471,15 +505,84 @@ static int cmdline(struct dld_config *c, int argc, char **argv, bool *exit_now)
 		cfg_err(&s, "unexpected argument '%s' (see disklinkd --help)", argv[optind]);
 		return -1;
 	}
+	c->given |= c->set;
+	return 0;
+}
+
+int dld_config_resolve(struct dld_config *c, char *err, size_t errlen)
+{
+	if (dld_addr_parse(c->local_text, c->port, &c->local, &c->local_len)) {
+		snprintf(err, errlen, "invalid local address '%s': give an IPv4 or IPv6 address",
+			 c->local_text);
+		return -1;
+	}
+	for (uint32_t i = 0; i < c->peer_count; i++) {
+		struct dld_peer_conf *p = &c->peers[i];
+
+		if (p->node_id == c->node_id) {
+			snprintf(err, errlen, "peer %u is this node's own id: list only the other "
+				 "nodes", p->node_id);
+			return -1;
+		}
+		if (dld_addr_parse(p->text, c->port, &p->addr, &p->addr_len)) {
+			snprintf(err, errlen, "invalid address '%s' of peer %u: give an IPv4 or "
+				 "IPv6 address", p->text, p->node_id);
+			return -1;
+		}
+		if (p->addr.ss_family != c->local.ss_family) {
+			snprintf(err, errlen, "peer %u address %s is not of the local address's "
+				 "family", p->node_id, p->text);
+			return -1;
+		}
+		if (!memcmp(&p->addr, &c->local, c->local_len)) {
+			snprintf(err, errlen, "peer %u address %s is the local address: each needs "
+				 "its own", p->node_id, p->text);
+			return -1;
+		}
+		for (uint32_t j = 0; j < i; j++)
+			if (!memcmp(&p->addr, &c->peers[j].addr, p->addr_len)) {
+				snprintf(err, errlen, "peers %u and %u have the same address %s",
+					 c->peers[j].node_id, p->node_id, p->text);
+				return -1;
+			}
+	}
+	return 0;
+}
+
+/* Corosync mode: the device is needed; what is given of the rest is only
+ * checked against corosync later (config_corosync.c). */
+static int check_corosync_mode(struct dld_config *c, const struct sink *s)
+{
+	if (!c->device[0]) {
+		cfg_err(s, "missing the device (--device): give it on the command line or in %s",
+			c->config_file);
+		return -1;
+	}
+	if (c->local_text[0]) {
+		struct sockaddr_storage ss;
+		socklen_t len;
+
+		if (dld_addr_parse(c->local_text, 0, &ss, &len)) {
+			cfg_err(s, "invalid local address '%s': give an IPv4 or IPv6 address",
+				c->local_text);
+			return -1;
+		}
+	}
 	return 0;
 }
 
 static int check_complete(struct dld_config *c)
 {
 	struct sink s = { .log = false, .where = "configuration" };
+	char err[256];
 
+	if (c->tun.restart_max_ms < c->tun.restart_min_ms)
+		c->tun.restart_max_ms = c->tun.restart_min_ms;
+	if (c->link >= 0)
+		return check_corosync_mode(c, &s);
 	if (!c->device[0] || !c->node_id || !c->port || !c->local_text[0] || !c->peer_count) {
-		cfg_err(&s, "missing %s: give it on the command line or in %s",
+		cfg_err(&s, "missing %s: give it on the command line or in %s (or use --link N "
+			"to take them from corosync)",
 			!c->device[0] ? "the device (--device)" :
 			!c->node_id ? "the node id (--node-id)" :
 			!c->port ? "the port (--port)" :
@@ -491,39 +594,10 @@ static int check_complete(struct dld_config *c)
 		cfg_err(&s, "no node name: give --node-name");
 		return -1;
 	}
-	if (dld_addr_parse(c->local_text, c->port, &c->local, &c->local_len)) {
-		cfg_err(&s, "invalid local address '%s': give an IPv4 or IPv6 address",
-			c->local_text);
+	if (dld_config_resolve(c, err, sizeof(err))) {
+		cfg_err(&s, "%s", err);
 		return -1;
 	}
-	for (uint32_t i = 0; i < c->peer_count; i++) {
-		struct dld_peer_conf *p = &c->peers[i];
-
-		if (p->node_id == c->node_id) {
-			cfg_err(&s, "peer %u is this node's own id: list only the other nodes",
-				p->node_id);
-			return -1;
-		}
-		dld_addr_parse(p->text, c->port, &p->addr, &p->addr_len);
-		if (p->addr.ss_family != c->local.ss_family) {
-			cfg_err(&s, "peer %u address %s is not of the local address's family",
-				p->node_id, p->text);
-			return -1;
-		}
-		if (!memcmp(&p->addr, &c->local, c->local_len)) {
-			cfg_err(&s, "peer %u address %s is the local address: each needs its own",
-				p->node_id, p->text);
-			return -1;
-		}
-		for (uint32_t j = 0; j < i; j++)
-			if (!memcmp(&p->addr, &c->peers[j].addr, p->addr_len)) {
-				cfg_err(&s, "peers %u and %u have the same address %s",
-					c->peers[j].node_id, p->node_id, p->text);
-				return -1;
-			}
-	}
-	if (c->tun.restart_max_ms < c->tun.restart_min_ms)
-		c->tun.restart_max_ms = c->tun.restart_min_ms;
 	return 0;
 }
 
@@ -556,6 +630,7 @@ int dld_config_reload(const struct dld_config *c, struct dld_tunables *tun)
 	*tun = t;
 	dld_config_defaults(&fresh);
 	fresh.set = c->set;
+	fresh.link = c->link;
 	snprintf(fresh.device, sizeof(fresh.device), "%s", c->device);
 	fresh.node_id = c->node_id;
 	fresh.port = c->port;
@@ -569,10 +644,11 @@ int dld_config_reload(const struct dld_config *c, struct dld_tunables *tun)
 		for (uint32_t i = 0; peers_same && i < c->peer_count; i++)
 			peers_same = fresh.peers[i].node_id == c->peers[i].node_id &&
 				     !strcmp(fresh.peers[i].text, c->peers[i].text);
-		if (strcmp(fresh.device, c->device) || fresh.node_id != c->node_id ||
+		if (strcmp(fresh.device, c->device) || fresh.link != c->link ||
+		    fresh.node_id != c->node_id ||
 		    fresh.port != c->port || strcmp(fresh.local_text, c->local_text) ||
 		    !peers_same)
-			qb_log(LOG_WARNING, "%s: device, node_id, port, local_addr and peer "
+			qb_log(LOG_WARNING, "%s: device, link, node_id, port, local_addr and peer "
 			       "changes need a restart of disklinkd; tunables were reloaded",
 			       c->config_file);
 	}

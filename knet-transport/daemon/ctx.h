@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "corosync_mode.h"
 #include "dld.h"
 #include "shm_queue.h"
 
@@ -77,6 +78,9 @@ struct dld_ctx {
 	bool quit;
 	int exit_code;
 
+	/* Corosync mode (--link): where the configuration comes from. */
+	struct dld_cs cs;
+
 	struct dld_pending pend;
 	bool tx_kick;                  /* queued something: wake the child  */
 	uint8_t rxbuf[DLD_RECV_BUF];
@@ -85,6 +89,12 @@ struct dld_ctx {
 /* sockets.c */
 int dld_sockets_open(struct dld_ctx *ctx);
 void dld_sockets_close(struct dld_ctx *ctx);
+/* A new link configuration (corosync reload): take nc's port, local
+ * address and peers; keep the sockets of peers whose address stays, close
+ * those of removed peers, bind the new ones.  0, or -1 when a new address
+ * could not be bound (logged; that peer stays unbound until the next
+ * update). */
+int dld_sockets_update(struct dld_ctx *ctx, const struct dld_config *nc);
 /* A peer socket is readable: receive everything, queue it for the disk. */
 void dld_sockets_recv(struct dld_ctx *ctx, uint32_t idx);
 /* End of a wake-up: queue the pending datagram (or, with several peers,
@@ -95,11 +105,15 @@ void dld_sockets_flush(struct dld_ctx *ctx, bool force);
 void dld_sockets_deliver(struct dld_ctx *ctx);
 
 /* supervise.c */
+/* READY=1 for systemd, 0 for a waiting launcher (once). */
+void dld_notify_ready(struct dld_ctx *ctx);
 int dld_child_start(struct dld_ctx *ctx);
 void dld_child_reap(struct dld_ctx *ctx);
 void dld_child_tick(struct dld_ctx *ctx, uint64_t now);
 void dld_child_stop(struct dld_ctx *ctx);
 void dld_child_tunables(struct dld_ctx *ctx);
+/* The peer list changed (corosync reload): tell the child. */
+void dld_child_peers(struct dld_ctx *ctx);
 /* A fresh status snapshot from the running child (for a reply). */
 void dld_child_snapshot(struct dld_ctx *ctx);
 /* Device state as reported (child snapshot + the parent's deadline view). */
@@ -116,11 +130,13 @@ void dld_control_client(struct dld_ctx *ctx, uint32_t slot);
 void dld_status_json(struct dld_ctx *ctx, FILE *out);
 void dld_status_text(struct dld_ctx *ctx, FILE *out);
 const char *dld_peer_state_name(uint32_t state);
+/* The child's status of the parent's peer i (matched by node id). */
+const struct dld_peer_status *dld_peer_snap(const struct dld_ctx *ctx, uint32_t i);
 
 /* epoll tags: the low 32 bits carry an index. */
 enum dld_tag {
 	DLD_TAG_SIGNAL = 1, DLD_TAG_TICK, DLD_TAG_CTL, DLD_TAG_CLIENT, DLD_TAG_PEER, DLD_TAG_RX,
-	DLD_TAG_COALESCE,
+	DLD_TAG_COALESCE, DLD_TAG_CS, DLD_TAG_CS_TIMER,
 };
 #define DLD_EV(tag, idx) (((uint64_t)(tag) << 32) | (uint32_t)(idx))
 int dld_epoll_add(struct dld_ctx *ctx, int fd, enum dld_tag tag, uint32_t idx);

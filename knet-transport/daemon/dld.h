@@ -67,6 +67,8 @@ enum dld_set {
 	DLD_SET_LOG_FILE = 1u << 7,
 	DLD_SET_DEBUG = 1u << 8,
 	DLD_SET_PID_FILE = 1u << 9,
+	DLD_SET_LINK = 1u << 10,
+	DLD_SET_CLUSTER = 1u << 11,
 };
 
 struct dld_config {
@@ -86,7 +88,9 @@ struct dld_config {
 	char log_file[PATH_MAX];
 	char pid_file[PATH_MAX];
 	bool foreground;
+	int32_t link;                  /* corosync mode: knet link, else -1  */
 	uint32_t set;                  /* enum dld_set bits                  */
+	uint32_t given;                /* enum dld_set: set by command line or file */
 	int32_t log_target;            /* libqb target of the log file, or -1 */
 	struct dld_tunables tun;
 };
@@ -96,8 +100,12 @@ void dld_config_defaults(struct dld_config *c);
 /* Command line then config file; 0, or the exit status (usage printed). */
 int dld_config_load(struct dld_config *c, int argc, char **argv, bool *exit_now);
 /* SIGHUP: reread the file's tunables into *tun; logs settings that need a
- * restart.  0, or -1 (logged; the old tunables stay). */
+ * restart.  c: the configuration as given (command line and file, before
+ * corosync filled it in).  0, or -1 (logged; the old tunables stay). */
 int dld_config_reload(const struct dld_config *c, struct dld_tunables *tun);
+/* Fill in c->local, the peers' addresses and ports from the text fields and
+ * check them (duplicates, families).  0, or -1 with a one-line reason. */
+int dld_config_resolve(struct dld_config *c, char *err, size_t errlen);
 int dld_addr_parse(const char *text, uint32_t port, struct sockaddr_storage *ss,
 		   socklen_t *len);
 void dld_addr_format(const struct sockaddr_storage *ss, char *buf, size_t len);

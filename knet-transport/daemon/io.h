@@ -45,6 +45,7 @@ struct dld_io {
 					* its acks say where reading stopped */
 	bool peers_scanned;            /* the first scan for peers is done  */
 	bool hdr_written;              /* by this generation: check it stays ours */
+	bool write_failed;             /* the last write failed: only a write clears it */
 	struct dl_writer w;
 	uint8_t *ring;                 /* one ring of blocks, aligned       */
 	uint8_t *wbuf;                 /* max_batch blocks, aligned         */

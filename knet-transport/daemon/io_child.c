@@ -62,12 +62,15 @@ void dld_io_end(struct dld_io *io, bool write, int rc)
 		io->st.io.writes++;
 	else
 		io->st.io.reads++;
+	if (write)
+		io->write_failed = rc != 0;
 	if (rc) {
 		io->st.io.errors++;
 		return;
 	}
 	*lat = *lat ? (*lat * 7u + us) / 8u : us;
-	if (io->st.device_state == DLD_DEV_FAILED)
+	/* A read-only device reads fine: its reads do not clear a failed write. */
+	if (io->st.device_state == DLD_DEV_FAILED && !io->write_failed)
 		dld_io_ok(io);
 }
 
@@ -242,6 +245,7 @@ static int run(struct dld_io *io)
 			break;
 		atomic_store_explicit(&io->shm->alive_ns, dld_mono_ns(), memory_order_relaxed);
 		tunables_check(io);
+		dld_io_peers_check(io, dld_mono_ns());
 		before = io->w.next_seq;
 		dld_io_drain_tx(io);
 		now = dld_mono_ns();
@@ -306,6 +310,28 @@ int dld_io_alloc(struct dld_io *io)
 		qb_log(LOG_ERR, "io: out of memory");
 		return -1;
 	}
+	return 0;
+}
+
+int dld_io_resize(struct dld_io *io)
+{
+	const struct dl_sb *sb = &io->vol.sb;
+	uint32_t need = dl_writer_blocks_for(sb->block_size, io->npeers ? io->npeers : 1,
+					     DL_DGRAM_MAX);
+	uint8_t *buf;
+
+	if (need > sb->ring_blocks)
+		need = sb->ring_blocks;
+	if (need <= io->max_batch)
+		return 0;
+	buf = dl_bio_alloc((size_t)need * sb->block_size);
+	if (!buf) {
+		qb_log(LOG_ERR, "io: out of memory for a write buffer of %u blocks", need);
+		return -1;
+	}
+	free(io->wbuf);
+	io->wbuf = buf;
+	io->max_batch = need;
 	return 0;
 }
 

@@ -185,10 +185,24 @@ int dld_io_attach(struct dld_io *io)
 int dld_io_write_header(struct dld_io *io, uint32_t state)
 {
 	struct dl_slot_hdr cur;
+	int got = -1;
 
 	/* Our slot must still be ours: someone else writing it is a second
-	 * daemon with our node id (or a release behind our back). */
-	if (io->hdr_written && dld_io_read_slot(io, io->slot, &cur) == 0 &&
+	 * daemon with our node id (or a release behind our back).  A header
+	 * that no longer reads back as ours may also mean the volume was
+	 * reformatted or overwritten: check the superblock before writing
+	 * anything (never write into a new volume). */
+	if (io->hdr_written) {
+		got = dld_io_read_slot(io, io->slot, &cur);
+		if (got || cur.node_id != io->cfg->node_id || cur.hdr_seq > io->hdr.hdr_seq ||
+		    cur.generation != io->hdr.generation) {
+			int rc = dld_io_check_volume(io);
+
+			if (rc)
+				return rc;
+		}
+	}
+	if (got == 0 &&
 	    (cur.node_id != io->cfg->node_id || cur.hdr_seq > io->hdr.hdr_seq ||
 	     cur.generation != io->hdr.generation)) {
 		dld_io_fail(io, "slot %u on %s was written by someone else (node %u, generation "

@@ -23,6 +23,7 @@
 #include <qb/qblog.h>
 
 #include "ctx.h"
+#include "privileges.h"
 
 int dld_epoll_add(struct dld_ctx *ctx, int fd, enum dld_tag tag, uint32_t idx)
 {
@@ -60,7 +61,7 @@ static int daemonize(struct dld_ctx *ctx)
 		n = read(p[0], msg, sizeof(msg) - 1);
 		if (n > 0) {
 			msg[n] = 0;
-			if (msg[0] && n > 1)
+			if (n > 1)     /* an error, or why a running daemon waits */
 				fprintf(stderr, "disklinkd: %s\n", msg + 1);
 			_exit((unsigned char)msg[0]);
 		}
@@ -147,7 +148,8 @@ static void reload(struct dld_ctx *ctx)
 	struct dld_tunables t = ctx->cfg.tun;
 
 	qb_log(LOG_NOTICE, "SIGHUP: rereading the tunables of %s", ctx->cfg.config_file);
-	if (dld_config_reload(&ctx->cfg, &t))
+	/* In corosync mode, compare with what was given, not with corosync's. */
+	if (dld_config_reload(ctx->cfg.link >= 0 ? &ctx->cs.given : &ctx->cfg, &t))
 		return;
 	ctx->cfg.tun = t;
 	dld_log_set_debug(&ctx->cfg, t.debug);
@@ -210,6 +212,12 @@ static void dispatch(struct dld_ctx *ctx, uint64_t tag)
 			exp = 0;
 		dld_sockets_flush(ctx, true);
 		break;
+	case DLD_TAG_CS:
+		dld_cs_on_cmap(ctx);
+		break;
+	case DLD_TAG_CS_TIMER:
+		dld_cs_on_timer(ctx);
+		break;
 	}
 }
 
@@ -245,6 +253,7 @@ static void cleanup(struct dld_ctx *ctx, int rc)
 			rc = rc ? rc : DLD_EXIT_RUNTIME;
 		close(ctx->ready_fd);
 	}
+	dld_cs_stop(ctx);
 	dld_sockets_close(ctx);
 	dld_control_close(ctx);
 	if (ctx->chan.shm)
@@ -273,6 +282,7 @@ int main(int argc, char **argv)
 		return DLD_EXIT_RUNTIME;
 	}
 	ctx->epfd = ctx->sigfd = ctx->tickfd = ctx->coalfd = ctx->ctl_fd = ctx->ready_fd = -1;
+	ctx->cs.timerfd = ctx->cs.watch.fd = -1;
 	for (uint32_t i = 0; i < DLD_MAX_PEERS; i++)
 		ctx->peers[i].fd = -1;
 	for (uint32_t i = 0; i < DLD_CTL_CLIENTS; i++)
@@ -289,13 +299,17 @@ int main(int argc, char **argv)
 	}
 	ctx->start_ns = dld_mono_ns();
 	dld_log_init(&ctx->cfg);
-	qb_log(LOG_NOTICE, "disklinkd %s starting: node %u (%s), device %s, link %s:%u, %u peers",
-	       PACKAGE_VERSION, ctx->cfg.node_id, ctx->cfg.node_name, ctx->cfg.device,
-	       ctx->cfg.local_text, ctx->cfg.port, ctx->cfg.peer_count);
+	if (ctx->cfg.link >= 0)
+		qb_log(LOG_NOTICE, "disklinkd %s starting: device %s, corosync link %d",
+		       PACKAGE_VERSION, ctx->cfg.device, ctx->cfg.link);
+	else
+		qb_log(LOG_NOTICE, "disklinkd %s starting: node %u (%s), device %s, link %s:%u, "
+		       "%u peers", PACKAGE_VERSION, ctx->cfg.node_id, ctx->cfg.node_name,
+		       ctx->cfg.device, ctx->cfg.local_text, ctx->cfg.port, ctx->cfg.peer_count);
 	rc = DLD_EXIT_RUNTIME;
 	if (setup_events(ctx) || pid_file_write(ctx))
 		goto out;
-	if (dld_sockets_open(ctx)) {
+	if (ctx->cfg.link < 0 && dld_sockets_open(ctx)) {
 		snprintf(ctx->error, sizeof(ctx->error), "cannot bind the peer addresses (see the log)");
 		goto out;
 	}
@@ -304,7 +318,19 @@ int main(int argc, char **argv)
 			 "the log)", ctx->cfg.control);
 		goto out;
 	}
-	dld_child_start(ctx);
+	/* Sockets bound: no capability is needed from here on (doc/security.md). */
+	if (dld_privileges_drop()) {
+		snprintf(ctx->error, sizeof(ctx->error), "cannot drop capabilities (see the log)");
+		goto out;
+	}
+	if (ctx->cfg.link >= 0) {
+		/* The sockets and the I/O child follow corosync's configuration. */
+		rc = dld_cs_start(ctx);
+		if (rc || ctx->quit)
+			goto out;
+	} else {
+		dld_child_start(ctx);
+	}
 	rc = run(ctx);
 out:
 	cleanup(ctx, rc);

@@ -206,3 +206,41 @@ int dld_status_snapshot(struct dld_shm *shm, struct dld_status *out)
 		out->peer_count = DLD_MAX_PEERS;
 	return -1;
 }
+
+void dld_peers_publish(struct dld_shm *shm, const uint32_t *ids, uint32_t n)
+{
+	uint32_t s = atomic_load_explicit(&shm->peers_seq, memory_order_relaxed);
+
+	if (n > DLD_MAX_PEERS)
+		n = DLD_MAX_PEERS;
+	atomic_store_explicit(&shm->peers_seq, s + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	shm->peer_count = n;
+	memcpy(shm->peer_ids, ids, (size_t)n * sizeof(ids[0]));
+	atomic_store_explicit(&shm->peers_seq, s + 2, memory_order_release);
+}
+
+int dld_peers_read(struct dld_shm *shm, uint32_t *seq, uint32_t *ids, uint32_t *n)
+{
+	for (int tries = 0; tries < 1000; tries++) {
+		uint32_t s1 = atomic_load_explicit(&shm->peers_seq, memory_order_acquire);
+		uint32_t s2, count;
+
+		if (s1 == *seq)
+			return 0;
+		if (s1 & 1u)
+			continue;
+		count = shm->peer_count;
+		if (count > DLD_MAX_PEERS)
+			count = DLD_MAX_PEERS;
+		memcpy(ids, shm->peer_ids, (size_t)count * sizeof(ids[0]));
+		atomic_thread_fence(memory_order_acquire);
+		s2 = atomic_load_explicit(&shm->peers_seq, memory_order_relaxed);
+		if (s1 == s2) {
+			*n = count;
+			*seq = s1;
+			return 1;
+		}
+	}
+	return 0;                      /* mid-update: next turn */
+}

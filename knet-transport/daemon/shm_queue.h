@@ -101,6 +101,11 @@ struct dld_shm {
 	uint8_t  expect_uuid[16];      /* parent: the volume seen before    */
 	uint32_t have_uuid;
 	uint64_t prev_generation;      /* parent: our previous child's generation */
+	/* parent: the peers' node ids (corosync reloads change them); odd
+	 * peers_seq while the parent writes. */
+	_Atomic uint32_t peers_seq;
+	uint32_t peer_count;
+	uint32_t peer_ids[DLD_MAX_PEERS];
 	size_t   tx_off, rx_off;       /* queues, from the mapping's start  */
 	size_t   map_len;
 };
@@ -121,6 +126,12 @@ void dld_efd_drain(int efd);
 
 /* Status publication (child) and snapshot (parent; 0, or -1 when the
  * child stayed mid-update, e.g. stopped: *out then holds a best effort). */
+/* The peer table: the parent publishes the peers' node ids; the child
+ * reads them when peers_seq differs from *seq (1 and the table copied,
+ * else 0). */
+void dld_peers_publish(struct dld_shm *shm, const uint32_t *ids, uint32_t n);
+int dld_peers_read(struct dld_shm *shm, uint32_t *seq, uint32_t *ids, uint32_t *n);
+
 void dld_status_publish(struct dld_shm *shm, const struct dld_status *st);
 int dld_status_snapshot(struct dld_shm *shm, struct dld_status *out);
 

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
@@ -78,6 +79,68 @@ void dld_sockets_close(struct dld_ctx *ctx)
 			close(ctx->peers[i].fd);
 		ctx->peers[i].fd = -1;
 	}
+}
+
+static bool same_addr(const struct dld_peer_conf *a, const struct dld_peer_conf *b)
+{
+	return a->addr_len == b->addr_len && !memcmp(&a->addr, &b->addr, a->addr_len);
+}
+
+int dld_sockets_update(struct dld_ctx *ctx, const struct dld_config *nc)
+{
+	struct dld_peer_rt *nrt = calloc(DLD_MAX_PEERS, sizeof(*nrt));
+	bool kept[DLD_MAX_PEERS] = { false };
+	uint32_t old_count = ctx->cfg.peer_count;
+	int rc = 0;
+
+	if (!nrt) {
+		qb_log(LOG_ERR, "out of memory for the new peer list");
+		return -1;
+	}
+	/* What is pending was sent to the old peers: queue it now. */
+	dld_sockets_flush(ctx, true);
+	for (uint32_t j = 0; j < nc->peer_count; j++) {
+		nrt[j].fd = -1;
+		for (uint32_t i = 0; i < old_count; i++) {
+			if (kept[i] || ctx->cfg.peers[i].node_id != nc->peers[j].node_id ||
+			    !same_addr(&ctx->cfg.peers[i], &nc->peers[j]))
+				continue;
+			nrt[j] = ctx->peers[i];
+			kept[i] = true;
+			break;
+		}
+	}
+	/* Close first: an address may have moved from one node to another. */
+	for (uint32_t i = 0; i < old_count; i++) {
+		if (kept[i] || ctx->peers[i].fd < 0)
+			continue;
+		epoll_ctl(ctx->epfd, EPOLL_CTL_DEL, ctx->peers[i].fd, NULL);
+		close(ctx->peers[i].fd);
+		qb_log(LOG_NOTICE, "closed the socket of node %u (%s:%u)",
+		       ctx->cfg.peers[i].node_id, ctx->cfg.peers[i].text, ctx->cfg.port);
+	}
+	for (uint32_t i = 0; i < DLD_MAX_PEERS; i++)
+		ctx->peers[i] = i < nc->peer_count ? nrt[i] : (struct dld_peer_rt){ .fd = -1 };
+	free(nrt);
+	ctx->cfg.port = nc->port;
+	ctx->cfg.local = nc->local;
+	ctx->cfg.local_len = nc->local_len;
+	memcpy(ctx->cfg.local_text, nc->local_text, sizeof(ctx->cfg.local_text));
+	ctx->cfg.peer_count = nc->peer_count;
+	memcpy(ctx->cfg.peers, nc->peers, sizeof(ctx->cfg.peers));
+	for (uint32_t j = 0; j < nc->peer_count; j++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = DLD_EV(DLD_TAG_PEER, j) };
+
+		if (ctx->peers[j].fd >= 0) {
+			epoll_ctl(ctx->epfd, EPOLL_CTL_MOD, ctx->peers[j].fd, &ev);
+		} else if (open_one(ctx, j)) {
+			rc = -1;
+		} else {
+			qb_log(LOG_NOTICE, "bound %s:%u for node %u", nc->peers[j].text, nc->port,
+			       nc->peers[j].node_id);
+		}
+	}
+	return rc;
 }
 
 static bool from_local_knet(const struct dld_ctx *ctx, const struct sockaddr_storage *from)

@@ -42,16 +42,27 @@ static unsigned long long u(uint64_t v)
 	return (unsigned long long)v;
 }
 
+const struct dld_peer_status *dld_peer_snap(const struct dld_ctx *ctx, uint32_t i)
+{
+	static const struct dld_peer_status none = { .slot = -1 };
+	uint32_t id = ctx->cfg.peers[i].node_id;
+
+	/* Same index as long as the child has the parent's peer list. */
+	if (i < ctx->snap.peer_count && ctx->snap.peers[i].node_id == id)
+		return &ctx->snap.peers[i];
+	for (uint32_t k = 0; k < ctx->snap.peer_count; k++)
+		if (ctx->snap.peers[k].node_id == id)
+			return &ctx->snap.peers[k];
+	return &none;
+}
+
 static void peer_json(struct dld_ctx *ctx, uint32_t i, bool live, uint64_t now, FILE *out)
 {
 	const struct dld_peer_conf *pc = &ctx->cfg.peers[i];
 	const struct dld_peer_rt *rt = &ctx->peers[i];
-	const struct dld_peer_status *ps = i < ctx->snap.peer_count ? &ctx->snap.peers[i] : NULL;
-	static const struct dld_peer_status none = { .slot = -1 };
+	const struct dld_peer_status *ps = dld_peer_snap(ctx, i);
 	long long age = -1;
 
-	if (!ps || ps->node_id != pc->node_id)
-		ps = &none;
 	if (ps->last_block_mono_ns && now > ps->last_block_mono_ns)
 		age = (long long)((now - ps->last_block_mono_ns) / 1000000u);
 	fprintf(out, "{\"node_id\":%u,\"addr\":", pc->node_id);
@@ -103,6 +114,8 @@ void dld_status_json(struct dld_ctx *ctx, FILE *out)
 		"\"port\":%u,\"local_addr\":", u(ctx->foreign_drops), u(ctx->tx_queue_drops),
 		u(s->rx_queue_drops), ctx->cfg.port);
 	json_str(out, ctx->cfg.local_text);
+	fprintf(out, ",\"link\":%d,\"corosync\":\"%s\",\"corosync_reloads\":%u",
+		ctx->cfg.link, dld_cs_state_name(&ctx->cs), ctx->cs.reloads);
 	fprintf(out, ",\"pid\":%d,\"io_pid\":%d,\"io_restarts\":%u,\"uptime_s\":%llu,\"peers\":[",
 		(int)getpid(), (int)ctx->child, ctx->children ? ctx->children - 1 : 0,
 		u((now - ctx->start_ns) / 1000000000u));

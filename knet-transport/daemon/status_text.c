@@ -15,6 +15,10 @@ void dld_status_text(struct dld_ctx *ctx, FILE *out)
 
 	fprintf(out, "node %u (%s), link %s:%u\n", ctx->cfg.node_id, ctx->cfg.node_name,
 		ctx->cfg.local_text, ctx->cfg.port);
+	if (ctx->cfg.link >= 0)
+		fprintf(out, "corosync link %d: %s%s%s\n", ctx->cfg.link,
+			dld_cs_state_name(&ctx->cs), ctx->cs.why[0] && !ctx->cs.configured ?
+			": " : "", !ctx->cs.configured ? ctx->cs.why : "");
 	fprintf(out, "device %s: %s%s%s\n", ctx->cfg.device, state, err[0] ? ": " : "", err);
 	if (s->volume_uuid[0])
 		fprintf(out, "volume %s, cluster '%s', slot %d, generation %llu\n",
@@ -29,12 +33,9 @@ void dld_status_text(struct dld_ctx *ctx, FILE *out)
 		"STATE", "SLOT", "LAST BLOCK", "DGRAMS IN", "DGRAMS OUT", "LATENCY", "LOST",
 		"ERRORS");
 	for (uint32_t i = 0; i < ctx->cfg.peer_count; i++) {
-		const struct dld_peer_status *ps = i < s->peer_count ? &s->peers[i] : NULL;
-		static const struct dld_peer_status none = { .slot = -1 };
+		const struct dld_peer_status *ps = dld_peer_snap(ctx, i);
 		char age[24] = "never", lat[24];
 
-		if (!ps || ps->node_id != ctx->cfg.peers[i].node_id)
-			ps = &none;
 		if (ps->last_block_mono_ns && now > ps->last_block_mono_ns)
 			snprintf(age, sizeof(age), "%.1fs ago",
 				 (double)(now - ps->last_block_mono_ns) / 1e9);

@@ -50,7 +50,7 @@ static void schedule_restart(struct dld_ctx *ctx, uint64_t now)
 }
 
 /* Tell systemd, and the launcher when we daemonized, that we serve. */
-static void notify_ready(struct dld_ctx *ctx)
+void dld_notify_ready(struct dld_ctx *ctx)
 {
 	uint8_t code = 0;
 
@@ -64,6 +64,16 @@ static void notify_ready(struct dld_ctx *ctx)
 		close(ctx->ready_fd);
 		ctx->ready_fd = -1;
 	}
+}
+
+/* The peers' node ids for the child (its readers follow this table). */
+static void publish_peers(struct dld_ctx *ctx)
+{
+	uint32_t ids[DLD_MAX_PEERS];
+
+	for (uint32_t i = 0; i < ctx->cfg.peer_count; i++)
+		ids[i] = ctx->cfg.peers[i].node_id;
+	dld_peers_publish(ctx->chan.shm, ids, ctx->cfg.peer_count);
 }
 
 int dld_child_start(struct dld_ctx *ctx)
@@ -90,6 +100,7 @@ int dld_child_start(struct dld_ctx *ctx)
 		ctx->chan.shm->have_uuid = 1;
 	}
 	ctx->chan.shm->prev_generation = ctx->last_generation;
+	publish_peers(ctx);
 	pid = fork();
 	if (pid < 0) {
 		qb_log(LOG_ERR, "cannot start the I/O child: %s", strerror(errno));
@@ -100,7 +111,8 @@ int dld_child_start(struct dld_ctx *ctx)
 	if (pid == 0) {
 		/* The child owns no socket and none of the parent's fds. */
 		int fds[] = { ctx->epfd, ctx->sigfd, ctx->tickfd, ctx->coalfd, ctx->ctl_fd,
-			      ctx->ready_fd };
+			      ctx->ready_fd, ctx->cs.timerfd,
+			      ctx->cs.connected ? ctx->cs.watch.fd : -1 };
 
 		for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 			if (fds[i] >= 0)
@@ -148,7 +160,7 @@ static void child_exited(struct dld_ctx *ctx, int status, uint64_t now)
 		return;
 	}
 	/* The device may come back: keep the sockets bound and answer status. */
-	notify_ready(ctx);
+	dld_notify_ready(ctx);
 	schedule_restart(ctx, now);
 }
 
@@ -182,7 +194,7 @@ static void check_ready(struct dld_ctx *ctx, uint64_t now)
 	qb_log(LOG_NOTICE, "link ready: node %u in slot %d of volume %s, generation %llu",
 	       ctx->cfg.node_id, ctx->snap.slot, ctx->snap.volume_uuid,
 	       (unsigned long long)ctx->snap.generation);
-	notify_ready(ctx);
+	dld_notify_ready(ctx);
 }
 
 /* The deadline of the request in progress; a ready child that stops
@@ -274,6 +286,14 @@ void dld_child_tunables(struct dld_ctx *ctx)
 	atomic_thread_fence(memory_order_release);
 	shm->tun = ctx->cfg.tun;
 	atomic_store(&shm->tun_seq, s + 2);
+	dld_efd_kick(ctx->chan.tx_efd);
+}
+
+void dld_child_peers(struct dld_ctx *ctx)
+{
+	if (!ctx->chan.shm)
+		return;                /* the next child gets the table at start */
+	publish_peers(ctx);
 	dld_efd_kick(ctx->chan.tx_efd);
 }
 

@@ -1,0 +1,93 @@
+/* The capability drop: once the sockets are bound and the control socket
+ * is open, disklinkd needs no capability.  It stays uid 0, so that the I/O
+ * children it forks later can open the root-owned device nodes (through
+ * the owner bits, without CAP_DAC_OVERRIDE); what someone who took the
+ * process over could still do is what uid 0 without capabilities can:
+ * see doc/security.md.  prctl() and capset() directly, no libcap. */
+#include "config.h"
+
+#include <errno.h>
+#include <linux/capability.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <qb/qblog.h>
+
+#include "privileges.h"
+
+#ifndef PR_CAP_AMBIENT
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_CLEAR_ALL 4
+#endif
+
+/* The bounding set first: dropping from it needs CAP_SETPCAP, which the
+ * capset() below removes. */
+static int drop_bounding(void)
+{
+	for (unsigned long cap = 0; cap < 64; cap++) {
+		int r = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+
+		if (r < 0)              /* EINVAL: past the kernel's last capability */
+			break;
+		if (r == 1 && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)) {
+			qb_log(LOG_ERR, "cannot drop capability %lu from the bounding set: %s",
+			       cap, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int clear_sets(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+		.pid = 0,
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capset, &hdr, data)) {
+		qb_log(LOG_ERR, "cannot clear the capability sets: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int have_setpcap(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+		.pid = 0,
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capget, &hdr, data))
+		return 0;
+	return !!(data[CAP_TO_INDEX(CAP_SETPCAP)].effective & CAP_TO_MASK(CAP_SETPCAP));
+}
+
+int dld_privileges_drop(void)
+{
+	/* Not root (a test, or a user's run): there is nothing to give up
+	 * but what the bounding set allows; leave it, clear the rest. */
+	if (have_setpcap() && drop_bounding())
+		return -1;
+	/* Ambient capabilities would survive an execve(): none. */
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) && errno != EINVAL) {
+		qb_log(LOG_ERR, "cannot clear the ambient capabilities: %s", strerror(errno));
+		return -1;
+	}
+	if (clear_sets())
+		return -1;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
+		qb_log(LOG_ERR, "cannot set no_new_privs: %s", strerror(errno));
+		return -1;
+	}
+	qb_log(LOG_INFO, "dropped every capability (bounding, effective, permitted, "
+	       "inheritable, ambient); no_new_privs set");
+	return 0;
+}
