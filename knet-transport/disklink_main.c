@@ -20,6 +20,8 @@ static const struct dl_command commands[] = {
 	{ .name = "release", .run = dl_cmd_release, .summary = "free the slot of a node that left" },
 	{ .name = "find", .run = dl_cmd_find, .summary = "list the devices that hold volumes" },
 	{ .name = "status", .run = dl_cmd_status, .summary = "show the running daemon's links" },
+	{ .name = "role", .run = dl_cmd_role,
+	  .summary = "write this node's replication role (through the daemon)" },
 	{ .name = "corosync-link", .run = dl_cmd_corosync_link,
 	  .summary = "print or add the corosync.conf link disklinkd serves" },
 };

@@ -42,6 +42,9 @@ static const struct tunable tunables[] = {
 	TUN(coalesce_us, 0, 10000),
 	TUN(dsync, 0, 1),
 	TUN(debug, 0, 1),
+	TUN(lag_warn_ms, 1, 600000),
+	TUN(lag_max_ms, 1, 600000),
+	TUN(frozen_ms, 0, 600000),
 };
 #define N_TUNABLES (sizeof(tunables) / sizeof(tunables[0]))
 
@@ -96,6 +99,9 @@ void dld_config_defaults(struct dld_config *c)
 		.coalesce_us = 100,
 		.dsync = 0,
 		.debug = 0,
+		.lag_warn_ms = 750,
+		.lag_max_ms = 1500,
+		.frozen_ms = 0,
 	};
 }
 
@@ -191,6 +197,51 @@ static int add_peer(struct dld_config *c, const struct sink *s, const char *spec
 	return 0;
 }
 
+/* --peer-device ID=DEV / peer_device = ID=DEV. */
+static int add_peer_dev(struct dld_config *c, const struct sink *s, const char *spec)
+{
+	const char *eq = strchr(spec, '=');
+	char idtext[16];
+	struct dld_peer_dev *d;
+	uint32_t id;
+
+	if (!eq || eq == spec || (size_t)(eq - spec) >= sizeof(idtext) || !eq[1]) {
+		cfg_err(s, "invalid peer device '%s': write NODEID=DEVICE, e.g. 2=/dev/mapper/r2 "
+			"or 2=UUID=<volume uuid>", spec);
+		return -1;
+	}
+	memcpy(idtext, spec, (size_t)(eq - spec));
+	idtext[eq - spec] = 0;
+	if (parse_u32(s, "peer device node id", idtext, 1, DL_NODE_ID_MAX, &id))
+		return -1;
+	if (strlen(eq + 1) >= DLD_PEER_DEV_MAX) {
+		cfg_err(s, "peer device path '%s' is longer than %u bytes: use a shorter path "
+			"(e.g. a /dev/disk/by-id link)", eq + 1, DLD_PEER_DEV_MAX - 1);
+		return -1;
+	}
+	for (uint32_t i = 0; i < c->peer_dev_count; i++)
+		if (c->peer_devs[i].node_id == id) {
+			cfg_err(s, "peer device of node %u given twice: give one device per peer", id);
+			return -1;
+		}
+	if (c->peer_dev_count >= DLD_MAX_PEERS) {
+		cfg_err(s, "too many peer devices: at most %u", DLD_MAX_PEERS);
+		return -1;
+	}
+	d = &c->peer_devs[c->peer_dev_count++];
+	d->node_id = id;
+	snprintf(d->path, sizeof(d->path), "%s", eq + 1);
+	return 0;
+}
+
+const char *dld_peer_device(const struct dld_config *c, uint32_t node_id)
+{
+	for (uint32_t i = 0; i < c->peer_dev_count; i++)
+		if (c->peer_devs[i].node_id == node_id)
+			return c->peer_devs[i].path;
+	return NULL;
+}
+
 static int set_string(const struct sink *s, const char *what, char *dst, size_t len,
 		      const char *val)
 {
@@ -224,7 +275,7 @@ static int set_tunable(struct dld_tunables *t, const struct sink *s, const char 
 
 /* One key of the config file; settings given on the command line win. */
 static int file_key(struct dld_config *c, const struct sink *s, const char *key,
-		    const char *val, bool *peers_cleared)
+		    const char *val, bool *peers_cleared, bool *devs_cleared)
 {
 	int found;
 
@@ -282,6 +333,16 @@ static int file_key(struct dld_config *c, const struct sink *s, const char *key,
 		c->given |= DLD_SET_PEERS;
 		return add_peer(c, s, val);
 	}
+	if (!strcmp(key, "peer_device")) {
+		if (c->set & DLD_SET_PEER_DEVS)
+			return 0;
+		if (!*devs_cleared) {
+			c->peer_dev_count = 0;
+			*devs_cleared = true;
+		}
+		c->given |= DLD_SET_PEER_DEVS;
+		return add_peer_dev(c, s, val);
+	}
 	if (!strcmp(key, "cluster")) {
 		c->given |= DLD_SET_CLUSTER;
 		return set_string(s, key, c->cluster, sizeof(c->cluster), val);
@@ -318,7 +379,7 @@ static int read_file(const char *path, struct dld_config *c, struct dld_tunables
 {
 	char line[1024], where[PATH_MAX + 32];
 	struct sink s = { .log = log, .where = where };
-	bool peers_cleared = false;
+	bool peers_cleared = false, devs_cleared = false;
 	unsigned n = 0;
 	int rc = 0;
 	FILE *f;
@@ -358,7 +419,7 @@ static int read_file(const char *path, struct dld_config *c, struct dld_tunables
 				rc = -1;
 			continue;
 		}
-		if (file_key(c, &s, key, val, &peers_cleared))
+		if (file_key(c, &s, key, val, &peers_cleared, &devs_cleared))
 			rc = -1;
 	}
 	fclose(f);
@@ -379,6 +440,8 @@ static void usage(FILE *out)
 		"  --port P            the link's UDP port\n"
 		"  --local-addr ADDR   the local knet's link address (it binds ADDR:P)\n"
 		"  --peer ID=ADDR      a peer's node id and link address (bound here)\n"
+		"  --peer-device ID=DEV  read peer ID's ring from DEV (its mirror, R2)\n"
+		"                      instead of --device; repeatable\n"
 		"  --node-name NAME    written into the slot header (default: hostname)\n"
 		"  --control PATH      status socket (default %s)\n"
 		"  --config FILE       config file (default %s)\n"
@@ -393,6 +456,7 @@ static void usage(FILE *out)
 enum {
 	OPT_DEVICE = 256, OPT_NODE_ID, OPT_PORT, OPT_LOCAL, OPT_PEER, OPT_CONTROL, OPT_CONFIG,
 	OPT_NODE_NAME, OPT_LOG_FILE, OPT_DEBUG, OPT_PID_FILE, OPT_VERSION, OPT_LINK,
+	OPT_PEER_DEV,
 };
 
 static const struct option options[] = {
@@ -402,6 +466,7 @@ static const struct option options[] = {
 	{ "port", required_argument, NULL, OPT_PORT },
 	{ "local-addr", required_argument, NULL, OPT_LOCAL },
 	{ "peer", required_argument, NULL, OPT_PEER },
+	{ "peer-device", required_argument, NULL, OPT_PEER_DEV },
 	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "node-name", required_argument, NULL, OPT_NODE_NAME },
@@ -452,6 +517,10 @@ static int cmdline(struct dld_config *c, int argc, char **argv, bool *exit_now)
 		case OPT_PEER:
 			rc = add_peer(c, &s, optarg);
 			c->set |= DLD_SET_PEERS;
+			break;
+		case OPT_PEER_DEV:
+			rc = add_peer_dev(c, &s, optarg);
+			c->set |= DLD_SET_PEER_DEVS;
 			break;
 		case OPT_CONTROL:
 			rc = set_string(&s, "--control", c->control, sizeof(c->control), optarg);
@@ -578,6 +647,8 @@ static int check_complete(struct dld_config *c)
 
 	if (c->tun.restart_max_ms < c->tun.restart_min_ms)
 		c->tun.restart_max_ms = c->tun.restart_min_ms;
+	if (c->tun.lag_max_ms < c->tun.lag_warn_ms)
+		c->tun.lag_max_ms = c->tun.lag_warn_ms;
 	if (c->link >= 0)
 		return check_corosync_mode(c, &s);
 	if (!c->device[0] || !c->node_id || !c->port || !c->local_text[0] || !c->peer_count) {
@@ -597,6 +668,17 @@ static int check_complete(struct dld_config *c)
 	if (dld_config_resolve(c, err, sizeof(err))) {
 		cfg_err(&s, "%s", err);
 		return -1;
+	}
+	for (uint32_t i = 0; i < c->peer_dev_count; i++) {
+		uint32_t id = c->peer_devs[i].node_id, k;
+
+		for (k = 0; k < c->peer_count && c->peers[k].node_id != id; k++)
+			;
+		if (k == c->peer_count) {
+			cfg_err(&s, "peer device %u=%s names no peer: give --peer %u=ADDR too, or "
+				"drop the device", id, c->peer_devs[i].path, id);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -627,6 +709,8 @@ int dld_config_reload(const struct dld_config *c, struct dld_tunables *tun)
 		t.debug = 1;
 	if (t.restart_max_ms < t.restart_min_ms)
 		t.restart_max_ms = t.restart_min_ms;
+	if (t.lag_max_ms < t.lag_warn_ms)
+		t.lag_max_ms = t.lag_warn_ms;
 	*tun = t;
 	dld_config_defaults(&fresh);
 	fresh.set = c->set;
@@ -637,6 +721,8 @@ int dld_config_reload(const struct dld_config *c, struct dld_tunables *tun)
 	snprintf(fresh.local_text, sizeof(fresh.local_text), "%s", c->local_text);
 	fresh.peer_count = c->peer_count;
 	memcpy(fresh.peers, c->peers, sizeof(fresh.peers));
+	fresh.peer_dev_count = c->peer_dev_count;
+	memcpy(fresh.peer_devs, c->peer_devs, sizeof(fresh.peer_devs));
 	snprintf(fresh.config_file, sizeof(fresh.config_file), "%s", c->config_file);
 	if (read_file(c->config_file, &fresh, NULL, true, true) == 0) {
 		bool peers_same = fresh.peer_count == c->peer_count;
@@ -644,12 +730,16 @@ int dld_config_reload(const struct dld_config *c, struct dld_tunables *tun)
 		for (uint32_t i = 0; peers_same && i < c->peer_count; i++)
 			peers_same = fresh.peers[i].node_id == c->peers[i].node_id &&
 				     !strcmp(fresh.peers[i].text, c->peers[i].text);
+		peers_same = peers_same && fresh.peer_dev_count == c->peer_dev_count;
+		for (uint32_t i = 0; peers_same && i < c->peer_dev_count; i++)
+			peers_same = fresh.peer_devs[i].node_id == c->peer_devs[i].node_id &&
+				     !strcmp(fresh.peer_devs[i].path, c->peer_devs[i].path);
 		if (strcmp(fresh.device, c->device) || fresh.link != c->link ||
 		    fresh.node_id != c->node_id ||
 		    fresh.port != c->port || strcmp(fresh.local_text, c->local_text) ||
 		    !peers_same)
-			qb_log(LOG_WARNING, "%s: device, link, node_id, port, local_addr and peer "
-			       "changes need a restart of disklinkd; tunables were reloaded",
+			qb_log(LOG_WARNING, "%s: device, link, node_id, port, local_addr, peer and "
+			       "peer_device changes need a restart of disklinkd; tunables were reloaded",
 			       c->config_file);
 	}
 	return 0;

@@ -1,5 +1,6 @@
 /* The control socket: a client connects, sends one line ("status" for
- * JSON, "status text" for the table) and reads the reply until EOF. */
+ * JSON, "status text" for the table, "role ROLE": role.c) and reads the
+ * reply until EOF. */
 #include "config.h"
 
 #include <errno.h>
@@ -89,6 +90,30 @@ static void client_close(struct dld_ctx *ctx, uint32_t i)
 		close(ctx->clients[i].fd);
 	ctx->clients[i].fd = -1;
 	ctx->clients[i].have = 0;
+	ctx->clients[i].role_wait = false;
+}
+
+void dld_control_end(struct dld_ctx *ctx, uint32_t i)
+{
+	client_close(ctx, i);
+}
+
+void dld_control_send(struct dld_ctx *ctx, uint32_t i, const char *text, size_t len)
+{
+	struct timeval tv = { .tv_sec = 1 };
+	int fd = ctx->clients[i].fd;
+	size_t off = 0;
+
+	/* The reply is small; a client that does not read gets 1 s. */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	while (off < len) {
+		ssize_t n = send(fd, text + off, len - off, MSG_NOSIGNAL);
+
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
 }
 
 void dld_control_close(struct dld_ctx *ctx)
@@ -122,10 +147,8 @@ void dld_control_accept(struct dld_ctx *ctx)
 
 static void reply(struct dld_ctx *ctx, uint32_t i, const char *cmd)
 {
-	struct timeval tv = { .tv_sec = 1 };
-	int fd = ctx->clients[i].fd;
 	char *text = NULL;
-	size_t len = 0, off = 0;
+	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
 
 	if (!out)
@@ -138,16 +161,7 @@ static void reply(struct dld_ctx *ctx, uint32_t i, const char *cmd)
 	else
 		fprintf(out, "error: unknown command '%.40s' (try 'status')\n", cmd);
 	fclose(out);
-	/* The reply is small; a client that does not read gets 1 s. */
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	while (off < len) {
-		ssize_t n = send(fd, text + off, len - off, MSG_NOSIGNAL);
-
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
+	dld_control_send(ctx, i, text, len);
 	free(text);
 }
 
@@ -175,6 +189,12 @@ void dld_control_client(struct dld_ctx *ctx, uint32_t i)
 		*nl = 0;
 	if (nl && nl > c->buf && nl[-1] == '\r')
 		nl[-1] = 0;
+	if (c->role_wait)
+		return;                /* already asked; the answer comes */
+	if (!strncmp(c->buf, "role", 4) && (c->buf[4] == ' ' || !c->buf[4])) {
+		dld_role_request(ctx, i, c->buf + 4);
+		return;
+	}
 	reply(ctx, i, c->buf);
 	client_close(ctx, i);
 }

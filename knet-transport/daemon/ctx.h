@@ -26,6 +26,11 @@ struct dld_peer_rt {
 
 struct dld_ctl_client {
 	int fd;                        /* -1: unused                        */
+	bool role_wait;                /* a role request waits for the disk */
+	uint32_t role_seq;             /* of that request in the channel    */
+	uint32_t role;
+	pid_t role_child;              /* the child asked                   */
+	uint64_t role_deadline_ns;
 	size_t have;
 	char buf[128];
 };
@@ -71,6 +76,8 @@ struct dld_ctx {
 	uint64_t last_generation;
 	struct dld_status snap;        /* last status read from a child    */
 	char error[200];               /* why the device failed, when no child */
+	uint32_t role;                 /* replication role held (DL_ROLE_*) */
+	uint32_t role_seq;             /* requests sent to the child        */
 
 	/* Shutdown. */
 	bool stopping;
@@ -125,6 +132,19 @@ int dld_control_open(struct dld_ctx *ctx);
 void dld_control_close(struct dld_ctx *ctx);
 void dld_control_accept(struct dld_ctx *ctx);
 void dld_control_client(struct dld_ctx *ctx, uint32_t slot);
+/* Send text to client i (blocking, 1 s timeout); close it. */
+void dld_control_send(struct dld_ctx *ctx, uint32_t i, const char *text, size_t len);
+void dld_control_end(struct dld_ctx *ctx, uint32_t i);
+
+/* role.c: "role primary|secondary|none" written into our slot header.
+ * dld_role_request: an error is answered (and the client closed) at
+ * once, else the client waits for the disk.  dld_role_poll (rx wake-up, tick): answer the clients
+ * whose request is done, failed or timed out. */
+void dld_role_request(struct dld_ctx *ctx, uint32_t i, const char *arg);
+void dld_role_poll(struct dld_ctx *ctx, uint64_t now);
+/* Corosync mode: true when corosync says the peer left the membership
+ * (or never joined): its path's mirror state is then "gone". */
+bool dld_cs_peer_gone(struct dld_ctx *ctx, uint32_t node_id);
 
 /* status_json.c, status_text.c: the reply to "status" / "status text". */
 void dld_status_json(struct dld_ctx *ctx, FILE *out);

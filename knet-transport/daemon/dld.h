@@ -46,6 +46,9 @@ struct dld_tunables {
 	uint32_t coalesce_us;         /* hold a datagram for identical copies */
 	uint32_t dsync;               /* O_DSYNC writes (next device open)    */
 	uint32_t debug;               /* debug logging                        */
+	uint32_t lag_warn_ms;         /* mirror lag reported as lag_warn      */
+	uint32_t lag_max_ms;          /* lag the disk path cannot carry totem */
+	uint32_t frozen_ms;           /* ring and header still this long: frozen (0: 3 header intervals) */
 };
 
 struct dld_peer_conf {
@@ -53,6 +56,13 @@ struct dld_peer_conf {
 	struct sockaddr_storage addr; /* ADDR_M:port, bound here              */
 	socklen_t addr_len;
 	char text[DLD_ADDR_TEXT];
+};
+
+/* A peer's ring read through its own device (a mirror, R2), not --device. */
+#define DLD_PEER_DEV_MAX 128
+struct dld_peer_dev {
+	uint32_t node_id;
+	char path[DLD_PEER_DEV_MAX];   /* device path or UUID=<volume uuid> */
 };
 
 /* Which settings came from the command line (they win over the file). */
@@ -69,6 +79,7 @@ enum dld_set {
 	DLD_SET_PID_FILE = 1u << 9,
 	DLD_SET_LINK = 1u << 10,
 	DLD_SET_CLUSTER = 1u << 11,
+	DLD_SET_PEER_DEVS = 1u << 12,
 };
 
 struct dld_config {
@@ -81,6 +92,8 @@ struct dld_config {
 	socklen_t local_len;
 	uint32_t peer_count;
 	struct dld_peer_conf peers[DLD_MAX_PEERS];
+	uint32_t peer_dev_count;       /* --peer-device ID=DEV              */
+	struct dld_peer_dev peer_devs[DLD_MAX_PEERS];
 	char cluster[DL_CLUSTER_NAME_MAX]; /* expected cluster name, "" any  */
 	char control[108];
 	char config_file[PATH_MAX];
@@ -109,6 +122,10 @@ int dld_config_resolve(struct dld_config *c, char *err, size_t errlen);
 int dld_addr_parse(const char *text, uint32_t port, struct sockaddr_storage *ss,
 		   socklen_t *len);
 void dld_addr_format(const struct sockaddr_storage *ss, char *buf, size_t len);
+
+/* The device peer node_id's ring is read from: its --peer-device, or
+ * NULL (read it from --device). */
+const char *dld_peer_device(const struct dld_config *c, uint32_t node_id);
 
 /* log.c */
 void dld_log_init(struct dld_config *c);

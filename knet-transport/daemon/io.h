@@ -15,8 +15,25 @@
 #include "poll_sched.h"
 #include "shm_queue.h"
 
+/* A peer's ring read through its own device (--peer-device: its mirror),
+ * opened read-only by io_peerdev.c. */
+struct dld_io_pdev {
+	char     path[DLD_PEER_DEV_MAX];  /* as configured                  */
+	char     resolved[4096];
+	struct dl_volume vol;
+	bool     open;
+	uint8_t *ring;                 /* one ring of this volume, aligned  */
+	uint8_t  uuid[16];             /* the volume first seen here        */
+	bool     have_uuid;
+	bool     failed;
+	char     error[200];
+	uint64_t retry_ns;             /* next open attempt (monotonic)     */
+	uint64_t next_check_ns;        /* next superblock re-check          */
+};
+
 struct dld_io_peer {
 	uint32_t node_id;
+	struct dld_io_pdev *dev;       /* NULL: read from the main device   */
 	int32_t  slot;                 /* -1 while the peer has no slot     */
 	bool     reader_ok;            /* rd initialised for slot           */
 	struct dl_reader rd;
@@ -26,6 +43,8 @@ struct dld_io_peer {
 	uint64_t last_change_ns;       /* ring or header moved (monotonic)  */
 	uint64_t last_block_ns;
 	uint32_t ahead;                /* blocks to read at the next poll   */
+	uint32_t role;                 /* DL_ROLE_* of its last header      */
+	int64_t  lag_ms;               /* newest block's delay, -1 unknown  */
 	bool     resync;               /* read the whole ring next poll     */
 };
 
@@ -63,6 +82,7 @@ struct dld_io {
 	uint64_t next_poll_ns, next_hdr_ns, next_sb_ns, next_pub_ns;
 	bool delivered;                /* kick the parent's rx eventfd      */
 	bool read_failed;              /* last peer read failed             */
+	uint32_t role_seq;             /* last role request handled         */
 };
 
 /* io_child.c */
@@ -92,6 +112,30 @@ void dld_io_end(struct dld_io *io, bool write, int rc);
 int dld_io_attach(struct dld_io *io);
 int dld_io_write_header(struct dld_io *io, uint32_t state);
 int dld_io_check_volume(struct dld_io *io);
+/* A role request from the parent: write it into our header, answer. */
+int dld_io_role_check(struct dld_io *io);
+
+/* io_peerdev.c: peers read through their own devices (mirrors). */
+/* Give p its own device when the configuration names one. */
+void dld_io_pdev_setup(struct dld_io *io, struct dld_io_peer *p);
+void dld_io_pdev_free(struct dld_io_peer *p);
+/* The volume and ring buffer p is read through; NULL while its own
+ * device is not open (failed path). */
+struct dl_volume *dld_io_peer_vol(struct dld_io *io, struct dld_io_peer *p);
+uint8_t *dld_io_peer_ring(struct dld_io *io, struct dld_io_peer *p);
+/* Open (or retry) and re-check the peer's own device when due.  true
+ * when p can be read now. */
+bool dld_io_pdev_usable(struct dld_io *io, struct dld_io_peer *p, uint64_t now);
+/* A read through p's path failed: mark its own device failed. */
+void dld_io_pdev_error(struct dld_io *io, struct dld_io_peer *p, const char *what, int err);
+/* Timed reads through p's path (the main device or its own). */
+int dld_io_peer_read_blocks(struct dld_io *io, struct dld_io_peer *p, uint32_t first,
+			    uint32_t n, void *buf);
+int dld_io_peer_read_slot(struct dld_io *io, struct dld_io_peer *p, uint32_t slot,
+			  struct dl_slot_hdr *h);
+/* Find p's slot on its own device: 0 with slot and header, else -1. */
+int dld_io_pdev_find(struct dld_io *io, struct dld_io_peer *p, uint32_t *slot,
+		     struct dl_slot_hdr *h);
 
 /* io_write.c: drain the tx queue into the ring (group commit). */
 void dld_io_drain_tx(struct dld_io *io);

@@ -236,6 +236,7 @@ static int run(struct dld_io *io)
 	io->next_pub_ns = 0;
 	while (!dld_io_stop_requested(io)) {
 		uint64_t before;
+		int rc;
 
 		if (wait_event(io)) {
 			qb_log(LOG_ERR, "io: ppoll failed: %s", strerror(errno));
@@ -246,6 +247,11 @@ static int run(struct dld_io *io)
 		atomic_store_explicit(&io->shm->alive_ns, dld_mono_ns(), memory_order_relaxed);
 		tunables_check(io);
 		dld_io_peers_check(io, dld_mono_ns());
+		rc = dld_io_role_check(io);
+		if (rc) {
+			publish(io, dld_mono_ns());
+			return rc;
+		}
 		before = io->w.next_seq;
 		dld_io_drain_tx(io);
 		now = dld_mono_ns();
@@ -265,16 +271,14 @@ static int run(struct dld_io *io)
 			io->delivered = false;
 		}
 		if (now >= io->next_hdr_ns) {
-			int rc = dld_io_write_header(io, DL_SLOT_ACTIVE);
-
+			rc = dld_io_write_header(io, DL_SLOT_ACTIVE);
 			if (rc)
 				return rc;
 			dld_io_peer_headers(io, now);
 			io->next_hdr_ns = now + (uint64_t)io->tun.header_interval_ms * 1000000u;
 		}
 		if (now >= io->next_sb_ns) {
-			int rc = dld_io_check_volume(io);
-
+			rc = dld_io_check_volume(io);
 			if (rc) {
 				publish(io, now);
 				return rc;

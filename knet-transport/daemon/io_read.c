@@ -1,7 +1,9 @@
 /* The I/O child's readers: find each peer's slot by node id, poll every
  * peer's ring in one wake-up (one block each when idle, a few ahead while
  * traffic flows), resynchronise on a lap or a new generation, hand the
- * datagrams addressed to us to the parent, and judge each peer's state. */
+ * datagrams addressed to us to the parent, and judge each peer's state
+ * and the health of the path (mirror) it is read through.  A peer with
+ * its own device (io_peerdev.c) is read there, else from the main one. */
 #include "config.h"
 
 #include <errno.h>
@@ -48,9 +50,12 @@ static void peer_attach(struct dld_io *io, struct dld_io_peer *p, uint32_t slot,
 			const struct dl_slot_hdr *h, uint64_t now)
 {
 	uint64_t real = dld_real_ns(), fresh = 3ull * io->tun.header_interval_ms * 1000000u;
+	struct dl_volume *v = dld_io_peer_vol(io, p);
 
 	peer_detach(p);
-	if (dl_reader_init(&p->rd, &io->vol.sb, slot, io->cfg->node_id)) {
+	if (!v)
+		return;
+	if (dl_reader_init(&p->rd, &v->sb, slot, io->cfg->node_id)) {
 		qb_log(LOG_ERR, "io: cannot read the ring of node %u: %s", p->node_id,
 		       strerror(errno));
 		return;
@@ -70,6 +75,7 @@ static void peer_attach(struct dld_io *io, struct dld_io_peer *p, uint32_t slot,
 	p->reader_ok = true;
 	p->slot = (int32_t)slot;
 	p->slot_state = h->state;
+	p->role = h->role;
 	p->hdr_seq = h->hdr_seq;
 	p->generation = h->generation;
 	p->resync = true;
@@ -90,8 +96,21 @@ static void find_absent(struct dld_io *io, uint64_t now)
 {
 	uint32_t absent = 0;
 
-	for (uint32_t i = 0; i < io->npeers; i++)
-		absent += io->peers[i].slot < 0;
+	for (uint32_t i = 0; i < io->npeers; i++) {
+		struct dld_io_peer *p = &io->peers[i];
+		struct dl_slot_hdr h;
+		uint32_t s;
+
+		if (p->slot >= 0)
+			continue;
+		if (!p->dev) {
+			absent++;
+			continue;
+		}
+		/* Its own device: look there. */
+		if (dld_io_pdev_usable(io, p, now) && dld_io_pdev_find(io, p, &s, &h) == 0)
+			peer_attach(io, p, s, &h, now);
+	}
 	for (uint32_t s = 0; absent && s < io->vol.sb.slot_count; s++) {
 		struct dl_slot_hdr h;
 
@@ -100,7 +119,7 @@ static void find_absent(struct dld_io *io, uint64_t now)
 		for (uint32_t i = 0; i < io->npeers; i++) {
 			struct dld_io_peer *p = &io->peers[i];
 
-			if (p->slot < 0 && p->node_id == h.node_id) {
+			if (p->slot < 0 && !p->dev && p->node_id == h.node_id) {
 				peer_attach(io, p, s, &h, now);
 				absent--;
 				break;
@@ -120,6 +139,8 @@ void dld_io_peers_init(struct dld_io *io)
 	for (uint32_t i = 0; i < io->npeers; i++) {
 		io->peers[i].node_id = ids[i];
 		io->peers[i].slot = -1;
+		io->peers[i].lag_ms = -1;
+		dld_io_pdev_setup(io, &io->peers[i]);
 	}
 	find_absent(io, dld_mono_ns());
 	io->peers_scanned = true;
@@ -150,6 +171,7 @@ void dld_io_peers_check(struct dld_io *io, uint64_t now)
 	for (uint32_t j = 0; j < n; j++) {
 		np[j].node_id = ids[j];
 		np[j].slot = -1;
+		np[j].lag_ms = -1;
 		for (uint32_t i = 0; i < io->npeers; i++) {
 			if (kept[i] || io->peers[i].node_id != ids[j])
 				continue;
@@ -164,6 +186,7 @@ void dld_io_peers_check(struct dld_io *io, uint64_t now)
 			continue;
 		qb_log(LOG_NOTICE, "io: node %u is no longer a peer", io->peers[i].node_id);
 		peer_detach(&io->peers[i]);
+		dld_io_pdev_free(&io->peers[i]);
 	}
 	memcpy(io->peers, np, sizeof(io->peers));
 	memcpy(io->st.peers, ns, sizeof(io->st.peers));
@@ -171,6 +194,8 @@ void dld_io_peers_check(struct dld_io *io, uint64_t now)
 	free(ns);
 	io->npeers = n;
 	io->st.peer_count = n;
+	for (uint32_t i = 0; i < n; i++)
+		dld_io_pdev_setup(io, &io->peers[i]);
 	qb_log(LOG_NOTICE, "io: peer list updated: %u peers", n);
 	dld_io_resize(io);
 	find_absent(io, now);
@@ -179,8 +204,10 @@ void dld_io_peers_check(struct dld_io *io, uint64_t now)
 
 void dld_io_peers_free(struct dld_io *io)
 {
-	for (uint32_t i = 0; i < io->npeers; i++)
+	for (uint32_t i = 0; i < io->npeers; i++) {
 		peer_detach(&io->peers[i]);
+		dld_io_pdev_free(&io->peers[i]);
+	}
 }
 
 static void note_consumed(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
@@ -191,6 +218,9 @@ static void note_consumed(struct dld_io *io, struct dld_io_peer *p, uint64_t now
 
 	p->last_block_ns = now;
 	p->last_change_ns = now;
+	/* The replication lag as this reader sees it: the newest block's
+	 * age when it was read (both nodes' clocks). */
+	p->lag_ms = wt ? (int64_t)((real > wt ? real - wt : 0) / 1000000u) : -1;
 	ps->latency_us = ps->latency_us ? (ps->latency_us * 7u + us) / 8u : us;
 	dld_sched_activity(&io->sched, now);
 }
@@ -199,14 +229,15 @@ static void resync(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
 {
 	struct deliver_ctx d = { .io = io, .p = p };
 	uint64_t before = p->rd.st.blocks;
+	uint8_t *ring = dld_io_peer_ring(io, p);
 
 	p->resync = false;
-	if (dld_io_read_blocks(io, (uint32_t)p->slot, 0, io->vol.sb.ring_blocks, io->ring)) {
-		io->read_failed = true;
+	if (dld_io_peer_read_blocks(io, p, 0, p->rd.ring_blocks, ring)) {
+		io->read_failed |= !p->dev;
 		p->resync = true;
 		return;
 	}
-	dl_reader_resync(&p->rd, io->ring, 0, deliver, &d);
+	dl_reader_resync(&p->rd, ring, 0, deliver, &d);
 	if (p->rd.st.blocks != before)
 		note_consumed(io, p, now);
 }
@@ -214,7 +245,8 @@ static void resync(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
 static void poll_peer(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
 {
 	struct deliver_ctx d = { .io = io, .p = p };
-	const uint32_t R = io->vol.sb.ring_blocks;
+	const uint32_t R = p->rd.ring_blocks;
+	uint8_t *ring = dld_io_peer_ring(io, p);
 	uint32_t total = 0;
 
 	if (p->resync) {
@@ -226,11 +258,11 @@ static void poll_peer(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
 		uint32_t n = p->ahead < R - idx ? p->ahead : R - idx, k;
 		int again = 0;
 
-		if (dld_io_read_blocks(io, (uint32_t)p->slot, idx, n, io->ring)) {
-			io->read_failed = true;
+		if (dld_io_peer_read_blocks(io, p, idx, n, ring)) {
+			io->read_failed |= !p->dev;
 			return;
 		}
-		k = dl_reader_poll(&p->rd, io->ring, n, deliver, &d, &again);
+		k = dl_reader_poll(&p->rd, ring, n, deliver, &d, &again);
 		total += k;
 		if (again) {
 			resync(io, p, now);
@@ -251,7 +283,8 @@ void dld_io_poll_peers(struct dld_io *io, uint64_t now)
 	for (uint32_t i = 0; i < io->npeers; i++) {
 		struct dld_io_peer *p = &io->peers[i];
 
-		if (p->reader_ok && p->slot >= 0)
+		if (p->reader_ok && p->slot >= 0 && dld_io_pdev_usable(io, p, now) &&
+		    p->reader_ok && p->slot >= 0)
 			poll_peer(io, p, now);
 	}
 }
@@ -262,9 +295,9 @@ void dld_io_peer_headers(struct dld_io *io, uint64_t now)
 		struct dld_io_peer *p = &io->peers[i];
 		struct dl_slot_hdr h;
 
-		if (p->slot < 0)
+		if (p->slot < 0 || !dld_io_pdev_usable(io, p, now) || p->slot < 0)
 			continue;
-		if (dld_io_read_slot(io, (uint32_t)p->slot, &h))
+		if (dld_io_peer_read_slot(io, p, (uint32_t)p->slot, &h))
 			continue;      /* torn or unreadable: next time */
 		if (h.state == DL_SLOT_FREE || h.node_id != p->node_id) {
 			qb_log(LOG_NOTICE, "io: node %u released slot %d", p->node_id, p->slot);
@@ -282,11 +315,49 @@ void dld_io_peer_headers(struct dld_io *io, uint64_t now)
 		if (h.state != p->slot_state)
 			qb_log(LOG_INFO, "io: node %u is %s", p->node_id,
 			       dl_slot_state_name(h.state));
+		if (h.role != p->role)
+			qb_log(LOG_NOTICE, "io: node %u claims the replication role %s", p->node_id,
+			       dl_role_name(h.role));
 		p->hdr_seq = h.hdr_seq;
 		p->generation = h.generation;
 		p->slot_state = h.state;
+		p->role = h.role;
 	}
 	find_absent(io, now);
+}
+
+/* The path's health as this reader sees it (doc/replication.md). */
+static uint32_t mirror_state(const struct dld_io *io, const struct dld_io_peer *p,
+			     uint64_t now)
+{
+	uint64_t frozen_ns = (uint64_t)(io->tun.frozen_ms ? io->tun.frozen_ms :
+					3u * io->tun.header_interval_ms) * 1000000u;
+
+	if ((p->dev && p->dev->failed) || (!p->dev && io->read_failed) ||
+	    io->st.device_state == DLD_DEV_FAILED)
+		return DLD_MIRROR_UNKNOWN;
+	if (p->slot < 0 || p->slot_state != DL_SLOT_ACTIVE)
+		return DLD_MIRROR_GONE;
+	if (!p->last_change_ns || now - p->last_change_ns > frozen_ns)
+		return DLD_MIRROR_FROZEN;
+	if (p->lag_ms >= 0 && (uint64_t)p->lag_ms > io->tun.lag_warn_ms)
+		return DLD_MIRROR_LAGGING;
+	return DLD_MIRROR_HEALTHY;
+}
+
+static void path_status(const struct dld_io *io, const struct dld_io_peer *p,
+			struct dld_peer_status *ps, uint64_t now)
+{
+	const char *path = p->dev ? (p->dev->resolved[0] ? p->dev->resolved : p->dev->path) :
+			   io->device;
+
+	snprintf(ps->path, sizeof(ps->path), "%.*s", (int)sizeof(ps->path) - 1, path ? path : "");
+	ps->path_ok = !(p->dev && p->dev->failed);
+	snprintf(ps->path_error, sizeof(ps->path_error), "%s",
+		 p->dev && p->dev->failed ? p->dev->error : "");
+	ps->mirror = mirror_state(io, p, now);
+	ps->lag_ms = p->lag_ms;
+	ps->role = p->slot >= 0 ? p->role : DL_ROLE_NONE;
 }
 
 void dld_io_peers_status(struct dld_io *io, uint64_t now)
@@ -306,7 +377,9 @@ void dld_io_peers_status(struct dld_io *io, uint64_t now)
 		ps->last_block_mono_ns = p->last_block_ns;
 		if (p->reader_ok)
 			ps->rs = p->rd.st;
-		if (io->read_failed || io->st.device_state == DLD_DEV_FAILED)
+		path_status(io, p, ps, now);
+		if ((!p->dev && io->read_failed) || !ps->path_ok ||
+		    io->st.device_state == DLD_DEV_FAILED)
 			ps->state = DLD_PEER_UNKNOWN;
 		else if (p->slot < 0 || p->slot_state != DL_SLOT_ACTIVE)
 			ps->state = DLD_PEER_DOWN;

@@ -168,6 +168,10 @@ int dld_io_attach(struct dld_io *io)
 	}
 	snprintf(io->hdr.node_name, sizeof(io->hdr.node_name), "%s", io->cfg->node_name);
 	io->hdr.generation = io->w.generation;
+	/* The replication role the parent holds (a restarted child keeps it). */
+	io->role_seq = atomic_load_explicit(&io->shm->role_seq, memory_order_acquire);
+	io->hdr.role = io->shm->role <= DL_ROLE_SECONDARY ? io->shm->role : DL_ROLE_NONE;
+	io->st.role = io->hdr.role;
 	rc = dld_io_write_header(io, DL_SLOT_ACTIVE);
 	if (rc)
 		return rc;
@@ -227,6 +231,41 @@ int dld_io_write_header(struct dld_io *io, uint32_t state)
 		return 0;
 	}
 	io->hdr_written = true;
+	return 0;
+}
+
+int dld_io_role_check(struct dld_io *io)
+{
+	uint32_t seq = atomic_load_explicit(&io->shm->role_seq, memory_order_acquire);
+	uint32_t old = io->hdr.role, role = io->shm->role;
+	int rc;
+
+	if (seq == io->role_seq)
+		return 0;
+	io->role_seq = seq;
+	io->shm->role_err[0] = 0;
+	if (role > DL_ROLE_SECONDARY) {
+		snprintf(io->shm->role_err, sizeof(io->shm->role_err), "invalid role %u", role);
+		goto done;
+	}
+	io->hdr.role = role;
+	rc = dld_io_write_header(io, DL_SLOT_ACTIVE);
+	if (rc)
+		return rc;
+	if (io->write_failed || io->st.device_state == DLD_DEV_FAILED) {
+		io->hdr.role = old;
+		snprintf(io->shm->role_err, sizeof(io->shm->role_err), "the header was not "
+			 "written: %.130s", io->st.device_error[0] ? io->st.device_error :
+			 "write failed");
+	} else {
+		qb_log(LOG_NOTICE, "io: replication role %s written to slot %u", dl_role_name(role),
+		       io->slot);
+	}
+done:
+	io->st.role = io->hdr.role;
+	io->next_pub_ns = 0;
+	atomic_store_explicit(&io->shm->role_done, seq, memory_order_release);
+	dld_efd_kick(io->ch->rx_efd);
 	return 0;
 }
 

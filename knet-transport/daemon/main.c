@@ -193,6 +193,7 @@ static void dispatch(struct dld_ctx *ctx, uint64_t tag)
 		if (read(ctx->tickfd, &exp, sizeof(exp)) < 0)
 			exp = 0;
 		dld_child_tick(ctx, dld_mono_ns());
+		dld_role_poll(ctx, dld_mono_ns());
 		break;
 	case DLD_TAG_CTL:
 		dld_control_accept(ctx);
@@ -206,6 +207,7 @@ static void dispatch(struct dld_ctx *ctx, uint64_t tag)
 		break;
 	case DLD_TAG_RX:
 		dld_sockets_deliver(ctx);
+		dld_role_poll(ctx, dld_mono_ns());
 		break;
 	case DLD_TAG_COALESCE:
 		if (read(ctx->coalfd, &exp, sizeof(exp)) < 0)

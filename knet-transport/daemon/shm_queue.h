@@ -48,6 +48,15 @@ int dld_q_empty(struct dld_q *q);
 /* ---- status published by the I/O child --------------------------- */
 enum dld_dev_state { DLD_DEV_STARTING = 0, DLD_DEV_OK, DLD_DEV_STALLED, DLD_DEV_FAILED };
 enum dld_peer_state { DLD_PEER_UNKNOWN = 0, DLD_PEER_UP, DLD_PEER_STALE, DLD_PEER_DOWN };
+/* The path a peer's ring is read through (doc/replication.md). */
+enum dld_mirror_state {
+	DLD_MIRROR_UNKNOWN = 0,        /* path failed or nothing known yet  */
+	DLD_MIRROR_HEALTHY,
+	DLD_MIRROR_LAGGING,            /* advancing, lag above lag_warn_ms  */
+	DLD_MIRROR_FROZEN,             /* slot active, nothing moved for frozen_ms */
+	DLD_MIRROR_GONE,               /* the peer left (slot stopped/absent, or corosync) */
+};
+#define DLD_PATH_TEXT 128
 
 struct dld_peer_status {
 	uint32_t node_id;
@@ -58,6 +67,13 @@ struct dld_peer_status {
 	uint64_t last_block_mono_ns;   /* 0: none yet                       */
 	uint64_t latency_us;           /* write time to delivery, smoothed  */
 	struct dl_reader_stats rs;
+	/* The path (device) the ring is read from, and what it shows. */
+	char     path[DLD_PATH_TEXT];
+	uint32_t path_ok;              /* 0: the peer's path failed         */
+	char     path_error[200];
+	uint32_t mirror;               /* enum dld_mirror_state             */
+	int64_t  lag_ms;               /* newest block's delay; -1 unknown  */
+	uint32_t role;                 /* DL_ROLE_* in the peer's slot header */
 };
 
 struct dld_io_status {
@@ -78,6 +94,7 @@ struct dld_status {
 	char     volume_uuid[40];
 	char     cluster[DL_CLUSTER_NAME_MAX];
 	int32_t  slot;
+	uint32_t role;                 /* DL_ROLE_* in our slot header      */
 	uint64_t generation;
 	uint64_t next_seq;
 	uint32_t block_size;
@@ -101,6 +118,13 @@ struct dld_shm {
 	uint8_t  expect_uuid[16];      /* parent: the volume seen before    */
 	uint32_t have_uuid;
 	uint64_t prev_generation;      /* parent: our previous child's generation */
+	/* Replication role: the parent sets role and bumps role_seq (kicks
+	 * tx_efd); the child writes its header and sets role_done to that
+	 * seq with role_err ("" when the header is on disk), kicks rx_efd. */
+	_Atomic uint32_t role_seq;
+	uint32_t role;
+	_Atomic uint32_t role_done;
+	char     role_err[160];
 	/* parent: the peers' node ids (corosync reloads change them); odd
 	 * peers_seq while the parent writes. */
 	_Atomic uint32_t peers_seq;

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include "ctx.h"
+#include "mirror_status.h"
+#include "slot_header.h"
 
 const char *dld_peer_state_name(uint32_t state)
 {
@@ -56,6 +58,30 @@ const struct dld_peer_status *dld_peer_snap(const struct dld_ctx *ctx, uint32_t 
 	return &none;
 }
 
+/* The path the peer's ring is read from and its health
+ * (doc/replication.md). */
+static void mirror_json(struct dld_ctx *ctx, uint32_t id, const struct dld_peer_status *ps,
+			bool live, FILE *out)
+{
+	const char *dev = dld_peer_device(&ctx->cfg, id);
+	const struct dld_tunables *t = &ctx->cfg.tun;
+	bool known = live && ps->node_id && ps->lag_ms >= 0;
+
+	fprintf(out, ",\"path\":");
+	json_str(out, ps->node_id && ps->path[0] ? ps->path : dev ? dev : ctx->cfg.device);
+	fprintf(out, ",\"path_error\":");
+	json_str(out, ps->node_id ? ps->path_error : "");
+	fprintf(out, ",\"mirror\":\"%s\",\"lag_ms\":", dld_mirror_name(dld_mirror_of(ctx, ps, live)));
+	if (known)
+		fprintf(out, "%lld", (long long)ps->lag_ms);
+	else
+		fprintf(out, "null");
+	fprintf(out, ",\"lag_warn\":%s,\"lag_max_exceeded\":%s,\"role\":\"%s\"",
+		known && (uint64_t)ps->lag_ms >= t->lag_warn_ms ? "true" : "false",
+		known && (uint64_t)ps->lag_ms > t->lag_max_ms ? "true" : "false",
+		dl_role_name(ps->node_id ? ps->role : DL_ROLE_NONE));
+}
+
 static void peer_json(struct dld_ctx *ctx, uint32_t i, bool live, uint64_t now, FILE *out)
 {
 	const struct dld_peer_conf *pc = &ctx->cfg.peers[i];
@@ -73,13 +99,15 @@ static void peer_json(struct dld_ctx *ctx, uint32_t i, bool live, uint64_t now, 
 		"\"dgrams_to_knet\":%llu,\"knet_send_drops\":%llu,\"latency_us\":%llu,"
 		"\"torn_retries\":%llu,\"torn_skipped\":%llu,\"invalid\":%llu,"
 		"\"lost_blocks\":%llu,\"overruns\":%llu,\"stale\":%llu,\"gen_changes\":%llu,"
-		"\"frag_dropped\":%llu}",
+		"\"frag_dropped\":%llu",
 		live ? dld_peer_state_name(ps->state) : "unknown", ps->slot, u(ps->generation),
 		age, u(ps->rs.blocks), u(ps->rs.dgrams), u(ps->rs.bytes), u(rt->dgrams_out),
 		u(rt->bytes_out), u(rt->dgrams_in), u(rt->send_drops), u(ps->latency_us),
 		u(ps->rs.torn_retries), u(ps->rs.torn_skipped), u(ps->rs.invalid),
 		u(ps->rs.lost_blocks), u(ps->rs.overruns), u(ps->rs.stale),
 		u(ps->rs.gen_changes), u(ps->rs.frag_dropped));
+	mirror_json(ctx, pc->node_id, ps, live, out);
+	fputc('}', out);
 }
 
 void dld_status_json(struct dld_ctx *ctx, FILE *out)
@@ -116,6 +144,9 @@ void dld_status_json(struct dld_ctx *ctx, FILE *out)
 	json_str(out, ctx->cfg.local_text);
 	fprintf(out, ",\"link\":%d,\"corosync\":\"%s\",\"corosync_reloads\":%u",
 		ctx->cfg.link, dld_cs_state_name(&ctx->cs), ctx->cs.reloads);
+	fprintf(out, ",\"role\":\"%s\",\"lag_warn_ms\":%u,\"lag_max_ms\":%u",
+		dl_role_name(live ? s->role : ctx->role), ctx->cfg.tun.lag_warn_ms,
+		ctx->cfg.tun.lag_max_ms);
 	fprintf(out, ",\"pid\":%d,\"io_pid\":%d,\"io_restarts\":%u,\"uptime_s\":%llu,\"peers\":[",
 		(int)getpid(), (int)ctx->child, ctx->children ? ctx->children - 1 : 0,
 		u((now - ctx->start_ns) / 1000000000u));

@@ -4,6 +4,8 @@
 #include <stdio.h>
 
 #include "ctx.h"
+#include "mirror_status.h"
+#include "slot_header.h"
 
 void dld_status_text(struct dld_ctx *ctx, FILE *out)
 {
@@ -21,8 +23,9 @@ void dld_status_text(struct dld_ctx *ctx, FILE *out)
 			": " : "", !ctx->cs.configured ? ctx->cs.why : "");
 	fprintf(out, "device %s: %s%s%s\n", ctx->cfg.device, state, err[0] ? ": " : "", err);
 	if (s->volume_uuid[0])
-		fprintf(out, "volume %s, cluster '%s', slot %d, generation %llu\n",
-			s->volume_uuid, s->cluster, s->slot, (unsigned long long)s->generation);
+		fprintf(out, "volume %s, cluster '%s', slot %d, generation %llu, role %s\n",
+			s->volume_uuid, s->cluster, s->slot, (unsigned long long)s->generation,
+			dl_role_name(live ? s->role : ctx->role));
 	fprintf(out, "io: %llu writes (%llu us), %llu reads (%llu us), %llu errors; "
 		"drops: %llu foreign, %llu tx queue, %llu rx queue\n\n",
 		(unsigned long long)s->io.writes, (unsigned long long)s->io.write_latency_us,
@@ -47,5 +50,23 @@ void dld_status_text(struct dld_ctx *ctx, FILE *out)
 			(unsigned long long)ctx->peers[i].dgrams_out, lat,
 			(unsigned long long)(ps->rs.lost_blocks + ps->rs.torn_skipped),
 			(unsigned long long)(ps->rs.invalid + ps->rs.frag_dropped));
+	}
+	/* The paths the peers' rings are read through (doc/replication.md). */
+	fprintf(out, "\n%-6s %-9s %-8s %-10s %s\n", "NODE", "MIRROR", "LAG", "ROLE", "PATH");
+	for (uint32_t i = 0; i < ctx->cfg.peer_count; i++) {
+		const struct dld_peer_status *ps = dld_peer_snap(ctx, i);
+		const char *dev = dld_peer_device(&ctx->cfg, ctx->cfg.peers[i].node_id);
+		char lag[32] = "-";
+
+		if (live && ps->node_id && ps->lag_ms >= 0)
+			snprintf(lag, sizeof(lag), "%lldms%s", (long long)ps->lag_ms,
+				 (uint64_t)ps->lag_ms > ctx->cfg.tun.lag_max_ms ? "!!" :
+				 (uint64_t)ps->lag_ms >= ctx->cfg.tun.lag_warn_ms ? "!" : "");
+		fprintf(out, "%-6u %-9s %-8s %-10s %s%s%s\n", ctx->cfg.peers[i].node_id,
+			dld_mirror_name(dld_mirror_of(ctx, ps, live)), lag,
+			dl_role_name(ps->node_id ? ps->role : DL_ROLE_NONE),
+			ps->node_id && ps->path[0] ? ps->path : dev ? dev : ctx->cfg.device,
+			ps->node_id && ps->path_error[0] ? ": " : "",
+			ps->node_id ? ps->path_error : "");
 	}
 }

@@ -100,6 +100,7 @@ int dld_child_start(struct dld_ctx *ctx)
 		ctx->chan.shm->have_uuid = 1;
 	}
 	ctx->chan.shm->prev_generation = ctx->last_generation;
+	ctx->chan.shm->role = ctx->role;       /* the held role, written at attach */
 	publish_peers(ctx);
 	pid = fork();
 	if (pid < 0) {

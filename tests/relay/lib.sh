@@ -42,6 +42,7 @@ NODES=
 cleanup() {
 	rc=$?
 	set +e
+	${PRE_CLEANUP:-:}      # a test's own first steps (e.g. thaw a frozen device)
 	for pid in $CHILD_PIDS; do
 		[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$(readlink -f "$DISKLINKD")" ] &&
 			PIDS="$PIDS $pid"
@@ -58,6 +59,7 @@ cleanup() {
 	wait 2>/dev/null
 	for n in $NODES; do ip netns del "$NS_PREFIX$n" 2>/dev/null; done
 	[ -n "$LOOPDEV" ] && losetup -d "$LOOPDEV"
+	${POST_CLEANUP:-:}     # a test's own last steps (e.g. unmount)
 	if [ $rc -ne 0 ] && [ $rc -ne 77 ]; then dump_logs; fi
 	rm -rf "$WORK"
 	exit $rc

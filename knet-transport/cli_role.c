@@ -1,0 +1,110 @@
+/* `disklink role [--socket PATH] primary|secondary|none`: asks the running
+ * disklinkd to write this node's replication role into its slot header
+ * (so every node sees through the disk who claims the primary role).
+ * The daemon answers when the header is on disk: "ok role ROLE", or an
+ * "error: ..." line; exit 0, or 1 (doc/disklink.8). */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define ROLE_DEFAULT_SOCKET "/run/disklink/disklinkd.sock"
+
+static void role_usage(FILE *out)
+{
+	fprintf(out, "Usage: disklink role [--socket PATH] primary|secondary|none\n"
+		"Writes this node's replication role into its slot header through the\n"
+		"running disklinkd; returns when the header is on disk.\n\n"
+		"  --socket PATH  its control socket (default %s)\n", ROLE_DEFAULT_SOCKET);
+}
+
+int dl_cmd_role(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = 10 };
+	const char *path = ROLE_DEFAULT_SOCKET, *role;
+	char req[64], buf[512];
+	size_t have = 0;
+	ssize_t n;
+	int opt, fd;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			path = optarg;
+			break;
+		case 'h':
+			role_usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr, "disklink role: %s '%s' (see 'disklink role --help')\n",
+				opt == ':' ? "option needs a value:" : "unknown option",
+				argv[optind - 1]);
+			return 1;
+		}
+	}
+	if (optind + 1 != argc) {
+		fprintf(stderr, "disklink role: %s (see 'disklink role --help')\n",
+			optind == argc ? "give the role: primary, secondary or none" :
+			"give one role");
+		return 1;
+	}
+	role = argv[optind];
+	if (strcmp(role, "primary") && strcmp(role, "secondary") && strcmp(role, "none")) {
+		fprintf(stderr, "disklink role: unknown role '%s': give primary, secondary or "
+			"none\n", role);
+		return 1;
+	}
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "disklink role: socket path too long: %s\n", path);
+		return 1;
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	snprintf(req, sizeof(req), "role %s\n", role);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		fprintf(stderr, "disklink role: cannot reach disklinkd at %s: %s (is it running? "
+			"give its --control path with --socket)\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req)) {
+		fprintf(stderr, "disklink role: cannot send to %s: %s\n", path, strerror(errno));
+		close(fd);
+		return 1;
+	}
+	while (have < sizeof(buf) - 1 && (n = recv(fd, buf + have, sizeof(buf) - 1 - have, 0)) > 0)
+		have += (size_t)n;
+	close(fd);
+	buf[have] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	if (!strncmp(buf, "ok ", 3)) {
+		printf("%s\n", buf + 3);
+		return 0;
+	}
+	if (!have) {
+		fprintf(stderr, "disklink role: no answer from disklinkd at %s (an older daemon, "
+			"or the device does not answer)\n", path);
+		return 1;
+	}
+	fprintf(stderr, "disklink role: %s\n", !strncmp(buf, "error: ", 7) ? buf + 7 : buf);
+	return 1;
+}
