@@ -165,6 +165,12 @@ static void pend_flush(struct dld_ctx *ctx)
 {
 	struct dld_pending *pd = &ctx->pend;
 
+	if (pd->armed) {
+		static const struct itimerspec off = { .it_value = { .tv_sec = 0 } };
+
+		timerfd_settime(ctx->coalfd, 0, &off, NULL);
+		pd->armed = false;
+	}
 	if (!pd->have)
 		return;
 	pd->have = false;
@@ -247,8 +253,12 @@ void dld_sockets_flush(struct dld_ctx *ctx, bool force)
 	uint32_t us = ctx->cfg.tun.coalesce_us;
 
 	/* knet sends a broadcast as one buffer to each destination in turn:
-	 * the copies for the other peers follow within microseconds. */
-	if (!force && pd->have && us && pd->ndst < ctx->cfg.peer_count) {
+	 * the copies for the other peers follow within microseconds.  Wait
+	 * for them only once a second copy showed this is a broadcast: a
+	 * unicast (a ping, a reply) goes out at once.  The I/O child merges
+	 * identical consecutive entries too, so a copy that misses the wait
+	 * still shares the record. */
+	if (!force && pd->have && us && pd->ndst >= 2 && pd->ndst < ctx->cfg.peer_count) {
 		if (!pd->armed) {
 			struct itimerspec its = { .it_value = { .tv_nsec = (long)us * 1000 } };
 
@@ -260,8 +270,6 @@ void dld_sockets_flush(struct dld_ctx *ctx, bool force)
 			return;
 		}
 	}
-	if (force)
-		pd->armed = false;
 	pend_flush(ctx);
 	if (ctx->tx_kick && ctx->chan.shm)
 		dld_efd_kick(ctx->chan.tx_efd);
