@@ -21,6 +21,13 @@ skip() { echo "SKIP: $*"; exit 77; }
 command -v losetup >/dev/null 2>&1 || skip "needs losetup"
 [ -x "$PY" ] || skip "needs $PY"
 [ -x "$DLD" ] && [ -x "$DL" ] || { echo "FAIL: build disklinkd and disklink first"; exit 1; }
+command -v unshare >/dev/null 2>&1 || skip "needs unshare"
+# A network namespace of the test's own, so that no other test (or a
+# cluster on this host) can hold the addresses it binds.
+if [ -z "${DLD_SMOKE_NETNS:-}" ]; then
+	DLD_SMOKE_NETNS=1 exec unshare -n -- /bin/sh "$0" "$@"
+fi
+ip link set lo up || { echo "FAIL: cannot bring lo up in the test's namespace"; exit 1; }
 
 T=$(mktemp -d /var/tmp/dld-smoke.XXXXXX)
 LOOP=
