@@ -32,13 +32,13 @@ TOP_SRC = os.environ.get("top_srcdir", os.path.abspath(os.path.join(HERE, "..", 
 TOP_BUILD = os.environ.get("top_builddir", TOP_SRC)
 sys.path.insert(0, os.path.join(TOP_SRC, "tests", "lab"))
 import dllab  # noqa: E402
+import dlcluster  # noqa: E402
 
 NAME = "test-lab-clone"
 T0 = time.monotonic()
 AGENT = os.path.join(TOP_SRC, "agent", "disklink")
 DISKLINKD = os.path.join(TOP_BUILD, "knet-transport", "disklinkd")
 DISKLINK = os.path.join(TOP_BUILD, "knet-transport", "disklink")
-OCF_DST = "/usr/lib/ocf/resource.d/disklink/disklink"
 
 
 def say(msg):
@@ -51,32 +51,9 @@ def check(cond, msg):
     say("ok: " + msg)
 
 
-class AgentInstall:
-    """Make the source tree's agent what Pacemaker runs as
-    ocf:disklink:disklink (before the lab's mount namespaces exist)."""
-
-    def __init__(self):
-        self.how = None
-
-    def __enter__(self):
-        if os.path.lexists(OCF_DST):
-            subprocess.run(["mount", "--bind", AGENT, OCF_DST], check=True)
-            self.how = "bind"
-        else:
-            os.makedirs(os.path.dirname(OCF_DST), exist_ok=True)
-            os.symlink(AGENT, OCF_DST)
-            self.how = "link"
-        return self
-
-    def __exit__(self, *exc):
-        if self.how == "bind":
-            subprocess.run(["umount", OCF_DST])
-        elif self.how == "link":
-            os.unlink(OCF_DST)
-            try:
-                os.rmdir(os.path.dirname(OCF_DST))
-            except OSError:
-                pass
+def AgentInstall():
+    """The source tree's agent as ocf:disklink:disklink (dlcluster.OcfAgents)."""
+    return dlcluster.OcfAgents({"disklink": AGENT})
 
 
 def attr(node, name):

@@ -45,42 +45,15 @@ import dllab  # noqa: E402
 import dlcluster  # noqa: E402
 
 NAME = "test-mirror-failover"
-OCF_DIR = "/usr/lib/ocf/resource.d/disklink"
 AGENTS = {"disklink": os.path.join(TOP_SRC, "agent", "disklink"),
           "mirror": os.path.join(TOP_SRC, "agent", "disklink-mirror")}
 FAKE = os.path.join(TOP_SRC, "tests", "replica", "mirror_cmd_fake")
 SHIM = os.path.join(TOP_SRC, "tests", "replica", "disklink_role_shim")
 
 
-class AgentInstall:
-    """ocf:disklink:disklink and ocf:disklink:mirror from the source tree
-    (a link, or a bind mount over an installed copy); undone on exit."""
-
-    def __init__(self):
-        self.done = []
-
-    def __enter__(self):
-        for name, src in AGENTS.items():
-            dst = os.path.join(OCF_DIR, name)
-            if os.path.lexists(dst):
-                subprocess.run(["mount", "--bind", src, dst], check=True)
-                self.done.append(("bind", dst))
-            else:
-                os.makedirs(OCF_DIR, exist_ok=True)
-                os.symlink(src, dst)
-                self.done.append(("link", dst))
-        return self
-
-    def __exit__(self, *exc):
-        for how, dst in reversed(self.done):
-            if how == "bind":
-                subprocess.run(["umount", dst])
-            else:
-                os.unlink(dst)
-        try:
-            os.rmdir(OCF_DIR)
-        except OSError:
-            pass
+def AgentInstall():
+    """Both agents of the source tree as ocf:disklink:* (dlcluster.OcfAgents)."""
+    return dlcluster.OcfAgents(AGENTS)
 
 
 def calls(fake_dir):

@@ -1,0 +1,119 @@
+#!/bin/sh
+# A device that really hangs: a loop device (--direct-io=on) over a file on
+# a FUSE filesystem of the tests (freezefs.py) whose reads and writes wait
+# while a flag file exists.  Frozen for at least 10 s: the daemons keep
+# answering status (device_state stalled), their I/O children sit in D
+# state, the link stops; SIGTERM ends disklinkd in < 5 s although its
+# child is stuck; a restarted disklinkd binds its sockets (the stuck child
+# owns none); after the release both devices recover and the link carries
+# traffic again.
+. "$(dirname "$0")/lib.sh"
+
+command -v fusermount3 >/dev/null 2>&1 || command -v fusermount >/dev/null 2>&1 ||
+	skip "fuse is not installed"
+[ -c /dev/fuse ] || skip "no /dev/fuse"
+/usr/bin/python3 -c 'import fusepy' 2>/dev/null || /usr/bin/python3 -c 'import fuse' 2>/dev/null ||
+	skip "python3-fusepy is not installed"
+
+FLAG=$WORK/freeze
+MNT=$WORK/mnt
+FSPID=
+thaw() { rm -f "$FLAG"; }
+unmount() {
+	if mountpoint -q "$MNT" 2>/dev/null; then
+		fusermount3 -u "$MNT" 2>/dev/null || fusermount -u "$MNT" 2>/dev/null ||
+			umount -l "$MNT"
+	fi
+	[ -n "$FSPID" ] && kill "$FSPID" 2>/dev/null
+	for _ in $(seq 50); do [ -n "$FSPID" ] && kill -0 "$FSPID" 2>/dev/null || break; sleep 0.1; done
+}
+PRE_CLEANUP=thaw
+POST_CLEANUP=unmount
+
+mkdir -p "$WORK/back" "$MNT"
+truncate -s 64M "$WORK/back/volume.img"
+# Not a child of this shell (the cleanup's `wait` would wait for it): its
+# pid comes from the pid file.
+( /usr/bin/python3 "$top_srcdir/tests/faults/freezefs.py" "$MNT" "$WORK/back" "$FLAG" \
+	"$WORK/fs.pid" > "$WORK/freezefs.log" 2>&1 & )
+for _ in $(seq 100); do mountpoint -q "$MNT" && [ -s "$WORK/fs.pid" ] && break; sleep 0.1; done
+FSPID=$(cat "$WORK/fs.pid" 2>/dev/null)
+mountpoint -q "$MNT" || skip "cannot mount the FUSE filesystem: $(tail -n 3 "$WORK/freezefs.log")"
+LOOPDEV=$(losetup --find --show --direct-io=on "$MNT/volume.img") || skip "no loop device available"
+[ "$(cat "/sys/block/$(basename "$LOOPDEV")/loop/dio" 2>/dev/null)" = 1 ] ||
+	skip "the loop device does not do direct I/O over FUSE (cached pages would be served)"
+"$DISKLINK" format "$LOOPDEV" --cluster relaytest --slots 4 --ring-blocks 1024 \
+	> "$WORK/format.log" 2>&1 || fail "formatting $LOOPDEV: $(cat "$WORK/format.log")"
+
+add_node 1; add_node 2
+start_daemon 1 2
+start_daemon 2 1
+wait_attached 1 2
+A1=$(addr 1); A2=$(addr 2)
+MARK=$(new_marker H)
+
+# send_burst FIRST SECONDS: 5 datagrams 1 -> 2; prints how many arrived.
+send_burst() {
+	bg_in_node 2 $UDP recv --bind "$A2:$PORT" --src "$A1:$PORT" --marker "$MARK" --count 5 \
+		--timeout "$2" --ready "$WORK/ready$1" > "$WORK/recv$1.json" 2>&1
+	r=$LAST_PID
+	for _ in $(seq 50); do [ -e "$WORK/ready$1" ] && break; sleep 0.1; done
+	in_node 1 $UDP send --src "$A1:$PORT" --dst "$A2:$PORT" --marker "$MARK" --first "$1" \
+		--count 5 --gap-ms 100 > /dev/null 2>&1
+	wait_pid $r $(($2 + 10))
+	json_get "d['distinct']" < "$WORK/recv$1.json"
+}
+got=$(send_burst 0 5)
+[ "$got" = 5 ] || fail "only $got of 5 datagrams before the freeze"
+
+log "freezing the device"
+t_freeze=$(date +%s)
+touch "$FLAG"
+for n in 1 2; do
+	wait_until $n "d['device_state'] == 'stalled'" 15 ||
+		fail "node $n: device_state is '$(top_field $n device_state)' 15 s into the freeze"
+done
+child1=$(io_child 1)
+st=$(awk '{print $3}' "/proc/$child1/stat")
+[ "$st" = D ] || fail "node 1's I/O child $child1 is in state '$st', not D: the device does not really hang"
+log "frozen: node 1's child $child1 in state D; status: $(status 1 | json_get "(d['device_state'], d['device_error'], d['io']['stalled_ms'])")"
+
+got=$(send_burst 100 3)
+[ "$got" = 0 ] || fail "$got datagrams crossed a frozen device"
+
+t0=$(date +%s%N)
+stop_daemon 1 5 || fail "disklinkd 1 did not exit within 5 s of SIGTERM with its child in D state"
+log "disklinkd 1 exited $(( ($(date +%s%N) - t0) / 1000000 )) ms after SIGTERM (child $child1 state $(awk '{print $3}' "/proc/$child1/stat" 2>/dev/null))"
+
+# A new daemon on the same node binds the same addresses at once.
+start_daemon 1 2
+grep -q 'EADDRINUSE\|Address already in use' "$WORK/disklinkd1.log" &&
+	fail "the restarted disklinkd could not bind its sockets"
+wait_until 1 "d['device_state'] in ('stalled', 'starting')" 5 ||
+	fail "the restarted disklinkd reports '$(top_field 1 device_state)' on a frozen device"
+
+# Hold the freeze for at least 10 s, then release.
+while [ $(($(date +%s) - t_freeze)) -lt 10 ]; do sleep 0.5; done
+log "releasing the device after $(($(date +%s) - t_freeze)) s"
+thaw
+for n in 1 2; do
+	wait_until $n "d['device_state'] == 'ok'" 30 ||
+		fail "node $n: device_state '$(top_field $n device_state)' 30 s after the release"
+done
+wait_attached 1 2 20
+ok=
+for i in 1 2 3 4 5 6; do
+	got=$(send_burst $((200 + 10 * i)) 5)
+	[ "$got" = 5 ] && { ok=1; break; }
+	sleep 1
+done
+[ -n "$ok" ] || fail "the link did not come back after the release (last burst: $got of 5)"
+gone=
+for _ in $(seq 100); do
+	st=$(awk '{print $3}' "/proc/$child1/stat" 2>/dev/null)
+	if [ -z "$st" ] || [ "$st" = Z ]; then gone=1; break; fi
+	sleep 0.1
+done
+[ -n "$gone" ] || fail "the stuck child $child1 still runs (state $st) 10 s after the release"
+for n in 1 2; do stop_daemon $n || fail "disklinkd $n did not stop cleanly"; done
+log PASS
