@@ -168,6 +168,8 @@ install_agent() {
 	mkdir -p /run/lock
 	exec 9>/run/lock/disklink-test-ocf.lock
 	flock -w 900 9 || fail "another test holds the OCF agent lock"
+	# A test's link left by a crash: a bind mount would follow it.
+	[ -L "$AGENT_DST" ] && rm -f "$AGENT_DST"
 	if [ -e "$AGENT_DST" ]; then
 		mount --bind "$AGENT" "$AGENT_DST" || fail "cannot bind-mount the agent"
 		AGENT_LINK="bind"

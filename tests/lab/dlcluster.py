@@ -88,6 +88,10 @@ class OcfAgents:
         try:
             for name, src in self.agents.items():
                 dst = os.path.join(OCF_PROVIDER_DIR, name)
+                if os.path.islink(dst):
+                    # a test's link left by a crash: a bind mount would
+                    # follow it onto that test's source tree
+                    os.unlink(dst)
                 if os.path.lexists(dst):
                     subprocess.run(["mount", "--bind", src, dst], check=True)
                     self.done.append(("bind", dst))
