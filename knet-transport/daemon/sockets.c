@@ -253,12 +253,11 @@ void dld_sockets_flush(struct dld_ctx *ctx, bool force)
 	uint32_t us = ctx->cfg.tun.coalesce_us;
 
 	/* knet sends a broadcast as one buffer to each destination in turn:
-	 * the copies for the other peers follow within microseconds.  Wait
-	 * for them only once a second copy showed this is a broadcast: a
-	 * unicast (a ping, a reply) goes out at once.  The I/O child merges
-	 * identical consecutive entries too, so a copy that misses the wait
-	 * still shares the record. */
-	if (!force && pd->have && us && pd->ndst >= 2 && pd->ndst < ctx->cfg.peer_count) {
+	 * the copies for the other peers follow within microseconds.  The
+	 * parent cannot tell a unicast from the first copy of a broadcast, so
+	 * with several peers every datagram waits up to coalesce_us
+	 * (doc/performance.md measures what that costs). */
+	if (!force && pd->have && us && pd->ndst < ctx->cfg.peer_count) {
 		if (!pd->armed) {
 			struct itimerspec its = { .it_value = { .tv_nsec = (long)us * 1000 } };
 

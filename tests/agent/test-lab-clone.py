@@ -175,33 +175,8 @@ def main():
     h = subprocess.run([DISKLINKD, "--help"], capture_output=True, text=True)
     if "--link" not in h.stdout + h.stderr:
         dllab.skip_or_fail("disklinkd has no corosync mode (--link) yet")
-    lab = dllab.Lab(nodes=3)
     with AgentInstall():
-        try:
-            lab.create(loops=[(64 << 20, 4096)])
-        except dllab.LabSkip as e:
-            dllab.skip_or_fail(str(e))
-        ok = False
-        try:
-            scenario(lab)
-            ok = True
-        except (AssertionError, dllab.LabError) as e:
-            say("FAIL: %s" % e)
-        finally:
-            snap = lab.process_snapshot()
-            if not ok:
-                try:
-                    dllab.report_failure(lab, NAME)
-                except Exception as e:  # noqa
-                    say("log collection failed: %s" % e)
-            lab.destroy()
-    left = dllab.leftovers(lab.id)
-    alive = dllab.survivors(snap)
-    if left or alive:
-        say("FAIL: left behind: %s %s" % (left, alive))
-        return 1
-    say("PASS" if ok else "FAIL")
-    return 0 if ok else 1
+        return dllab.run_scenario(NAME, scenario, say, nodes=3, loops=[(64 << 20, 4096)])
 
 
 if __name__ == "__main__":

@@ -254,33 +254,7 @@ def main():
     if not (os.access(DL, os.X_OK) and os.access(DLD, os.X_OK)):
         print("FAIL: %s or %s not built" % (DL, DLD))
         return 1
-    lab = dllab.Lab(nodes=3)
-    try:
-        lab.create(loops=[(16 << 20, 4096)])
-    except dllab.LabSkip as e:
-        dllab.skip_or_fail(str(e))
-    ok = False
-    try:
-        scenario(lab)
-        ok = True
-    except (AssertionError, dllab.LabError) as e:
-        say("FAIL: %s" % e)
-    finally:
-        snap = lab.process_snapshot()
-        if not ok:
-            try:
-                dllab.report_failure(lab, NAME)
-            except Exception as e:  # noqa
-                say("log collection failed: %s" % e)
-        lab.destroy()
-    left = dllab.leftovers(lab.id)
-    alive = dllab.survivors(snap)
-    if left or alive:
-        say("FAIL: left behind: %s %s" % (left, alive))
-        return 1
-    say("ok: no namespace, loop device, process or file left behind")
-    say("PASS" if ok else "FAIL")
-    return 0 if ok else 1
+    return dllab.run_scenario(NAME, scenario, say, nodes=3, loops=[(16 << 20, 4096)])
 
 
 if __name__ == "__main__":

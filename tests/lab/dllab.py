@@ -1259,6 +1259,40 @@ def artifacts_dir(name):
     return os.path.join(base, "%s-%s" % (name, time.strftime("%Y%m%d-%H%M%S")))
 
 
+def run_scenario(name, scenario, say, nodes=3, loops=()):
+    """The frame of a lab test: create a lab of `nodes` nodes (skip, or
+    fail under CI=true, when this machine cannot), run scenario(lab),
+    collect the logs if it failed, destroy the lab, and check that nothing
+    was left behind.  Returns the test's exit status (0 pass, 1 fail)."""
+    lab = Lab(nodes=nodes)
+    try:
+        lab.create(loops=loops)
+    except LabSkip as e:
+        skip_or_fail(str(e))
+    ok = False
+    try:
+        scenario(lab)
+        ok = True
+    except (AssertionError, LabError) as e:
+        say("FAIL: %s" % e)
+    finally:
+        snap = lab.process_snapshot()
+        if not ok:
+            try:
+                report_failure(lab, name)
+            except Exception as e:  # noqa
+                say("log collection failed: %s" % e)
+        lab.destroy()
+    left = leftovers(lab.id)
+    alive = survivors(snap)
+    if left or alive:
+        say("FAIL: left behind: %s %s" % (left, alive))
+        return 1
+    say("ok: no namespace, loop device, process or file left behind")
+    say("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
 def report_failure(lab, name, tail=40):
     """Collect the lab's logs into an artifacts dir and print the essentials
     (fence log, per-node status, log tails) to stdout, so that a CI log
