@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_util.h"
 
 #define ROLE_DEFAULT_SOCKET "/run/disklink/disklinkd.sock"
 
@@ -29,12 +30,10 @@ static void role_usage(FILE *out)
 int dl_cmd_role(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ .name = "socket", .has_arg = required_argument, .val = 's' },
+		{ .name = "help", .has_arg = no_argument, .val = 'h' },
+		{ .name = NULL },
 	};
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct timeval tv = { .tv_sec = 10 };
 	const char *path = ROLE_DEFAULT_SOCKET, *role;
 	char req[64], buf[512];
 	size_t have = 0;
@@ -70,27 +69,10 @@ int dl_cmd_role(int argc, char **argv)
 			"none\n", role);
 		return 1;
 	}
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "disklink role: socket path too long: %s\n", path);
-		return 1;
-	}
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	snprintf(req, sizeof(req), "role %s\n", role);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		fprintf(stderr, "disklink role: cannot reach disklinkd at %s: %s (is it running? "
-			"give its --control path with --socket)\n", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	fd = dl_cli_ctl_request("role", path, req, 10);
+	if (fd < 0)
 		return 1;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req)) {
-		fprintf(stderr, "disklink role: cannot send to %s: %s\n", path, strerror(errno));
-		close(fd);
-		return 1;
-	}
 	while (have < sizeof(buf) - 1 && (n = recv(fd, buf + have, sizeof(buf) - 1 - have, 0)) > 0)
 		have += (size_t)n;
 	close(fd);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_util.h"
 
 #define STATUS_DEFAULT_SOCKET "/run/disklink/disklinkd.sock"
 
@@ -28,13 +29,11 @@ static void status_usage(FILE *out)
 int dl_cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "socket", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ .name = "json", .has_arg = no_argument, .val = 'j' },
+		{ .name = "socket", .has_arg = required_argument, .val = 's' },
+		{ .name = "help", .has_arg = no_argument, .val = 'h' },
+		{ .name = NULL },
 	};
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct timeval tv = { .tv_sec = 5 };
 	const char *path = STATUS_DEFAULT_SOCKET, *req = "status text\n";
 	char buf[4096];
 	ssize_t n;
@@ -65,26 +64,9 @@ int dl_cmd_status(int argc, char **argv)
 			"--help')\n", argv[optind]);
 		return 1;
 	}
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "disklink status: socket path too long: %s\n", path);
+	fd = dl_cli_ctl_request("status", path, req, 5);
+	if (fd < 0)
 		return 1;
-	}
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		fprintf(stderr, "disklink status: cannot reach disklinkd at %s: %s (is it "
-			"running? give its --control path with --socket)\n", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return 1;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req)) {
-		fprintf(stderr, "disklink status: cannot send to %s: %s\n", path, strerror(errno));
-		close(fd);
-		return 1;
-	}
 	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) {
 		fwrite(buf, 1, (size_t)n, stdout);
 		got = 1;

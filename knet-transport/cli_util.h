@@ -43,6 +43,12 @@ int dl_cli_one_device(const char *cmd, int argc, char **argv, int first,
 /* Explain a failed open of a device (errno from dl_bio_open/open). */
 void dl_cli_open_error(const char *cmd, const char *path, int err, bool writing);
 
+/* Connect to disklinkd's control socket at path and send the request line
+ * req, with timeout_s for sending and for reading the reply.  Returns the
+ * connected socket (the caller reads the reply and closes it), or -1
+ * after a one-line error "disklink CMD: ...". */
+int dl_cli_ctl_request(const char *cmd, const char *path, const char *req, int timeout_s);
+
 /* The path exists and is a block device or regular file: 0, or -1
  * with the error printed. */
 int dl_cli_check_path(const char *cmd, const char *path);
