@@ -39,6 +39,10 @@ make -C "$DL_BUILD" distcheck >"$DL_BUILD/distcheck.out" 2>&1 || {
 	tail -n 80 "$DL_BUILD/distcheck.out"; failed+=("distcheck"); }
 
 step "summary"
+# One line a reader (or CI) can count: the results of `make check`.
+pass=$(grep -rhs '^:test-result: PASS' --include='*.trs' "$DL_BUILD/tests" | wc -l)
+fail=$(grep -rhs -E '^:test-result: (FAIL|ERROR)' --include='*.trs' "$DL_BUILD/tests" | wc -l)
+echo "make check: $pass passed, $fail failed"
 if [ ${#failed[@]} -ne 0 ]; then
 	printf 'FAILED: %s\n' "${failed[@]}"
 	exit 1
