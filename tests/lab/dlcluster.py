@@ -260,27 +260,8 @@ def cfgtool_links(node):
 
 
 def quorum_full(node):
-    """corosync-quorumtool -s: quorum() plus 'ring_id' (text, e.g. '1.10')."""
-    cp = node.exec(["corosync-quorumtool", "-s"], timeout=15)
-    if "Quorate:" not in cp.stdout:
-        return None
-    q = {"members": []}
-    for line in cp.stdout.splitlines():
-        m = re.match(r"\s*Ring ID:\s+(\S+)", line)
-        if m:
-            q["ring_id"] = m.group(1)
-        m = re.match(r"\s*Quorate:\s+(\w+)", line)
-        if m:
-            q["quorate"] = m.group(1) == "Yes"
-        m = re.match(r"\s*Total votes:\s+(\d+)", line)
-        if m:
-            q["total_votes"] = int(m.group(1))
-        m = re.match(r"\s*(\d+)\s+\d+\s+(\S+)", line)
-        if m and "Nodeid" not in line:
-            q["members"].append(int(m.group(1)))
-    q["members"].sort()
-    q["text"] = cp.stdout
-    return q
+    """corosync-quorumtool -s: Node.quorum() (members, quorate, ring_id, text)."""
+    return node.quorum()
 
 
 def ring_id(node):

@@ -606,12 +606,16 @@ class Node:
     # ---- queries ---------------------------------------------------------
     def quorum(self):
         """Parse `corosync-quorumtool -s` -> dict(quorate, total_votes,
-        expected, members=[nodeid...]); None if corosync is not answering."""
+        expected, ring_id (text, e.g. '1.10'), members=[nodeid...], text);
+        None if corosync is not answering."""
         cp = self.exec(["corosync-quorumtool", "-s"], timeout=15)
         if "Quorate:" not in cp.stdout:
             return None
-        q = {"members": []}
+        q = {"members": [], "text": cp.stdout}
         for line in cp.stdout.splitlines():
+            m = re.match(r"\s*Ring ID:\s+(\S+)", line)
+            if m:
+                q["ring_id"] = m.group(1)
             m = re.match(r"\s*Quorate:\s+(\w+)", line)
             if m:
                 q["quorate"] = m.group(1) == "Yes"
