@@ -35,7 +35,7 @@ need_live() {
 	[ -x "$DISKLINK" ] || skip "$DISKLINK is not built"
 	if [ -z "${DL_AGENT_NETNS:-}" ]; then
 		trap - EXIT
-		rm -rf "$WORK"
+		rm -rf "$WORK" "$AGENT_DIR"
 		DL_AGENT_NETNS=1 exec unshare -n -- /bin/sh "$0" "$@"
 	fi
 	ip link set lo up || fail "cannot bring lo up in the test's namespace"
@@ -46,6 +46,12 @@ need_daemon() {
 }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/dl-agent.XXXXXX") || exit 1
+# Pacemaker and ocf-tester also run the agent as other users (hacluster,
+# nobody): they get a copy they can reach, whatever the checkout's modes.
+AGENT_DIR=$(mktemp -d /var/tmp/dl-agent-bin.XXXXXX) || exit 1
+chmod 755 "$AGENT_DIR"
+install -m 755 "$AGENT" "$AGENT_DIR/disklink" || exit 1
+AGENT=$AGENT_DIR/disklink
 LOOPDEV=""
 PIDS=""
 AGENT_LINK=""       # what install_agent created: "link" or "bind"
@@ -79,7 +85,7 @@ cleanup() {
 	esac
 	[ -n "$LOOPDEV" ] && losetup -d "$LOOPDEV"
 	if [ $rc -ne 0 ] && [ $rc -ne 77 ]; then dump_logs; fi
-	rm -rf "$WORK"
+	rm -rf "$WORK" "$AGENT_DIR"
 	exit $rc
 }
 trap cleanup EXIT

@@ -24,9 +24,11 @@ Python 3 standard library only; run with /usr/bin/python3.
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.dont_write_bytecode = True
@@ -70,6 +72,7 @@ class OcfAgents:
         self.lock_timeout = lock_timeout
         self.done = []
         self.lock_fd = None
+        self.copies = None
 
     def __enter__(self):
         import fcntl
@@ -86,7 +89,15 @@ class OcfAgents:
                                        (OCF_LOCK, self.lock_timeout))
                 time.sleep(0.5)
         try:
+            # Pacemaker runs agents (meta-data) as hacluster too: link a
+            # copy every user can reach, whatever the checkout's modes.
+            self.copies = tempfile.mkdtemp(prefix="dl-ocf-", dir="/var/tmp")
+            os.chmod(self.copies, 0o755)
             for name, src in self.agents.items():
+                copy = os.path.join(self.copies, name)
+                shutil.copyfile(src, copy)
+                os.chmod(copy, 0o755)
+                src = copy
                 dst = os.path.join(OCF_PROVIDER_DIR, name)
                 if os.path.islink(dst):
                     # a test's link left by a crash: a bind mount would
@@ -111,6 +122,9 @@ class OcfAgents:
             else:
                 os.unlink(dst)
         self.done = []
+        if self.copies:
+            shutil.rmtree(self.copies, ignore_errors=True)
+            self.copies = None
         try:
             os.rmdir(OCF_PROVIDER_DIR)
         except OSError:
