@@ -12,6 +12,9 @@
 
 #include <disklink/format.h>
 
+#include "clock.h"
+#include "log.h"
+
 #define DLD_MAX_PEERS        (DL_SLOTS_MAX - 1u)
 #define DLD_DEFAULT_CONFIG   "/etc/disklink/disklink.conf"
 #define DLD_DEFAULT_CONTROL  "/run/disklink/disklinkd.sock"
@@ -126,14 +129,5 @@ void dld_addr_format(const struct sockaddr_storage *ss, char *buf, size_t len);
 /* The device peer node_id's ring is read from: its --peer-device, or
  * NULL (read it from --device). */
 const char *dld_peer_device(const struct dld_config *c, uint32_t node_id);
-
-/* log.c */
-void dld_log_init(struct dld_config *c);
-void dld_log_set_debug(const struct dld_config *c, bool debug);
-void dld_log_fini(void);
-
-/* time */
-uint64_t dld_mono_ns(void);
-uint64_t dld_real_ns(void);
 
 #endif

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
-#include <time.h>
 
 #include <qb/qblog.h>
 
@@ -59,18 +58,50 @@ void dld_log_fini(void)
 	qb_log_fini();
 }
 
-uint64_t dld_mono_ns(void)
-{
-	struct timespec ts;
+static const char *const subsys_prefix[DLD_SUB_MAX] = {
+	[DLD_SUB_MAIN] = "",
+	[DLD_SUB_CONFIG] = "config: ",
+	[DLD_SUB_SOCKETS] = "sockets: ",
+	[DLD_SUB_CONTROL] = "control: ",
+	[DLD_SUB_CHILD] = "child: ",
+	[DLD_SUB_COROSYNC] = "corosync mode: ",
+	[DLD_SUB_ROLE] = "role: ",
+	[DLD_SUB_IO] = "io: ",
+};
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+const char *dld_subsys_prefix(enum dld_subsys sub)
+{
+	return (unsigned)sub < DLD_SUB_MAX ? subsys_prefix[sub] : "";
 }
 
-uint64_t dld_real_ns(void)
+static uint32_t key_hash(const char *key)
 {
-	struct timespec ts;
+	uint32_t h = 2166136261u;      /* FNV-1a */
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	for (; key && *key; key++)
+		h = (h ^ (uint8_t)*key) * 16777619u;
+	return h;
+}
+
+bool dld_lograte_ok(struct dld_lograte *r, const char *key, uint64_t now_ns,
+		    uint64_t interval_ns)
+{
+	uint32_t h = key_hash(key);
+
+	if (r->logged && h == r->key_hash &&
+	    (interval_ns == 0 || now_ns < r->next_ns)) {
+		r->suppressed++;
+		return false;
+	}
+	r->held = r->suppressed;
+	r->suppressed = 0;
+	r->logged = true;
+	r->key_hash = h;
+	r->next_ns = now_ns + interval_ns;
+	return true;
+}
+
+void dld_lograte_reset(struct dld_lograte *r)
+{
+	*r = (struct dld_lograte){ .logged = false };
 }
