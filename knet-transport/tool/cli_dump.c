@@ -152,8 +152,6 @@ static int dump_block(void *arg, uint32_t index, enum dl_blk_class cls,
 static int pick_slot(struct dl_volume *v, bool by_node, uint32_t id, uint32_t *slot,
 		     struct dl_slot_hdr *h, bool *hdr_ok)
 {
-	enum dl_err wa, wb;
-
 	if (by_node) {
 		if (dl_volume_find_node(v, id, slot, h)) {
 			dl_cli_err(CMD, "no slot of this volume is owned by node %" PRIu32
@@ -169,7 +167,7 @@ static int pick_slot(struct dl_volume *v, bool by_node, uint32_t id, uint32_t *s
 		return DL_EXIT_ERROR;
 	}
 	*slot = id;
-	*hdr_ok = dl_cli_read_slot(v, id, h, &wa, &wb) == 0;
+	*hdr_ok = dl_volume_read_slot(v, id, h, NULL) == 0;
 	return DL_EXIT_OK;
 }
 

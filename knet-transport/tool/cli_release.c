@@ -48,15 +48,14 @@ struct watch {
 static int look(struct dl_volume *v, uint32_t slot, struct watch *w, struct dl_slot_hdr *h)
 {
 	struct dl_ring_scan scan;
-	enum dl_err wa, wb;
 
-	if (dl_cli_read_slot(v, slot, h, &wa, &wb))
+	if (dl_volume_read_slot(v, slot, h, NULL))
 		return -1;
 	if (dl_cli_ring_scan(v, slot, &scan, NULL, NULL))
 		return -1;
 	w->hdr_seq = h->hdr_seq;
-	w->have_newest = scan.have_newest;
-	w->newest_seq = scan.newest_seq;
+	w->have_newest = scan.newest.count > 0;
+	w->newest_seq = scan.newest.seq;
 	return 0;
 }
 
@@ -120,7 +119,6 @@ int dl_cmd_release(int argc, char **argv)
 	uint32_t node = 0, slot, interval = INTERVAL_DEFAULT_S;
 	struct dl_volume v;
 	struct dl_slot_hdr h, check;
-	enum dl_err wa, wb;
 	bool force = false;
 	int c, rc;
 
@@ -174,7 +172,7 @@ int dl_cmd_release(int argc, char **argv)
 		rc = DL_EXIT_ERROR;
 	}
 	if (rc == DL_EXIT_OK &&
-	    (dl_cli_read_slot(&v, slot, &check, &wa, &wb) || check.state != DL_SLOT_FREE)) {
+	    (dl_volume_read_slot(&v, slot, &check, NULL) || check.state != DL_SLOT_FREE)) {
 		dl_cli_err(CMD, "%s: slot %" PRIu32 " does not read back as free (another "
 			   "writer?); check with 'disklink show'", dev, slot);
 		rc = DL_EXIT_ERROR;

@@ -42,7 +42,7 @@ static void load_slot(struct dl_volume *v, uint32_t s, struct slot_view *sv)
 {
 	memset(sv, 0, sizeof(*sv));
 	sv->slot = s;
-	sv->rc = dl_cli_read_slot(v, s, &sv->h, &sv->why_a, &sv->why_b);
+	sv->rc = dl_volume_read_slot_copies(v, s, &sv->h, &sv->why_a, &sv->why_b);
 	sv->err = errno;
 	if (sv->rc == 0 && sv->h.state == DL_SLOT_FREE && sv->h.last_seq == 0)
 		return;                  /* never used: nothing in the ring */
@@ -118,12 +118,12 @@ static void text_slot(const struct slot_view *sv, uint64_t now)
 		       dl_strerror(sv->why_a != DL_OK ? sv->why_a : sv->why_b));
 	if (!sv->scanned)
 		return;
-	if (sv->scan.have_newest) {
-		dl_cli_time(sv->scan.newest_write_ns, now, when, sizeof(when));
+	if (sv->scan.newest.count > 0) {
+		dl_cli_time(sv->scan.newest.write_time_ns, now, when, sizeof(when));
 		printf("  newest block:    seq %" PRIu64 " (index %" PRIu32 ", generation %"
-		       PRIu64 ", node %" PRIu32 ") written %s\n", sv->scan.newest_seq,
-		       sv->scan.newest_index, sv->scan.newest_generation,
-		       sv->scan.newest_node, when);
+		       PRIu64 ", node %" PRIu32 ") written %s\n", sv->scan.newest.seq,
+		       sv->scan.newest.index, sv->scan.newest.generation,
+		       sv->scan.newest.node_id, when);
 	} else if (h->state != DL_SLOT_FREE) {
 		printf("  newest block:    none (the ring is empty)\n");
 	}
@@ -177,11 +177,11 @@ static void json_slot(const struct slot_view *sv, uint64_t now)
 		printf(",\"copy_error\":");
 		dl_cli_json_str(stdout, dl_strerror(sv->why_a != DL_OK ? sv->why_a : sv->why_b));
 	}
-	if (sv->scanned && sv->scan.have_newest)
+	if (sv->scanned && sv->scan.newest.count > 0)
 		printf(",\"newest_seq\":%" PRIu64 ",\"newest_index\":%" PRIu32
 		       ",\"newest_generation\":%" PRIu64 ",\"newest_write_time_ns\":%" PRIu64,
-		       sv->scan.newest_seq, sv->scan.newest_index, sv->scan.newest_generation,
-		       sv->scan.newest_write_ns);
+		       sv->scan.newest.seq, sv->scan.newest.index, sv->scan.newest.generation,
+		       sv->scan.newest.write_time_ns);
 	printf("}");
 }
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "block.h"
+#include "ring_scan.h"
 #include "volume.h"
 
 /* Exit statuses of the volume subcommands (doc/disklink.8, EXIT STATUS).
@@ -74,13 +75,6 @@ void dl_cli_json_str(FILE *out, const char *s);
 
 const char *dl_cli_kind_name(uint32_t kind);
 
-/* Both copies of a slot header.  Returns 0 with *h the newest valid copy
- * (why_a/why_b say what was wrong with each, DL_OK when valid), or -1:
- * neither copy valid (errno EBADMSG/EINVAL/EMEDIUMTYPE) or an I/O error
- * (why_a and why_b DL_OK, errno from the read). */
-int dl_cli_read_slot(struct dl_volume *v, uint32_t slot, struct dl_slot_hdr *h,
-		     enum dl_err *why_a, enum dl_err *why_b);
-
 /* What one ring block is. */
 enum dl_blk_class {
 	DL_BLK_VALID,            /* valid, in its place                        */
@@ -95,12 +89,7 @@ const char *dl_cli_blk_class_name(enum dl_blk_class c);
 
 struct dl_ring_scan {
 	uint32_t count[DL_BLK_FOREIGN + 1];
-	bool     have_newest;
-	uint64_t newest_seq;         /* highest seq of a valid block     */
-	uint32_t newest_index;
-	uint64_t newest_generation;
-	uint32_t newest_node;
-	uint64_t newest_write_ns;
+	struct dl_ring_newest newest;  /* of the valid blocks (count 0: none) */
 };
 
 /* Called for every block in index order; blk is set for VALID,

@@ -1,0 +1,17 @@
+/* Small text helpers of the configuration readers: trimming a line in
+ * place, and reporting a parse error in a caller's message buffer. */
+#ifndef DL_TEXT_H
+#define DL_TEXT_H
+
+#include <stddef.h>
+
+/* Skip leading white space (isspace) and cut trailing white space in
+ * place; returns the first non-space character of s (maybe its NUL). */
+char *dl_trim(char *s);
+
+/* Format a message into err[0..errlen) (truncated, always terminated
+ * when errlen > 0), set errno = e and return -1. */
+int dl_fail_msg(char *err, size_t errlen, int e, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#endif
