@@ -1,0 +1,47 @@
+/* Text helpers (lib/text.c): trimming in place, parse errors into a
+ * message buffer. */
+#include "test_util.h"
+
+#include "text.h"
+
+static void test_trim(void **state)
+{
+	char a[] = "  \t key: value \r\n";
+	char b[] = "\v\f";
+	char c[] = "x";
+	char d[] = "";
+	char e[] = "in  side";
+
+	(void)state;
+	assert_string_equal(dl_trim(a), "key: value");
+	assert_ptr_equal(dl_trim(a), a + 4);
+	assert_string_equal(dl_trim(b), "");
+	assert_string_equal(dl_trim(c), "x");
+	assert_string_equal(dl_trim(d), "");
+	assert_string_equal(dl_trim(e), "in  side");
+}
+
+static void test_fail_msg(void **state)
+{
+	char err[64], small[8];
+
+	(void)state;
+	errno = 0;
+	assert_int_equal(dl_fail_msg(err, sizeof(err), EINVAL, "line %d: bad '%s'", 3, "x"), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_string_equal(err, "line 3: bad 'x'");
+	/* The errno given wins over whatever formatting left. */
+	assert_int_equal(dl_fail_msg(small, sizeof(small), ENOMEM, "%s", "out of memory"), -1);
+	assert_int_equal(errno, ENOMEM);
+	assert_string_equal(small, "out of ");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_trim),
+		cmocka_unit_test(test_fail_msg),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
