@@ -319,9 +319,7 @@ int dl_cmd_dump(int argc, char **argv)
 	}
 	print_counts(d.json, &scan);
 	dl_volume_close(&v);
-	if (fflush(stdout) || ferror(stdout)) {
-		dl_cli_err(CMD, "cannot write the output: %s", strerror(errno));
+	if (dl_cli_flush_output(CMD))
 		return DL_EXIT_ERROR;
-	}
 	return DL_EXIT_OK;
 }

@@ -135,10 +135,8 @@ int dl_cmd_find(int argc, char **argv)
 	}
 	if (f.json)
 		printf("]\n");
-	if (fflush(stdout) || ferror(stdout)) {
-		dl_cli_err(CMD, "cannot write the output: %s", strerror(errno));
+	if (dl_cli_flush_output(CMD))
 		return DL_EXIT_ERROR;
-	}
 	if (!f.found) {
 		if (!f.json)
 			fprintf(stderr, "disklink find: no disklink volume%s found on this host's "

@@ -242,9 +242,7 @@ int dl_cmd_show(int argc, char **argv)
 	if (json)
 		printf("]}\n");
 	dl_volume_close(&v);
-	if (fflush(stdout) || ferror(stdout)) {
-		dl_cli_err(CMD, "cannot write the output: %s", strerror(errno));
+	if (dl_cli_flush_output(CMD))
 		return DL_EXIT_ERROR;
-	}
 	return DL_EXIT_OK;
 }

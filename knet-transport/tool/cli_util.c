@@ -234,6 +234,15 @@ int dl_cli_open_volume(const char *cmd, const char *path, bool rw, const char *c
 	return DL_EXIT_OK;
 }
 
+int dl_cli_flush_output(const char *cmd)
+{
+	if (fflush(stdout) || ferror(stdout)) {
+		dl_cli_err(cmd, "cannot write the output: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 uint64_t dl_cli_now_ns(void)
 {
 	struct timespec ts;

@@ -64,6 +64,10 @@ bool dl_cli_bio_readonly(const struct dl_bio *bio);
 int dl_cli_open_volume(const char *cmd, const char *path, bool rw, const char *cluster,
 		       struct dl_volume *v);
 
+/* Flush stdout: 0, or -1 after "disklink CMD: cannot write the output: ..."
+ * (a full disk, a closed pipe). */
+int dl_cli_flush_output(const char *cmd);
+
 /* Wall-clock nanoseconds (CLOCK_REALTIME). */
 uint64_t dl_cli_now_ns(void);
 
