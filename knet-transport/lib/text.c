@@ -31,3 +31,19 @@ int dl_fail_msg(char *err, size_t errlen, int e, const char *fmt, ...)
 	errno = e;
 	return -1;
 }
+
+void dl_json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}

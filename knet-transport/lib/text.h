@@ -1,9 +1,11 @@
-/* Small text helpers of the configuration readers: trimming a line in
- * place, and reporting a parse error in a caller's message buffer. */
+/* Small text helpers: trimming a line in place and reporting a parse
+ * error in a caller's message buffer (the configuration readers), and
+ * JSON string literals (the tool's and the daemon's JSON output). */
 #ifndef DL_TEXT_H
 #define DL_TEXT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* Skip leading white space (isspace) and cut trailing white space in
  * place; returns the first non-space character of s (maybe its NUL). */
@@ -13,5 +15,9 @@ char *dl_trim(char *s);
  * when errlen > 0), set errno = e and return -1. */
 int dl_fail_msg(char *err, size_t errlen, int e, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/* Write s as a JSON string literal: quoted, '"' and '\\' escaped, control
+ * characters and bytes >= 0x7f as \u00XX (the output stays ASCII). */
+void dl_json_str(FILE *out, const char *s);
 
 #endif

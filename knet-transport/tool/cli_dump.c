@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "cli_util.h"
+#include "text.h"
 #include "le.h"
 
 #define CMD "dump"
@@ -114,7 +115,7 @@ static int dump_block(void *arg, uint32_t index, enum dl_blk_class cls,
 		d->first = false;
 		if (why != DL_OK) {
 			printf(",\"reason\":");
-			dl_cli_json_str(stdout, dl_strerror(why));
+			dl_json_str(stdout, dl_strerror(why));
 		}
 		if (blk) {
 			printf(",\"seq\":%" PRIu64 ",\"generation\":%" PRIu64 ",\"node_id\":%"
@@ -240,7 +241,7 @@ static void print_head(const struct dump_args *a, const struct dl_volume *v, uin
 {
 	if (a->json) {
 		printf("{\"device\":");
-		dl_cli_json_str(stdout, a->dev);
+		dl_json_str(stdout, a->dev);
 		printf(",\"slot\":%" PRIu32 ",\"block_size\":%" PRIu32 ",\"ring_blocks\":%"
 		       PRIu32, slot, v->sb.block_size, v->sb.ring_blocks);
 		if (hdr_ok)

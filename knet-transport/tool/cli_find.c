@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "cli_util.h"
+#include "text.h"
 #include "volume_find.h"
 
 #define CMD "find"
@@ -60,9 +61,9 @@ static int show_one(void *arg, const char *path, const struct dl_sb *sb, enum dl
 	dl_uuid_format(sb->uuid, uuid);
 	if (f->json) {
 		printf("%s{\"device\":", f->found ? "," : "");
-		dl_cli_json_str(stdout, path);
+		dl_json_str(stdout, path);
 		printf(",\"uuid\":\"%s\",\"cluster\":", uuid);
-		dl_cli_json_str(stdout, sb->cluster_name);
+		dl_json_str(stdout, sb->cluster_name);
 		printf(",\"kind\":\"%s\",\"slot_count\":%" PRIu32 ",\"block_size\":%" PRIu32
 		       ",\"ring_blocks\":%" PRIu32 ",\"held\":%s}",
 		       dl_cli_kind_name(sb->volume_kind), sb->slot_count, sb->block_size,

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "cli_util.h"
+#include "text.h"
 
 #define CMD "show"
 
@@ -135,9 +136,9 @@ static void json_sb(const char *dev, const struct dl_volume *v)
 
 	dl_uuid_format(sb->uuid, uuid);
 	printf("{\"device\":");
-	dl_cli_json_str(stdout, dev);
+	dl_json_str(stdout, dev);
 	printf(",\"uuid\":\"%s\",\"cluster\":", uuid);
-	dl_cli_json_str(stdout, sb->cluster_name);
+	dl_json_str(stdout, sb->cluster_name);
 	printf(",\"version\":%" PRIu32 ",\"kind\":\"%s\",\"block_size\":%" PRIu32
 	       ",\"sector_size\":%" PRIu32 ",\"slot_count\":%" PRIu32 ",\"ring_blocks\":%"
 	       PRIu32 ",\"volume_bytes\":%" PRIu64 ",\"device_bytes\":%" PRIu64
@@ -155,13 +156,13 @@ static void json_slot(const struct slot_view *sv, uint64_t now)
 	if (sv->rc) {
 		bad_reason(sv, reason, sizeof(reason));
 		printf(",\"error\":");
-		dl_cli_json_str(stdout, reason);
+		dl_json_str(stdout, reason);
 		printf("}");
 		return;
 	}
 	printf(",\"state\":\"%s\",\"node_id\":%" PRIu32 ",\"node_name\":",
 	       dl_slot_state_name(h->state), h->node_id);
-	dl_cli_json_str(stdout, h->node_name);
+	dl_json_str(stdout, h->node_name);
 	printf(",\"role\":\"%s\",\"generation\":%" PRIu64 ",\"last_seq\":%" PRIu64
 	       ",\"update_time_ns\":%" PRIu64, dl_role_name(h->role), h->generation,
 	       h->last_seq, h->update_time_ns);
@@ -174,7 +175,7 @@ static void json_slot(const struct slot_view *sv, uint64_t now)
 	printf("]");
 	if (sv->why_a != DL_OK || sv->why_b != DL_OK) {
 		printf(",\"copy_error\":");
-		dl_cli_json_str(stdout, dl_strerror(sv->why_a != DL_OK ? sv->why_a : sv->why_b));
+		dl_json_str(stdout, dl_strerror(sv->why_a != DL_OK ? sv->why_a : sv->why_b));
 	}
 	if (sv->scanned && sv->scan.newest.count > 0)
 		printf(",\"newest_seq\":%" PRIu64 ",\"newest_index\":%" PRIu32

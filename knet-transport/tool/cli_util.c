@@ -275,22 +275,6 @@ void dl_cli_time(uint64_t ns, uint64_t now_ns, char *buf, size_t len)
 	}
 }
 
-void dl_cli_json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
-
 const char *dl_cli_kind_name(uint32_t kind)
 {
 	switch (kind) {

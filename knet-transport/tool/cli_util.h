@@ -74,9 +74,6 @@ uint64_t dl_cli_now_ns(void);
 /* "2024-05-01 12:00:00.123 UTC (3.2 s ago)", or "never" for 0. */
 void dl_cli_time(uint64_t ns, uint64_t now_ns, char *buf, size_t len);
 
-/* A JSON string literal, quoted and escaped. */
-void dl_cli_json_str(FILE *out, const char *s);
-
 const char *dl_cli_kind_name(uint32_t kind);
 
 /* What one ring block is. */
