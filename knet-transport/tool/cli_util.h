@@ -5,8 +5,8 @@
 #define DL_CLI_UTIL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "block.h"
 #include "ring_scan.h"
