@@ -4,8 +4,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "realtime.h"
 #include "volume.h"
 
 int dl_volume_open(struct dl_volume *v, const char *path, const struct dl_bio_ops *ops,
@@ -162,11 +162,9 @@ int dl_volume_read_slot(struct dl_volume *v, uint32_t slot, struct dl_slot_hdr *
 int dl_volume_write_slot(struct dl_volume *v, struct dl_slot_hdr *h)
 {
 	uint32_t rb = v->sb.region_bytes;
-	struct timespec ts;
 
 	h->hdr_seq++;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	h->update_time_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	h->update_time_ns = dl_realtime_ns();
 	memset(v->region, 0, rb);
 	if (dl_slot_hdr_encode(h, v->region, rb, NULL))
 		return -1;

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "cli_util.h"
+#include "realtime.h"
 #include "text.h"
 #include "le.h"
 
@@ -306,7 +307,7 @@ int dl_cmd_dump(int argc, char **argv)
 	d.v = &v;
 	d.json = a.json;
 	d.all = a.all;
-	d.now = dl_cli_now_ns();
+	d.now = dl_realtime_ns();
 	print_head(&a, &v, slot, &h, hdr_ok);
 	if (dl_cli_ring_scan(&v, slot, &scan, dump_block, &d)) {
 		int err = errno;

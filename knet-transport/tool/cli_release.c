@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "cli_util.h"
+#include "realtime.h"
 
 #define CMD "release"
 /* A header of an active slot written less than this long ago means the
@@ -64,7 +65,7 @@ static int look(struct dl_volume *v, uint32_t slot, struct watch *w, struct dl_s
 static int node_alive(struct dl_volume *v, const char *dev, uint32_t node, uint32_t slot,
 		      const struct dl_slot_hdr *h0, uint32_t interval)
 {
-	uint64_t now = dl_cli_now_ns();
+	uint64_t now = dl_realtime_ns();
 	struct timespec pause = { .tv_sec = (time_t)interval };
 	struct watch before, after;
 	struct dl_slot_hdr h;

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "cli_util.h"
+#include "realtime.h"
 #include "text.h"
 
 #define CMD "show"
@@ -65,7 +66,7 @@ static void text_sb(const char *dev, const struct dl_volume *v)
 	char uuid[37], when[96];
 
 	dl_uuid_format(sb->uuid, uuid);
-	dl_cli_time(sb->format_time * 1000000000ull, dl_cli_now_ns(), when, sizeof(when));
+	dl_cli_time(sb->format_time * 1000000000ull, dl_realtime_ns(), when, sizeof(when));
 	printf("Volume %s\n", dev);
 	printf("  uuid:            %s\n", uuid);
 	printf("  cluster:         %s\n", sb->cluster_name);
@@ -221,7 +222,7 @@ int dl_cmd_show(int argc, char **argv)
 	rc = dl_cli_open_volume(CMD, dev, false, cluster, &v);
 	if (rc)
 		return rc;
-	now = dl_cli_now_ns();
+	now = dl_realtime_ns();
 	if (json) {
 		json_sb(dev, &v);
 		printf(",\"slots\":[");

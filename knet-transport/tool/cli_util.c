@@ -243,14 +243,6 @@ int dl_cli_flush_output(const char *cmd)
 	return 0;
 }
 
-uint64_t dl_cli_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 void dl_cli_time(uint64_t ns, uint64_t now_ns, char *buf, size_t len)
 {
 	time_t secs;

@@ -68,9 +68,6 @@ int dl_cli_open_volume(const char *cmd, const char *path, bool rw, const char *c
  * (a full disk, a closed pipe). */
 int dl_cli_flush_output(const char *cmd);
 
-/* Wall-clock nanoseconds (CLOCK_REALTIME). */
-uint64_t dl_cli_now_ns(void);
-
 /* "2024-05-01 12:00:00.123 UTC (3.2 s ago)", or "never" for 0. */
 void dl_cli_time(uint64_t ns, uint64_t now_ns, char *buf, size_t len);
 
