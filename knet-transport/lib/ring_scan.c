@@ -5,8 +5,9 @@
 
 #include "ring_scan.h"
 
-bool dl_ring_filter_match(const struct dl_ring_filter *f, uint32_t index,
-			  const struct dl_block *b)
+/* Does the decoded block b, found at ring index `index`, count? */
+static bool filter_match(const struct dl_ring_filter *f, uint32_t index,
+			 const struct dl_block *b)
 {
 	if (b->slot_index != f->slot_index)
 		return false;
@@ -37,7 +38,7 @@ void dl_ring_newest_scan(const uint8_t *blocks, uint32_t first_index, uint32_t n
 
 		if (dl_block_decode(blocks + (size_t)k * f->block_size, f->block_size, &b, NULL))
 			continue;
-		if (dl_ring_filter_match(f, first_index + k, &b))
+		if (filter_match(f, first_index + k, &b))
 			dl_ring_newest_add(n, first_index + k, &b);
 	}
 }

@@ -33,11 +33,8 @@ struct dl_ring_newest {
 	uint64_t max_generation;       /* highest generation of any of them    */
 };
 
-/* Does the decoded block b, found at ring index `index`, count? */
-bool dl_ring_filter_match(const struct dl_ring_filter *f, uint32_t index,
-			  const struct dl_block *b);
-
-/* Count the block b (found at index) into *n. */
+/* Count the block b (found at index) into *n; b must be one that counts
+ * (the tool classifies blocks itself and adds the valid ones). */
 void dl_ring_newest_add(struct dl_ring_newest *n, uint32_t index, const struct dl_block *b);
 
 /* Decode blocks[0..n_blocks) (ring indexes first_index, first_index + 1,

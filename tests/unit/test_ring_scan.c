@@ -161,24 +161,29 @@ static void test_chunks_accumulate(void **state)
 	assert_memory_equal(&whole, &parts, sizeof(whole));
 }
 
-static void test_add_and_match(void **state)
+static void test_add(void **state)
 {
-	struct dl_ring_filter f = filter(0, sb.uuid, true);
 	struct dl_ring_newest n = { .count = 0 };
 	struct dl_block b;
 
 	(void)state;
 	put(5, 0, 3, 4, R + 5, sb.uuid);
+	put(6, 0, 3, 2, R + 6, sb.uuid);
 	assert_int_equal(dl_block_decode(ring + 5 * BS, BS, &b, NULL), 0);
-	assert_true(dl_ring_filter_match(&f, 5, &b));
-	assert_false(dl_ring_filter_match(&f, 6, &b));
-	f.slot_index = 1;
-	assert_false(dl_ring_filter_match(&f, 5, &b));
 	dl_ring_newest_add(&n, 5, &b);
 	assert_int_equal(n.count, 1);
 	assert_int_equal(n.seq, R + 5);
+	assert_int_equal(n.index, 5);
 	assert_int_equal(n.generation, 4);
 	assert_int_equal(n.node_id, 3);
+	/* A newer block of a lower generation: newest moves, the highest
+	 * generation stays. */
+	assert_int_equal(dl_block_decode(ring + 6 * BS, BS, &b, NULL), 0);
+	dl_ring_newest_add(&n, 6, &b);
+	assert_int_equal(n.count, 2);
+	assert_int_equal(n.seq, R + 6);
+	assert_int_equal(n.generation, 2);
+	assert_int_equal(n.max_generation, 4);
 }
 
 int main(void)
@@ -189,7 +194,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tie_keeps_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chunks_accumulate, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_add_and_match, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_add, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
