@@ -7,25 +7,10 @@
 #include "crc32c.h"
 #include "le.h"
 #include "slot_header.h"
+#include "text.h"
 
 #define HDR_SIZE ((uint32_t)sizeof(struct dl_slot_hdr_disk))
 #define OFF(f) offsetof(struct dl_slot_hdr_disk, f)
-
-/* An empty name is allowed in a free slot; otherwise printable ASCII. */
-static int node_name_valid(const char *name)
-{
-	size_t n = strnlen(name, DL_NODE_NAME_MAX);
-
-	if (n == DL_NODE_NAME_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)name[i] < 0x20 || (unsigned char)name[i] > 0x7e)
-			return 0;
-	for (size_t i = n; i < DL_NODE_NAME_MAX; i++)
-		if (name[i])
-			return 0;
-	return 1;
-}
 
 static int hdr_check(const struct dl_slot_hdr *h, enum dl_err *why)
 {
@@ -38,7 +23,8 @@ static int hdr_check(const struct dl_slot_hdr *h, enum dl_err *why)
 		return dl_fail(why, DL_E_STATE, EINVAL);
 	if (h->role > DL_ROLE_SECONDARY)
 		return dl_fail(why, DL_E_ROLE, EINVAL);
-	if (!node_name_valid(h->node_name))
+	/* Printable ASCII; may be empty (a free slot has no name). */
+	if (!dl_name_field_valid(h->node_name, DL_NODE_NAME_MAX, true))
 		return dl_fail(why, DL_E_NAME, EINVAL);
 	if (h->slot_index >= DL_SLOTS_MAX)
 		return dl_fail(why, DL_E_SLOT_INDEX, EINVAL);

@@ -8,29 +8,13 @@
 #include "crc32c.h"
 #include "le.h"
 #include "superblock.h"
+#include "text.h"
 
 #define SB_SIZE ((uint32_t)sizeof(struct dl_sb_disk))
 
 static int is_pow2(uint32_t v)
 {
 	return v && !(v & (v - 1));
-}
-
-/* A name on disk must be non-empty, NUL-terminated inside its field and
- * printable, with zero padding after the terminator. */
-static int name_valid(const char *name, size_t field)
-{
-	size_t n = strnlen(name, field);
-
-	if (n == 0 || n == field)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)name[i] < 0x20 || (unsigned char)name[i] > 0x7e)
-			return 0;
-	for (size_t i = n; i < field; i++)
-		if (name[i])
-			return 0;
-	return 1;
 }
 
 static uint32_t region_bytes_for(uint32_t block_size)
@@ -57,7 +41,7 @@ static int sb_check(const struct dl_sb *sb, enum dl_err *why)
 	if (is_pow2(sb->block_size) &&
 	    (uint64_t)sb->ring_blocks * (sb->block_size - 96u) < 2ull * DL_DGRAM_MAX)
 		return dl_fail(why, DL_E_RING_BLOCKS, EINVAL);
-	if (!name_valid(sb->cluster_name, sizeof(sb->cluster_name)))
+	if (!dl_name_field_valid(sb->cluster_name, sizeof(sb->cluster_name), false))
 		return dl_fail(why, DL_E_NAME, EINVAL);
 	region = region_bytes_for(sb->block_size);
 	if (sb->region_bytes != region || sb->slots_offset != region ||

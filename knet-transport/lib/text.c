@@ -32,6 +32,21 @@ int dl_fail_msg(char *err, size_t errlen, int e, const char *fmt, ...)
 	return -1;
 }
 
+bool dl_name_field_valid(const char *name, size_t field, bool empty_ok)
+{
+	size_t n = strnlen(name, field);
+
+	if (n == field || (n == 0 && !empty_ok))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)name[i] < 0x20 || (unsigned char)name[i] > 0x7e)
+			return false;
+	for (size_t i = n; i < field; i++)
+		if (name[i])
+			return false;
+	return true;
+}
+
 void dl_json_str(FILE *out, const char *s)
 {
 	fputc('"', out);

@@ -1,9 +1,11 @@
 /* Small text helpers: trimming a line in place and reporting a parse
- * error in a caller's message buffer (the configuration readers), and
- * JSON string literals (the tool's and the daemon's JSON output). */
+ * error in a caller's message buffer (the configuration readers), the
+ * rule for names stored on disk (superblock, slot headers), and JSON
+ * string literals (the tool's and the daemon's JSON output). */
 #ifndef DL_TEXT_H
 #define DL_TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -15,6 +17,11 @@ char *dl_trim(char *s);
  * when errlen > 0), set errno = e and return -1. */
 int dl_fail_msg(char *err, size_t errlen, int e, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/* A name in a fixed on-disk field of `field` bytes: NUL-terminated
+ * inside it, printable ASCII (0x20..0x7e), zero padding after the
+ * terminator, and not empty unless empty_ok. */
+bool dl_name_field_valid(const char *name, size_t field, bool empty_ok);
 
 /* Write s as a JSON string literal: quoted, '"' and '\\' escaped, control
  * characters and bytes >= 0x7f as \u00XX (the output stays ASCII). */

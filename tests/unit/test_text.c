@@ -1,5 +1,5 @@
 /* Text helpers (lib/text.c): trimming in place, parse errors into a
- * message buffer, JSON string literals. */
+ * message buffer, names in on-disk fields, JSON string literals. */
 #include "test_util.h"
 
 #include "text.h"
@@ -36,6 +36,42 @@ static void test_fail_msg(void **state)
 	assert_string_equal(small, "out of ");
 }
 
+static void test_name_field(void **state)
+{
+	char f[8];
+
+	(void)state;
+	memset(f, 0, sizeof(f));
+	strcpy(f, "node-1");
+	assert_true(dl_name_field_valid(f, sizeof(f), false));
+	memset(f, 0, sizeof(f));
+	strcpy(f, "a b~");
+	assert_true(dl_name_field_valid(f, sizeof(f), false));
+	/* Empty: only where allowed. */
+	memset(f, 0, sizeof(f));
+	assert_false(dl_name_field_valid(f, sizeof(f), false));
+	assert_true(dl_name_field_valid(f, sizeof(f), true));
+	/* Filling the field: no terminator inside it. */
+	memcpy(f, "12345678", 8);
+	assert_false(dl_name_field_valid(f, sizeof(f), true));
+	memcpy(f, "1234567", 8);
+	assert_true(dl_name_field_valid(f, sizeof(f), true));
+	/* Not printable ASCII. */
+	memset(f, 0, sizeof(f));
+	f[0] = 'a';
+	f[1] = '\t';
+	assert_false(dl_name_field_valid(f, sizeof(f), true));
+	f[1] = (char)0x7f;
+	assert_false(dl_name_field_valid(f, sizeof(f), true));
+	f[1] = (char)0xc3;
+	assert_false(dl_name_field_valid(f, sizeof(f), true));
+	/* Garbage after the terminator. */
+	memset(f, 0, sizeof(f));
+	f[0] = 'a';
+	f[5] = 'x';
+	assert_false(dl_name_field_valid(f, sizeof(f), true));
+}
+
 static void test_json_str(void **state)
 {
 	char *buf = NULL;
@@ -57,6 +93,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_trim),
 		cmocka_unit_test(test_fail_msg),
+		cmocka_unit_test(test_name_field),
 		cmocka_unit_test(test_json_str),
 	};
 
