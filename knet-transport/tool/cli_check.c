@@ -106,7 +106,7 @@ static int check_slot(struct dl_volume *v, struct check_ctx *c, struct owner *o)
 {
 	struct dl_slot_hdr hdr, *h = &hdr;
 	bool ok = false, *valid = &ok;
-	struct dl_ring_scan scan;
+	struct dl_cli_ring_stats scan;
 	uint32_t bad;
 	int rc = DL_EXIT_OK, r;
 

@@ -265,7 +265,7 @@ static void print_head(const struct dump_args *a, const struct dl_volume *v, uin
 }
 
 /* What comes after the blocks: how many of each class. */
-static void print_counts(bool json, const struct dl_ring_scan *scan)
+static void print_counts(bool json, const struct dl_cli_ring_stats *scan)
 {
 	if (json)
 		printf("],\"counts\":{\"valid\":%" PRIu32 ",\"empty\":%" PRIu32 ",\"torn\":%"
@@ -288,7 +288,7 @@ int dl_cmd_dump(int argc, char **argv)
 	struct dump_ctx d = { .first = true };
 	struct dl_volume v;
 	struct dl_slot_hdr h;
-	struct dl_ring_scan scan;
+	struct dl_cli_ring_stats scan;
 	uint32_t slot = 0;
 	bool hdr_ok = false;
 	int rc;

@@ -49,7 +49,7 @@ struct watch {
 
 static int look(struct dl_volume *v, uint32_t slot, struct watch *w, struct dl_slot_hdr *h)
 {
-	struct dl_ring_scan scan;
+	struct dl_cli_ring_stats scan;
 
 	if (dl_volume_read_slot(v, slot, h, NULL))
 		return -1;

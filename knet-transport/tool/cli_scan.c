@@ -51,8 +51,8 @@ static enum dl_blk_class classify(const struct dl_volume *v, uint32_t slot, uint
 /* Read the ring in chunks of about 1 MiB. */
 #define SCAN_CHUNK (1u << 20)
 
-int dl_cli_ring_scan(struct dl_volume *v, uint32_t slot, struct dl_ring_scan *scan,
-		     dl_ring_scan_cb cb, void *arg)
+int dl_cli_ring_scan(struct dl_volume *v, uint32_t slot, struct dl_cli_ring_stats *scan,
+		     dl_cli_block_cb cb, void *arg)
 {
 	const uint32_t bs = v->sb.block_size, ring = v->sb.ring_blocks;
 	uint32_t per = SCAN_CHUNK / bs ? SCAN_CHUNK / bs : 1;

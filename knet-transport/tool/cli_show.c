@@ -37,7 +37,7 @@ struct slot_view {
 	enum dl_err why_a, why_b;
 	struct dl_slot_hdr h;
 	int scanned;                 /* ring read */
-	struct dl_ring_scan scan;
+	struct dl_cli_ring_stats scan;
 };
 
 static void load_slot(struct dl_volume *v, uint32_t s, struct slot_view *sv)

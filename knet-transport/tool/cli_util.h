@@ -85,19 +85,20 @@ enum dl_blk_class {
 
 const char *dl_cli_blk_class_name(enum dl_blk_class c);
 
-struct dl_ring_scan {
-	uint32_t count[DL_BLK_FOREIGN + 1];
+/* What a scan of one ring found. */
+struct dl_cli_ring_stats {
+	uint32_t count[DL_BLK_FOREIGN + 1];   /* blocks of each class */
 	struct dl_ring_newest newest;  /* of the valid blocks (count 0: none) */
 };
 
 /* Called for every block in index order; blk is set for VALID,
  * MISPLACED and FOREIGN, why for the others.  Nonzero stops the scan. */
-typedef int (*dl_ring_scan_cb)(void *arg, uint32_t index, enum dl_blk_class cls,
+typedef int (*dl_cli_block_cb)(void *arg, uint32_t index, enum dl_blk_class cls,
 			       const struct dl_block *blk, enum dl_err why);
 
 /* Read and classify every block of a slot's ring (cb may be NULL).
  * 0, or -1 with errno on an I/O error. */
-int dl_cli_ring_scan(struct dl_volume *v, uint32_t slot, struct dl_ring_scan *scan,
-		     dl_ring_scan_cb cb, void *arg);
+int dl_cli_ring_scan(struct dl_volume *v, uint32_t slot, struct dl_cli_ring_stats *scan,
+		     dl_cli_block_cb cb, void *arg);
 
 #endif
