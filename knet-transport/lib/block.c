@@ -12,14 +12,6 @@
 #define ROFF(f) offsetof(struct dl_rec_hdr_disk, f)
 #define SEQ_LIMIT (UINT64_C(1) << 63)
 
-static int fail(enum dl_err *why, enum dl_err e, int err)
-{
-	if (why)
-		*why = e;
-	errno = err;
-	return -1;
-}
-
 /* CRC over the whole block with the crc field taken as zero. */
 static uint32_t block_crc(const uint8_t *p, size_t block_size)
 {
@@ -38,7 +30,7 @@ int dl_rec_decode(const uint8_t *p, size_t len, struct dl_rec *rec,
 
 	memset(rec, 0, sizeof(*rec));
 	if (len < DL_REC_HDR_SIZE)
-		return fail(why, DL_E_REC_LEN, EINVAL);
+		return dl_fail(why, DL_E_REC_LEN, EINVAL);
 	rec->type = p[ROFF(type)];
 	rec->flags = p[ROFF(flags)];
 	rec->dst_count = dl_get16(p + ROFF(dst_count));
@@ -47,30 +39,30 @@ int dl_rec_decode(const uint8_t *p, size_t len, struct dl_rec *rec,
 	rec->frag_offset = dl_get32(p + ROFF(frag_offset));
 	rec->dgram_id = dl_get32(p + ROFF(dgram_id));
 	if (rec->type != DL_REC_DATAGRAM)
-		return fail(why, DL_E_REC_TYPE, EINVAL);
+		return dl_fail(why, DL_E_REC_TYPE, EINVAL);
 	if (dl_get32(p + ROFF(reserved)))
-		return fail(why, DL_E_RESERVED, EINVAL);
+		return dl_fail(why, DL_E_RESERVED, EINVAL);
 	if (rec->flags & ~(DL_REC_FIRST | DL_REC_LAST))
-		return fail(why, DL_E_REC_FLAGS, EINVAL);
+		return dl_fail(why, DL_E_REC_FLAGS, EINVAL);
 	if (rec->dst_count == 0 || rec->dst_count > DL_DEST_MAX)
-		return fail(why, DL_E_REC_DST, EINVAL);
+		return dl_fail(why, DL_E_REC_DST, EINVAL);
 	if (rec->dgram_len == 0 || rec->dgram_len > DL_DGRAM_MAX ||
 	    rec->frag_len == 0 || rec->frag_len > rec->dgram_len ||
 	    rec->frag_offset > rec->dgram_len - rec->frag_len)
-		return fail(why, DL_E_REC_LEN, EINVAL);
+		return dl_fail(why, DL_E_REC_LEN, EINVAL);
 	if (((rec->flags & DL_REC_FIRST) != 0) != (rec->frag_offset == 0) ||
 	    ((rec->flags & DL_REC_LAST) != 0) !=
 		    (rec->frag_offset + rec->frag_len == rec->dgram_len))
-		return fail(why, DL_E_REC_FLAGS, EINVAL);
+		return dl_fail(why, DL_E_REC_FLAGS, EINVAL);
 	size = dl_rec_size(rec->dst_count, rec->frag_len);
 	if (size > len)
-		return fail(why, DL_E_REC_LEN, EINVAL);
+		return dl_fail(why, DL_E_REC_LEN, EINVAL);
 	rec->dst = p + DL_REC_HDR_SIZE;
 	for (uint32_t i = 0; i < rec->dst_count; i++) {
 		uint16_t id = dl_get16(rec->dst + 2 * i);
 
 		if (id == 0)
-			return fail(why, DL_E_REC_DST, EINVAL);
+			return dl_fail(why, DL_E_REC_DST, EINVAL);
 	}
 	rec->data = rec->dst + DL_ALIGN8(rec->dst_count * 2u);
 	if (rec_size)
@@ -90,17 +82,17 @@ int dl_block_decode(const void *buf, size_t block_size, struct dl_block *blk,
 
 	memset(blk, 0, sizeof(*blk));
 	if (block_size < DL_BLOCK_SIZE_MIN || block_size > DL_BLOCK_SIZE_MAX)
-		return fail(why, DL_E_SHORT, EINVAL);
+		return dl_fail(why, DL_E_SHORT, EINVAL);
 	if (dl_get32(p + BOFF(magic)) != DL_BLOCK_MAGIC) {
 		if (dl_all_zero(p, DL_BLOCK_HDR_SIZE))
-			return fail(why, DL_E_EMPTY, EMEDIUMTYPE);
+			return dl_fail(why, DL_E_EMPTY, EMEDIUMTYPE);
 		/* Anything else with a wrong magic may be the end of a torn
 		 * write whose first sector did not land: the caller treats
 		 * it like a checksum failure when it expected a block. */
-		return fail(why, DL_E_MAGIC, EMEDIUMTYPE);
+		return dl_fail(why, DL_E_MAGIC, EMEDIUMTYPE);
 	}
 	if (dl_get32(p + BOFF(crc32c)) != block_crc(p, block_size))
-		return fail(why, DL_E_CRC, EBADMSG);
+		return dl_fail(why, DL_E_CRC, EBADMSG);
 	blk->slot_index = dl_get32(p + BOFF(slot_index));
 	blk->node_id = dl_get32(p + BOFF(node_id));
 	blk->generation = dl_get64(p + BOFF(generation));
@@ -111,25 +103,25 @@ int dl_block_decode(const void *buf, size_t block_size, struct dl_block *blk,
 	blk->write_time_ns = dl_get64(p + BOFF(write_time_ns));
 	blk->payload = p + DL_BLOCK_HDR_SIZE;
 	if (dl_get32(p + BOFF(flags)) || dl_get32(p + BOFF(reserved)))
-		return fail(why, DL_E_RESERVED, EINVAL);
+		return dl_fail(why, DL_E_RESERVED, EINVAL);
 	if (blk->slot_index >= DL_SLOTS_MAX)
-		return fail(why, DL_E_SLOT_INDEX, EINVAL);
+		return dl_fail(why, DL_E_SLOT_INDEX, EINVAL);
 	if (blk->node_id == 0 || blk->node_id > DL_NODE_ID_MAX)
-		return fail(why, DL_E_NODE_ID, EINVAL);
+		return dl_fail(why, DL_E_NODE_ID, EINVAL);
 	/* Counted from 1 by one per block (or open): 2^63 is never reached,
 	 * and the bound keeps seq + 1 and generation + 1 from wrapping. */
 	if (blk->seq == 0 || blk->generation == 0 || blk->seq >= SEQ_LIMIT ||
 	    blk->generation >= SEQ_LIMIT)
-		return fail(why, DL_E_SEQ, EINVAL);
+		return dl_fail(why, DL_E_SEQ, EINVAL);
 	if (blk->payload_len > block_size - DL_BLOCK_HDR_SIZE ||
 	    blk->rec_count > blk->payload_len / DL_REC_HDR_SIZE)
-		return fail(why, DL_E_PAYLOAD, EINVAL);
+		return dl_fail(why, DL_E_PAYLOAD, EINVAL);
 	while ((r = dl_rec_next(blk, &off, &rec, why)) == 1)
 		n++;
 	if (r < 0)
 		return -1;
 	if (n != blk->rec_count || off != blk->payload_len)
-		return fail(why, DL_E_PAYLOAD, EINVAL);
+		return dl_fail(why, DL_E_PAYLOAD, EINVAL);
 	if (why)
 		*why = DL_OK;
 	return 0;

@@ -2,42 +2,15 @@
  * parser accepts: "name {", "}", "key: value", "#" comments). */
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "corosync_conf.h"
+#include "text.h"
 
 #define MAX_DEPTH 8
-
-static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	errno = e;
-	return -1;
-}
-
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = 0;
-	return s;
-}
 
 static void copy(char *dst, size_t len, const char *src)
 {
@@ -98,8 +71,8 @@ static int apply_key(struct dl_corosync_conf *cc, char sect[][32], int depth,
 			unsigned long id = strtoul(val, &end, 10);
 
 			if (*end || id == 0 || id > 0xffffffffUL)
-				return fail(err, errlen, EINVAL, "line %zu: invalid nodeid '%s'",
-					    line + 1, val);
+				return dl_fail_msg(err, errlen, EINVAL,
+						   "line %zu: invalid nodeid '%s'", line + 1, val);
 			n->nodeid = (uint32_t)id;
 		} else if (!strcmp(key, "name")) {
 			copy(n->name, sizeof(n->name), val);
@@ -128,7 +101,7 @@ int dl_cc_parse(struct dl_corosync_conf *cc, const char *text, char *err, size_t
 
 	memset(cc, 0, sizeof(*cc));
 	if (split_lines(cc, text))
-		return fail(err, errlen, ENOMEM, "out of memory");
+		return dl_fail_msg(err, errlen, ENOMEM, "out of memory");
 	for (size_t ln = 0; ln < cc->n_lines; ln++) {
 		char buf[1024], *s, *hash, *colon;
 
@@ -136,15 +109,15 @@ int dl_cc_parse(struct dl_corosync_conf *cc, const char *text, char *err, size_t
 		hash = strchr(buf, '#');
 		if (hash)
 			*hash = 0;
-		s = trim(buf);
+		s = dl_trim(buf);
 		if (!*s)
 			continue;
 		if (s[strlen(s) - 1] == '{') {
 			s[strlen(s) - 1] = 0;
-			s = trim(s);
+			s = dl_trim(s);
 			if (depth == MAX_DEPTH)
-				return fail(err, errlen, EINVAL, "line %zu: sections nested too deep",
-					    ln + 1);
+				return dl_fail_msg(err, errlen, EINVAL,
+						   "line %zu: sections nested too deep", ln + 1);
 			copy(sect[depth], sizeof(sect[depth]), s);
 			depth++;
 			if (depth == 1 && !strcmp(s, "totem")) {
@@ -154,14 +127,14 @@ int dl_cc_parse(struct dl_corosync_conf *cc, const char *text, char *err, size_t
 						  sizeof(cc->totem_indent));
 			} else if (depth == 2 && !strcmp(sect[0], "totem") && !strcmp(s, "interface")) {
 				if (cc->n_ifaces == DL_CC_MAX_LINKS)
-					return fail(err, errlen, EINVAL, "line %zu: too many interfaces",
-						    ln + 1);
+					return dl_fail_msg(err, errlen, EINVAL,
+							   "line %zu: too many interfaces", ln + 1);
 				cc->ifaces[cc->n_ifaces++] = (struct dl_cc_iface){
 					.linknumber = 0, .priority = -1 };
 			} else if (depth == 2 && !strcmp(sect[0], "nodelist") && !strcmp(s, "node")) {
 				if (cc->n_nodes == DL_CC_MAX_NODES)
-					return fail(err, errlen, EINVAL, "line %zu: too many nodes",
-						    ln + 1);
+					return dl_fail_msg(err, errlen, EINVAL,
+							   "line %zu: too many nodes", ln + 1);
 				cc->n_nodes++;
 				if (ln + 1 < cc->n_lines)
 					indent_of(cc->lines[ln + 1], cc->nodes[cc->n_nodes - 1].indent,
@@ -171,7 +144,8 @@ int dl_cc_parse(struct dl_corosync_conf *cc, const char *text, char *err, size_t
 		}
 		if (!strcmp(s, "}")) {
 			if (depth == 0)
-				return fail(err, errlen, EINVAL, "line %zu: unbalanced '}'", ln + 1);
+				return dl_fail_msg(err, errlen, EINVAL, "line %zu: unbalanced '}'",
+						   ln + 1);
 			if (depth == 2 && !strcmp(sect[0], "nodelist") && !strcmp(sect[1], "node"))
 				cc->nodes[cc->n_nodes - 1].close_line = ln;
 			depth--;
@@ -179,20 +153,24 @@ int dl_cc_parse(struct dl_corosync_conf *cc, const char *text, char *err, size_t
 		}
 		colon = strchr(s, ':');
 		if (!colon)
-			return fail(err, errlen, EINVAL, "line %zu: expected 'key: value'", ln + 1);
+			return dl_fail_msg(err, errlen, EINVAL, "line %zu: expected 'key: value'",
+					   ln + 1);
 		*colon = 0;
-		if (apply_key(cc, sect, depth, trim(s), trim(colon + 1), err, errlen, ln))
+		if (apply_key(cc, sect, depth, dl_trim(s), dl_trim(colon + 1), err, errlen, ln))
 			return -1;
 	}
 	if (depth)
-		return fail(err, errlen, EINVAL, "unterminated section '%s'", sect[depth - 1]);
+		return dl_fail_msg(err, errlen, EINVAL, "unterminated section '%s'",
+				   sect[depth - 1]);
 	for (size_t i = 0; i < cc->n_nodes; i++) {
 		if (!cc->nodes[i].nodeid)
-			return fail(err, errlen, EINVAL, "node %zu in the nodelist has no nodeid", i + 1);
+			return dl_fail_msg(err, errlen, EINVAL,
+					   "node %zu in the nodelist has no nodeid", i + 1);
 		for (size_t j = 0; j < i; j++)
 			if (cc->nodes[j].nodeid == cc->nodes[i].nodeid)
-				return fail(err, errlen, EINVAL, "nodeid %u appears twice in the nodelist",
-					    cc->nodes[i].nodeid);
+				return dl_fail_msg(err, errlen, EINVAL,
+						   "nodeid %u appears twice in the nodelist",
+						   cc->nodes[i].nodeid);
 	}
 	return 0;
 }
@@ -206,7 +184,8 @@ int dl_cc_load(struct dl_corosync_conf *cc, const char *path, char *err, size_t 
 
 	memset(cc, 0, sizeof(*cc));
 	if (!f)
-		return fail(err, errlen, errno, "cannot open %s: %s", path, strerror(errno));
+		return dl_fail_msg(err, errlen, errno, "cannot open %s: %s", path,
+				   strerror(errno));
 	{
 		FILE *m = open_memstream(&text, &len);
 		char buf[4096];
@@ -214,7 +193,7 @@ int dl_cc_load(struct dl_corosync_conf *cc, const char *path, char *err, size_t 
 
 		if (!m) {
 			fclose(f);
-			return fail(err, errlen, ENOMEM, "out of memory");
+			return dl_fail_msg(err, errlen, ENOMEM, "out of memory");
 		}
 		while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
 			fwrite(buf, 1, n, m);

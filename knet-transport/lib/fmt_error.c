@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <errno.h>
+
 #include "fmt_error.h"
 
 static const char *const dl_err_text[DL_E_MAX] = {
@@ -40,4 +42,12 @@ const char *dl_strerror(enum dl_err e)
 	if ((unsigned)e >= DL_E_MAX || !dl_err_text[e])
 		return "unknown error";
 	return dl_err_text[e];
+}
+
+int dl_fail(enum dl_err *why, enum dl_err e, int err)
+{
+	if (why)
+		*why = e;
+	errno = err;
+	return -1;
 }

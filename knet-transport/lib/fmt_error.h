@@ -40,4 +40,8 @@ enum dl_err {
 /* A short, fixed English description; never NULL. */
 const char *dl_strerror(enum dl_err e);
 
+/* Report a rejection: *why = e (when why is not NULL), errno = err;
+ * returns -1, so a decoder can `return dl_fail(why, DL_E_CRC, EBADMSG);`. */
+int dl_fail(enum dl_err *why, enum dl_err e, int err);
+
 #endif

@@ -6,6 +6,7 @@
 
 #include "block.h"
 #include "ring_reader.h"
+#include "ring_scan.h"
 
 enum step { STEP_CONSUMED, STEP_WAIT, STEP_RESYNC };
 
@@ -187,19 +188,19 @@ void dl_reader_resync(struct dl_reader *r, const uint8_t *ring, uint64_t hint_se
 		      dl_deliver_fn deliver, void *ctx)
 {
 	const uint32_t R = r->ring_blocks;
-	uint64_t head = 0, start;
+	const struct dl_ring_filter f = {
+		.block_size = r->block_size,
+		.ring_blocks = R,
+		.slot_index = r->slot_index,
+		.uuid = r->uuid,
+		.in_place = true,
+	};
+	struct dl_ring_newest newest = { .count = 0 };
+	uint64_t head, start;
 	struct dl_block b;
-	uint32_t head_idx = 0;
 
-	for (uint32_t i = 0; i < R; i++) {
-		if (dl_block_decode(ring + (size_t)i * r->block_size, r->block_size, &b, NULL) ||
-		    !block_ours(r, &b) || b.seq % R != i)
-			continue;
-		if (b.seq > head) {
-			head = b.seq;
-			head_idx = i;
-		}
-	}
+	dl_ring_newest_scan(ring, 0, R, &f, &newest);
+	head = newest.seq;
 	if (!r->synced && r->attach_gen && head) {
 		/* The writer started after we began looking: deliver its
 		 * generation from the beginning, nothing older. */
@@ -229,11 +230,9 @@ void dl_reader_resync(struct dl_reader *r, const uint8_t *ring, uint64_t hint_se
 		r->synced = 1;
 		r->next_seq = last + 1;
 		if (head) {
-			dl_block_decode(ring + (size_t)head_idx * r->block_size, r->block_size,
-					&b, NULL);
-			r->generation = b.generation;
-			r->writer_id = b.node_id;
-			r->last_write_time_ns = b.write_time_ns;
+			r->generation = newest.generation;
+			r->writer_id = newest.node_id;
+			r->last_write_time_ns = newest.write_time_ns;
 		}
 		return;
 	}

@@ -4,7 +4,6 @@
 #ifndef DL_RING_READER_H
 #define DL_RING_READER_H
 
-#include <stddef.h>
 #include <stdint.h>
 
 #include "reassembly.h"

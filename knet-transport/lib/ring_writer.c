@@ -5,11 +5,23 @@
 #include <string.h>
 
 #include "block.h"
+#include "ring_scan.h"
 #include "ring_writer.h"
 
 int dl_writer_open(struct dl_writer *w, const struct dl_sb *sb, uint32_t slot_index,
 		   uint32_t node_id, const struct dl_slot_hdr *hdr, const uint8_t *ring)
 {
+	struct dl_ring_newest n = { .count = 0 };
+	/* Every valid block of this slot counts, whoever wrote it and
+	 * wherever it lies: a slot released and claimed again must still
+	 * move forward. */
+	const struct dl_ring_filter f = {
+		.block_size = sb->block_size,
+		.ring_blocks = sb->ring_blocks,
+		.slot_index = slot_index,
+		.uuid = sb->uuid,
+		.in_place = false,
+	};
 	uint64_t max_seq = 0, max_gen = 0;
 
 	if (slot_index >= sb->slot_count || node_id == 0 || node_id > DL_NODE_ID_MAX) {
@@ -26,20 +38,12 @@ int dl_writer_open(struct dl_writer *w, const struct dl_sb *sb, uint32_t slot_in
 		max_seq = hdr->last_seq;
 		max_gen = hdr->generation;
 	}
-	/* Every valid block of this slot counts, whoever wrote it: a slot
-	 * released and claimed again must still move forward. */
-	for (uint32_t i = 0; ring && i < sb->ring_blocks; i++) {
-		struct dl_block b;
-
-		if (dl_block_decode(ring + (size_t)i * sb->block_size, sb->block_size, &b, NULL))
-			continue;
-		if (b.slot_index != slot_index || memcmp(b.volume_uuid8, sb->uuid, 8))
-			continue;
-		if (b.seq > max_seq)
-			max_seq = b.seq;
-		if (b.generation > max_gen)
-			max_gen = b.generation;
-	}
+	if (ring)
+		dl_ring_newest_scan(ring, 0, sb->ring_blocks, &f, &n);
+	if (n.seq > max_seq)
+		max_seq = n.seq;
+	if (n.max_generation > max_gen)
+		max_gen = n.max_generation;
 	w->generation = max_gen + 1;
 	w->next_seq = max_seq + 1;
 	return 0;

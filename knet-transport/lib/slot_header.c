@@ -7,58 +7,36 @@
 #include "crc32c.h"
 #include "le.h"
 #include "slot_header.h"
+#include "text.h"
 
 #define HDR_SIZE ((uint32_t)sizeof(struct dl_slot_hdr_disk))
 #define OFF(f) offsetof(struct dl_slot_hdr_disk, f)
-
-static int fail(enum dl_err *why, enum dl_err e, int err)
-{
-	if (why)
-		*why = e;
-	errno = err;
-	return -1;
-}
-
-/* An empty name is allowed in a free slot; otherwise printable ASCII. */
-static int node_name_valid(const char *name)
-{
-	size_t n = strnlen(name, DL_NODE_NAME_MAX);
-
-	if (n == DL_NODE_NAME_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)name[i] < 0x20 || (unsigned char)name[i] > 0x7e)
-			return 0;
-	for (size_t i = n; i < DL_NODE_NAME_MAX; i++)
-		if (name[i])
-			return 0;
-	return 1;
-}
 
 static int hdr_check(const struct dl_slot_hdr *h, enum dl_err *why)
 {
 	if (h->state != DL_SLOT_FREE && h->state != DL_SLOT_ACTIVE &&
 	    h->state != DL_SLOT_STOPPED)
-		return fail(why, DL_E_STATE, EINVAL);
+		return dl_fail(why, DL_E_STATE, EINVAL);
 	if (h->node_id > DL_NODE_ID_MAX)
-		return fail(why, DL_E_NODE_ID, EINVAL);
+		return dl_fail(why, DL_E_NODE_ID, EINVAL);
 	if ((h->state == DL_SLOT_FREE) != (h->node_id == 0))
-		return fail(why, DL_E_STATE, EINVAL);
+		return dl_fail(why, DL_E_STATE, EINVAL);
 	if (h->role > DL_ROLE_SECONDARY)
-		return fail(why, DL_E_ROLE, EINVAL);
-	if (!node_name_valid(h->node_name))
-		return fail(why, DL_E_NAME, EINVAL);
+		return dl_fail(why, DL_E_ROLE, EINVAL);
+	/* Printable ASCII; may be empty (a free slot has no name). */
+	if (!dl_name_field_valid(h->node_name, DL_NODE_NAME_MAX, true))
+		return dl_fail(why, DL_E_NAME, EINVAL);
 	if (h->slot_index >= DL_SLOTS_MAX)
-		return fail(why, DL_E_SLOT_INDEX, EINVAL);
+		return dl_fail(why, DL_E_SLOT_INDEX, EINVAL);
 	if (h->ack_count > DL_ACKS_MAX)
-		return fail(why, DL_E_ACKS, EINVAL);
+		return dl_fail(why, DL_E_ACKS, EINVAL);
 	for (uint32_t i = 0; i < h->ack_count; i++) {
 		if (h->acks[i].node_id == 0 || h->acks[i].node_id > DL_NODE_ID_MAX ||
 		    h->acks[i].node_id == h->node_id)
-			return fail(why, DL_E_ACKS, EINVAL);
+			return dl_fail(why, DL_E_ACKS, EINVAL);
 		for (uint32_t j = 0; j < i; j++)
 			if (h->acks[j].node_id == h->acks[i].node_id)
-				return fail(why, DL_E_ACKS, EINVAL);
+				return dl_fail(why, DL_E_ACKS, EINVAL);
 	}
 	return 0;
 }
@@ -79,7 +57,7 @@ int dl_slot_hdr_encode(const struct dl_slot_hdr *h, void *buf, size_t len,
 	uint8_t *p = buf;
 
 	if (len < HDR_SIZE)
-		return fail(why, DL_E_SHORT, EINVAL);
+		return dl_fail(why, DL_E_SHORT, EINVAL);
 	if (hdr_check(h, why))
 		return -1;
 	memset(p, 0, HDR_SIZE);
@@ -115,23 +93,23 @@ int dl_slot_hdr_decode(const void *buf, size_t len, const uint8_t uuid[16],
 
 	memset(h, 0, sizeof(*h));
 	if (len < HDR_SIZE)
-		return fail(why, DL_E_SHORT, EINVAL);
+		return dl_fail(why, DL_E_SHORT, EINVAL);
 	if (dl_get32(p + OFF(magic)) != DL_SLOT_MAGIC) {
 		if (dl_all_zero(p, HDR_SIZE))
-			return fail(why, DL_E_EMPTY, EMEDIUMTYPE);
-		return fail(why, DL_E_MAGIC, EMEDIUMTYPE);
+			return dl_fail(why, DL_E_EMPTY, EMEDIUMTYPE);
+		return dl_fail(why, DL_E_MAGIC, EMEDIUMTYPE);
 	}
 	if (dl_get32(p + OFF(hdr_size)) != HDR_SIZE)
-		return fail(why, DL_E_SIZE, EINVAL);
+		return dl_fail(why, DL_E_SIZE, EINVAL);
 	if (dl_get32(p + OFF(crc32c)) != dl_crc32c(0, p, OFF(crc32c)))
-		return fail(why, DL_E_CRC, EBADMSG);
+		return dl_fail(why, DL_E_CRC, EBADMSG);
 	memcpy(h->volume_uuid, p + OFF(volume_uuid), 16);
 	if (memcmp(h->volume_uuid, uuid, 16))
-		return fail(why, DL_E_UUID, EINVAL);
+		return dl_fail(why, DL_E_UUID, EINVAL);
 	h->hdr_seq = dl_get64(p + OFF(hdr_seq));
 	h->slot_index = dl_get32(p + OFF(slot_index));
 	if (h->slot_index != slot_index)
-		return fail(why, DL_E_SLOT_INDEX, EINVAL);
+		return dl_fail(why, DL_E_SLOT_INDEX, EINVAL);
 	h->node_id = dl_get32(p + OFF(node_id));
 	h->state = dl_get32(p + OFF(state));
 	h->role = dl_get32(p + OFF(role));
@@ -142,15 +120,15 @@ int dl_slot_hdr_decode(const void *buf, size_t len, const uint8_t uuid[16],
 	if (dl_get32(p + OFF(flags)) ||
 	    !dl_all_zero(p + OFF(reserved), sizeof(((struct dl_slot_hdr_disk *)0)->reserved)) ||
 	    !dl_all_zero(p + OFF(reserved2), sizeof(((struct dl_slot_hdr_disk *)0)->reserved2)))
-		return fail(why, DL_E_RESERVED, EINVAL);
+		return dl_fail(why, DL_E_RESERVED, EINVAL);
 	h->ack_count = dl_get32(p + OFF(ack_count));
 	if (h->ack_count > DL_ACKS_MAX)
-		return fail(why, DL_E_ACKS, EINVAL);
+		return dl_fail(why, DL_E_ACKS, EINVAL);
 	for (uint32_t i = 0; i < h->ack_count; i++) {
 		const uint8_t *a = p + OFF(acks) + i * sizeof(struct dl_ack_disk);
 
 		if (dl_get32(a + offsetof(struct dl_ack_disk, flags)))
-			return fail(why, DL_E_RESERVED, EINVAL);
+			return dl_fail(why, DL_E_RESERVED, EINVAL);
 		h->acks[i].node_id = dl_get32(a + offsetof(struct dl_ack_disk, node_id));
 		h->acks[i].seq = dl_get64(a + offsetof(struct dl_ack_disk, seq));
 	}

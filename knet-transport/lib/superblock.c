@@ -8,37 +8,13 @@
 #include "crc32c.h"
 #include "le.h"
 #include "superblock.h"
+#include "text.h"
 
 #define SB_SIZE ((uint32_t)sizeof(struct dl_sb_disk))
-
-static int fail(enum dl_err *why, enum dl_err e, int err)
-{
-	if (why)
-		*why = e;
-	errno = err;
-	return -1;
-}
 
 static int is_pow2(uint32_t v)
 {
 	return v && !(v & (v - 1));
-}
-
-/* A name on disk must be non-empty, NUL-terminated inside its field and
- * printable, with zero padding after the terminator. */
-static int name_valid(const char *name, size_t field)
-{
-	size_t n = strnlen(name, field);
-
-	if (n == 0 || n == field)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)name[i] < 0x20 || (unsigned char)name[i] > 0x7e)
-			return 0;
-	for (size_t i = n; i < field; i++)
-		if (name[i])
-			return 0;
-	return 1;
 }
 
 static uint32_t region_bytes_for(uint32_t block_size)
@@ -53,25 +29,25 @@ static int sb_check(const struct dl_sb *sb, enum dl_err *why)
 
 	if (!is_pow2(sb->block_size) || sb->block_size < DL_BLOCK_SIZE_MIN ||
 	    sb->block_size > DL_BLOCK_SIZE_MAX)
-		return fail(why, DL_E_BLOCK_SIZE, EINVAL);
+		return dl_fail(why, DL_E_BLOCK_SIZE, EINVAL);
 	if (sb->slot_count < 1 || sb->slot_count > DL_SLOTS_MAX)
-		return fail(why, DL_E_SLOT_COUNT, EINVAL);
+		return dl_fail(why, DL_E_SLOT_COUNT, EINVAL);
 	if (sb->ring_blocks < DL_RING_BLOCKS_MIN || sb->ring_blocks > DL_RING_BLOCKS_MAX)
-		return fail(why, DL_E_RING_BLOCKS, EINVAL);
+		return dl_fail(why, DL_E_RING_BLOCKS, EINVAL);
 	if (sb->volume_kind != DL_VOLUME_SHARED && sb->volume_kind != DL_VOLUME_SEND)
-		return fail(why, DL_E_KIND, EINVAL);
+		return dl_fail(why, DL_E_KIND, EINVAL);
 	/* The ring must hold two of the largest datagrams, or a reader could
 	 * never see a whole one. */
 	if (is_pow2(sb->block_size) &&
 	    (uint64_t)sb->ring_blocks * (sb->block_size - 96u) < 2ull * DL_DGRAM_MAX)
-		return fail(why, DL_E_RING_BLOCKS, EINVAL);
-	if (!name_valid(sb->cluster_name, sizeof(sb->cluster_name)))
-		return fail(why, DL_E_NAME, EINVAL);
+		return dl_fail(why, DL_E_RING_BLOCKS, EINVAL);
+	if (!dl_name_field_valid(sb->cluster_name, sizeof(sb->cluster_name), false))
+		return dl_fail(why, DL_E_NAME, EINVAL);
 	region = region_bytes_for(sb->block_size);
 	if (sb->region_bytes != region || sb->slots_offset != region ||
 	    sb->slot_stride != 2ull * region + (uint64_t)sb->ring_blocks * sb->block_size ||
 	    sb->volume_bytes != sb->slots_offset + sb->slot_count * sb->slot_stride)
-		return fail(why, DL_E_LAYOUT, EINVAL);
+		return dl_fail(why, DL_E_LAYOUT, EINVAL);
 	return 0;
 }
 
@@ -81,7 +57,7 @@ int dl_sb_init(struct dl_sb *sb, const char *cluster_name, uint32_t block_size,
 {
 	memset(sb, 0, sizeof(*sb));
 	if (!cluster_name || strlen(cluster_name) >= sizeof(sb->cluster_name))
-		return fail(why, DL_E_NAME, EINVAL);
+		return dl_fail(why, DL_E_NAME, EINVAL);
 	sb->version = DL_FORMAT_VERSION;
 	sb->block_size = block_size;
 	memcpy(sb->uuid, uuid, 16);
@@ -143,30 +119,30 @@ int dl_sb_decode(const void *buf, size_t len, struct dl_sb *sb, enum dl_err *why
 
 	memset(sb, 0, sizeof(*sb));
 	if (len < SB_SIZE)
-		return fail(why, DL_E_SHORT, EINVAL);
+		return dl_fail(why, DL_E_SHORT, EINVAL);
 	if (memcmp(p, DL_SB_MAGIC, 8)) {
 		if (dl_all_zero(p, SB_SIZE))
-			return fail(why, DL_E_EMPTY, EMEDIUMTYPE);
-		return fail(why, DL_E_MAGIC, EMEDIUMTYPE);
+			return dl_fail(why, DL_E_EMPTY, EMEDIUMTYPE);
+		return dl_fail(why, DL_E_MAGIC, EMEDIUMTYPE);
 	}
 	/* The version is checked before the checksum: a future version may
 	 * checksum differently, and "too new" is the useful message. */
 	sb->version = dl_get32(p + offsetof(struct dl_sb_disk, version));
 	if (sb->version > DL_FORMAT_VERSION)
-		return fail(why, DL_E_VERSION, ENOTSUP);
+		return dl_fail(why, DL_E_VERSION, ENOTSUP);
 	if (sb->version == 0)
-		return fail(why, DL_E_VERSION, EINVAL);
+		return dl_fail(why, DL_E_VERSION, EINVAL);
 	sb_size = dl_get32(p + offsetof(struct dl_sb_disk, sb_size));
 	if (sb_size != SB_SIZE)
-		return fail(why, DL_E_SIZE, EINVAL);
+		return dl_fail(why, DL_E_SIZE, EINVAL);
 	if (dl_get32(p + offsetof(struct dl_sb_disk, crc32c)) !=
 	    dl_crc32c(0, p, offsetof(struct dl_sb_disk, crc32c)))
-		return fail(why, DL_E_CRC, EBADMSG);
+		return dl_fail(why, DL_E_CRC, EBADMSG);
 	sb->feat_compat = dl_get32(p + offsetof(struct dl_sb_disk, feat_compat));
 	sb->feat_ro_compat = dl_get32(p + offsetof(struct dl_sb_disk, feat_ro_compat));
 	sb->feat_incompat = dl_get32(p + offsetof(struct dl_sb_disk, feat_incompat));
 	if (sb->feat_incompat & ~DL_FEAT_INCOMPAT_KNOWN)
-		return fail(why, DL_E_FEATURES, ENOTSUP);
+		return dl_fail(why, DL_E_FEATURES, ENOTSUP);
 	sb->block_size = dl_get32(p + offsetof(struct dl_sb_disk, block_size));
 	memcpy(sb->uuid, p + offsetof(struct dl_sb_disk, uuid), 16);
 	memcpy(sb->cluster_name, p + offsetof(struct dl_sb_disk, cluster_name),
@@ -181,7 +157,7 @@ int dl_sb_decode(const void *buf, size_t len, struct dl_sb *sb, enum dl_err *why
 	sb->format_time = dl_get64(p + offsetof(struct dl_sb_disk, format_time));
 	if (!dl_all_zero(p + offsetof(struct dl_sb_disk, reserved),
 			 sizeof(((struct dl_sb_disk *)0)->reserved)))
-		return fail(why, DL_E_RESERVED, EINVAL);
+		return dl_fail(why, DL_E_RESERVED, EINVAL);
 	if (sb_check(sb, why))
 		return -1;
 	if (why)
@@ -197,19 +173,19 @@ uint32_t dl_sb_min_ring_blocks(uint32_t block_size)
 	return n < DL_RING_BLOCKS_MIN ? DL_RING_BLOCKS_MIN : (uint32_t)n;
 }
 
-uint64_t dl_sb_slot_offset(const struct dl_sb *sb, uint32_t slot)
+static uint64_t slot_offset(const struct dl_sb *sb, uint32_t slot)
 {
 	return sb->slots_offset + (uint64_t)slot * sb->slot_stride;
 }
 
 uint64_t dl_sb_hdr_offset(const struct dl_sb *sb, uint32_t slot, unsigned copy)
 {
-	return dl_sb_slot_offset(sb, slot) + (uint64_t)(copy & 1u) * sb->region_bytes;
+	return slot_offset(sb, slot) + (uint64_t)(copy & 1u) * sb->region_bytes;
 }
 
 uint64_t dl_sb_block_offset(const struct dl_sb *sb, uint32_t slot, uint32_t index)
 {
-	return dl_sb_slot_offset(sb, slot) + 2ull * sb->region_bytes +
+	return slot_offset(sb, slot) + 2ull * sb->region_bytes +
 	       (uint64_t)index * sb->block_size;
 }
 

@@ -46,7 +46,6 @@ int dl_sb_decode(const void *buf, size_t len, struct dl_sb *sb, enum dl_err *why
 uint32_t dl_sb_min_ring_blocks(uint32_t block_size);
 
 /* Byte offsets derived from a validated superblock. */
-uint64_t dl_sb_slot_offset(const struct dl_sb *sb, uint32_t slot);
 uint64_t dl_sb_hdr_offset(const struct dl_sb *sb, uint32_t slot, unsigned copy);
 uint64_t dl_sb_block_offset(const struct dl_sb *sb, uint32_t slot, uint32_t index);
 

@@ -4,17 +4,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "realtime.h"
 #include "volume.h"
-
-static int fail(enum dl_err *why, enum dl_err e, int err)
-{
-	if (why)
-		*why = e;
-	errno = err;
-	return -1;
-}
 
 int dl_volume_open(struct dl_volume *v, const char *path, const struct dl_bio_ops *ops,
 		   const struct dl_bio_opts *opts, enum dl_err *why)
@@ -29,7 +21,7 @@ int dl_volume_open(struct dl_volume *v, const char *path, const struct dl_bio_op
 		return -1;
 	if (v->bio.size < DL_REGION_MIN) {
 		dl_bio_close(&v->bio);
-		return fail(why, DL_E_TRUNCATED, ENOSPC);
+		return dl_fail(why, DL_E_TRUNCATED, ENOSPC);
 	}
 	buf = dl_bio_alloc(DL_REGION_MIN);
 	if (!buf)
@@ -48,11 +40,11 @@ int dl_volume_open(struct dl_volume *v, const char *path, const struct dl_bio_op
 	free(buf);
 	if (v->sb.block_size % v->bio.sector_size) {
 		dl_bio_close(&v->bio);
-		return fail(why, DL_E_SECTOR, EINVAL);
+		return dl_fail(why, DL_E_SECTOR, EINVAL);
 	}
 	if (v->sb.volume_bytes > v->bio.size) {
 		dl_bio_close(&v->bio);
-		return fail(why, DL_E_TRUNCATED, ENOSPC);
+		return dl_fail(why, DL_E_TRUNCATED, ENOSPC);
 	}
 	v->region = dl_bio_alloc(2u * v->sb.region_bytes);
 	if (!v->region)
@@ -82,9 +74,9 @@ int dl_volume_format(struct dl_bio *bio, const struct dl_sb *sb, enum dl_err *wh
 	if (why)
 		*why = DL_OK;
 	if (sb->block_size % bio->sector_size)
-		return fail(why, DL_E_SECTOR, EINVAL);
+		return dl_fail(why, DL_E_SECTOR, EINVAL);
 	if (sb->volume_bytes > bio->size)
-		return fail(why, DL_E_TRUNCATED, ENOSPC);
+		return dl_fail(why, DL_E_TRUNCATED, ENOSPC);
 	buf = dl_bio_alloc(ZERO_CHUNK);
 	if (!buf)
 		return -1;
@@ -127,21 +119,39 @@ out:
 	return rc;
 }
 
-int dl_volume_read_slot(struct dl_volume *v, uint32_t slot, struct dl_slot_hdr *h,
-			enum dl_err *why)
+int dl_volume_read_slot_copies(struct dl_volume *v, uint32_t slot, struct dl_slot_hdr *h,
+			       enum dl_err *why_a, enum dl_err *why_b)
 {
-	enum dl_err ea, eb;
+	enum dl_err ea = DL_OK, eb = DL_OK;
 	uint32_t rb = v->sb.region_bytes;
+	int rc;
 
-	if (why)
-		*why = DL_OK;
+	if (why_a)
+		*why_a = DL_OK;
+	if (why_b)
+		*why_b = DL_OK;
 	if (slot >= v->sb.slot_count) {
 		errno = EINVAL;
 		return -1;
 	}
 	if (dl_bio_read(&v->bio, v->region, 2u * rb, dl_sb_hdr_offset(&v->sb, slot, 0)))
 		return -1;
-	if (dl_slot_hdr_pick(v->region, v->region + rb, rb, v->sb.uuid, slot, h, &ea, &eb)) {
+	rc = dl_slot_hdr_pick(v->region, v->region + rb, rb, v->sb.uuid, slot, h, &ea, &eb);
+	if (why_a)
+		*why_a = ea;
+	if (why_b)
+		*why_b = eb;
+	return rc;
+}
+
+int dl_volume_read_slot(struct dl_volume *v, uint32_t slot, struct dl_slot_hdr *h,
+			enum dl_err *why)
+{
+	enum dl_err ea, eb;
+
+	if (why)
+		*why = DL_OK;
+	if (dl_volume_read_slot_copies(v, slot, h, &ea, &eb)) {
 		if (why)
 			*why = ea != DL_OK ? ea : eb;
 		return -1;
@@ -152,11 +162,9 @@ int dl_volume_read_slot(struct dl_volume *v, uint32_t slot, struct dl_slot_hdr *
 int dl_volume_write_slot(struct dl_volume *v, struct dl_slot_hdr *h)
 {
 	uint32_t rb = v->sb.region_bytes;
-	struct timespec ts;
 
 	h->hdr_seq++;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	h->update_time_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	h->update_time_ns = dl_realtime_ns();
 	memset(v->region, 0, rb);
 	if (dl_slot_hdr_encode(h, v->region, rb, NULL))
 		return -1;
@@ -164,11 +172,15 @@ int dl_volume_write_slot(struct dl_volume *v, struct dl_slot_hdr *h)
 			    dl_sb_hdr_offset(&v->sb, h->slot_index, (unsigned)(h->hdr_seq & 1u)));
 }
 
-int dl_volume_find_node(struct dl_volume *v, uint32_t node_id, uint32_t *slot,
-			struct dl_slot_hdr *h)
+int dl_slot_find_owner(uint32_t slot_count, uint32_t node_id, dl_slot_read_fn read_fn,
+		       void *arg, uint32_t *slot, struct dl_slot_hdr *h)
 {
-	for (uint32_t s = 0; s < v->sb.slot_count; s++) {
-		if (dl_volume_read_slot(v, s, h, NULL))
+	for (uint32_t s = 0; s < slot_count; s++) {
+		int r = read_fn(arg, s, h);
+
+		if (r < 0)
+			return -1;
+		if (r > 0)
 			continue;
 		if (h->state != DL_SLOT_FREE && h->node_id == node_id) {
 			*slot = s;
@@ -177,6 +189,18 @@ int dl_volume_find_node(struct dl_volume *v, uint32_t node_id, uint32_t *slot,
 	}
 	errno = ENOENT;
 	return -1;
+}
+
+/* dl_slot_read_fn over a volume: an unreadable or invalid slot is skipped. */
+static int volume_slot_read(void *arg, uint32_t slot, struct dl_slot_hdr *h)
+{
+	return dl_volume_read_slot(arg, slot, h, NULL) ? 1 : 0;
+}
+
+int dl_volume_find_node(struct dl_volume *v, uint32_t node_id, uint32_t *slot,
+			struct dl_slot_hdr *h)
+{
+	return dl_slot_find_owner(v->sb.slot_count, node_id, volume_slot_read, v, slot, h);
 }
 
 int dl_volume_claim(struct dl_volume *v, uint32_t node_id, const char *node_name,

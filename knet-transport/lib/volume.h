@@ -29,13 +29,34 @@ void dl_volume_close(struct dl_volume *v);
  * sector size must divide the block size. */
 int dl_volume_format(struct dl_bio *bio, const struct dl_sb *sb, enum dl_err *why);
 
-/* Read a slot's header (newest valid copy). */
+/* Read a slot's header (newest valid copy).  -1 when neither copy is
+ * valid (errno EBADMSG/EINVAL/EMEDIUMTYPE, *why the first copy's reason,
+ * else the second's) or on an I/O error (*why DL_OK, errno from the read). */
 int dl_volume_read_slot(struct dl_volume *v, uint32_t slot, struct dl_slot_hdr *h,
 			enum dl_err *why);
+
+/* The same, saying what was wrong with each copy: 0 with *h the newest
+ * valid copy, *why_a and *why_b DL_OK for a valid copy, else its reason
+ * (also when the call fails); both DL_OK after an I/O error.  why_a and
+ * why_b may be NULL. */
+int dl_volume_read_slot_copies(struct dl_volume *v, uint32_t slot, struct dl_slot_hdr *h,
+			       enum dl_err *why_a, enum dl_err *why_b);
 
 /* Write a slot header: hdr_seq is advanced and the copy it selects is
  * written, so the other copy stays intact if this write tears. */
 int dl_volume_write_slot(struct dl_volume *v, struct dl_slot_hdr *h);
+
+/* Read slot `slot`'s header into *h for dl_slot_find_owner: 0 when read,
+ * 1 when unreadable or invalid (the slot is skipped), -1 with errno to
+ * stop the search. */
+typedef int (*dl_slot_read_fn)(void *arg, uint32_t slot, struct dl_slot_hdr *h);
+
+/* The slot claimed by node_id (not free, owned by node_id) among slots
+ * 0 .. slot_count - 1 in order, headers read through read_fn(arg, ...): 0
+ * with *slot and *h, -1/ENOENT when none is, or -1 with read_fn's errno when
+ * it stopped the search. */
+int dl_slot_find_owner(uint32_t slot_count, uint32_t node_id, dl_slot_read_fn read_fn,
+		       void *arg, uint32_t *slot, struct dl_slot_hdr *h);
 
 /* Find the slot claimed by node_id: 0 with the slot and its header, or -1/ENOENT. */
 int dl_volume_find_node(struct dl_volume *v, uint32_t node_id, uint32_t *slot,

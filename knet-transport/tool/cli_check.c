@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
@@ -80,7 +81,7 @@ static int check_header(struct dl_volume *v, struct check_ctx *c, struct dl_slot
 	enum dl_err wa, wb;
 	int r;
 
-	r = dl_cli_read_slot(v, c->slot, h, &wa, &wb);
+	r = dl_volume_read_slot_copies(v, c->slot, h, &wa, &wb);
 	*valid = r == 0;
 	if (r && wa == DL_OK && wb == DL_OK) {
 		dl_cli_err(CMD, "%s: cannot read the header of slot %" PRIu32 ": %s; check the "
@@ -105,7 +106,7 @@ static int check_slot(struct dl_volume *v, struct check_ctx *c, struct owner *o)
 {
 	struct dl_slot_hdr hdr, *h = &hdr;
 	bool ok = false, *valid = &ok;
-	struct dl_ring_scan scan;
+	struct dl_cli_ring_stats scan;
 	uint32_t bad;
 	int rc = DL_EXIT_OK, r;
 
@@ -142,8 +143,8 @@ static int check_slot(struct dl_volume *v, struct check_ctx *c, struct owner *o)
 		       scan.count[DL_BLK_VALID], scan.count[DL_BLK_EMPTY],
 		       scan.count[DL_BLK_TORN], scan.count[DL_BLK_INVALID],
 		       scan.count[DL_BLK_MISPLACED], scan.count[DL_BLK_FOREIGN]);
-		if (scan.have_newest)
-			printf("; newest seq %" PRIu64, scan.newest_seq);
+		if (scan.newest.count > 0)
+			printf("; newest seq %" PRIu64, scan.newest.seq);
 		printf("\n");
 	}
 	return rc;

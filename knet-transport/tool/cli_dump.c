@@ -4,10 +4,13 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 #include "cli_util.h"
+#include "realtime.h"
+#include "text.h"
 #include "le.h"
 
 #define CMD "dump"
@@ -114,7 +117,7 @@ static int dump_block(void *arg, uint32_t index, enum dl_blk_class cls,
 		d->first = false;
 		if (why != DL_OK) {
 			printf(",\"reason\":");
-			dl_cli_json_str(stdout, dl_strerror(why));
+			dl_json_str(stdout, dl_strerror(why));
 		}
 		if (blk) {
 			printf(",\"seq\":%" PRIu64 ",\"generation\":%" PRIu64 ",\"node_id\":%"
@@ -152,8 +155,6 @@ static int dump_block(void *arg, uint32_t index, enum dl_blk_class cls,
 static int pick_slot(struct dl_volume *v, bool by_node, uint32_t id, uint32_t *slot,
 		     struct dl_slot_hdr *h, bool *hdr_ok)
 {
-	enum dl_err wa, wb;
-
 	if (by_node) {
 		if (dl_volume_find_node(v, id, slot, h)) {
 			dl_cli_err(CMD, "no slot of this volume is owned by node %" PRIu32
@@ -169,11 +170,22 @@ static int pick_slot(struct dl_volume *v, bool by_node, uint32_t id, uint32_t *s
 		return DL_EXIT_ERROR;
 	}
 	*slot = id;
-	*hdr_ok = dl_cli_read_slot(v, id, h, &wa, &wb) == 0;
+	*hdr_ok = dl_volume_read_slot(v, id, h, NULL) == 0;
 	return DL_EXIT_OK;
 }
 
-int dl_cmd_dump(int argc, char **argv)
+/* The command line of `disklink dump`. */
+struct dump_args {
+	const char *dev;
+	const char *cluster;
+	uint32_t id;                 /* slot index or node id */
+	bool by_node;
+	bool all;
+	bool json;
+};
+
+/* Parse the command line: DL_EXIT_OK, -1 after --help, or the exit status. */
+static int parse_args(int argc, char **argv, struct dump_args *a)
 {
 	static const struct option opts[] = {
 		{ .name = "slot", .has_arg = required_argument, .val = 's' },
@@ -184,81 +196,119 @@ int dl_cmd_dump(int argc, char **argv)
 		{ .name = "help", .has_arg = no_argument, .val = 'h' },
 		{ .name = NULL },
 	};
-	struct dump_ctx d = { .first = true };
-	const char *dev, *cluster = NULL;
-	struct dl_volume v;
-	struct dl_slot_hdr h;
-	struct dl_ring_scan scan;
-	uint32_t id = 0, slot = 0;
-	bool have_slot = false, have_node = false, hdr_ok = false;
-	int c, rc;
+	bool have_slot = false;
+	int c;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":s:n:ajc:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			if (dl_cli_parse_u32(CMD, "--slot", optarg, 0, DL_SLOTS_MAX - 1, &id))
+			if (dl_cli_parse_u32(CMD, "--slot", optarg, 0, DL_SLOTS_MAX - 1, &a->id))
 				return DL_EXIT_ERROR;
 			have_slot = true;
 			break;
 		case 'n':
-			if (dl_cli_parse_u32(CMD, "--node-id", optarg, 1, DL_NODE_ID_MAX, &id))
+			if (dl_cli_parse_u32(CMD, "--node-id", optarg, 1, DL_NODE_ID_MAX, &a->id))
 				return DL_EXIT_ERROR;
-			have_node = true;
+			a->by_node = true;
 			break;
 		case 'a':
-			d.all = true;
+			a->all = true;
 			break;
 		case 'j':
-			d.json = true;
+			a->json = true;
 			break;
 		case 'c':
-			cluster = optarg;
+			a->cluster = optarg;
 			break;
 		case 'h':
 			usage(stdout);
-			return DL_EXIT_OK;
+			return -1;
 		default:
 			return dl_cli_bad_option(CMD, argv, optind, optopt, c);
 		}
 	}
-	if (dl_cli_one_device(CMD, argc, argv, optind, &dev))
+	if (dl_cli_one_device(CMD, argc, argv, optind, &a->dev))
 		return DL_EXIT_ERROR;
-	if (have_slot == have_node) {
+	if (have_slot == a->by_node) {
 		dl_cli_err(CMD, "give exactly one of --slot N and --node-id ID");
 		return DL_EXIT_ERROR;
 	}
-	rc = dl_cli_open_volume(CMD, dev, false, cluster, &v);
+	return DL_EXIT_OK;
+}
+
+/* What comes before the blocks: the slot, its owner, the ring's shape. */
+static void print_head(const struct dump_args *a, const struct dl_volume *v, uint32_t slot,
+		       const struct dl_slot_hdr *h, bool hdr_ok)
+{
+	if (a->json) {
+		printf("{\"device\":");
+		dl_json_str(stdout, a->dev);
+		printf(",\"slot\":%" PRIu32 ",\"block_size\":%" PRIu32 ",\"ring_blocks\":%"
+		       PRIu32, slot, v->sb.block_size, v->sb.ring_blocks);
+		if (hdr_ok)
+			printf(",\"node_id\":%" PRIu32 ",\"state\":\"%s\"", h->node_id,
+			       dl_slot_state_name(h->state));
+		printf(",\"blocks\":[");
+		return;
+	}
+	printf("Slot %" PRIu32 " of %s: ", slot, a->dev);
+	if (!hdr_ok)
+		printf("header invalid");
+	else if (h->state == DL_SLOT_FREE)
+		printf("free");
+	else
+		printf("node %" PRIu32 " (%s), %s", h->node_id, h->node_name,
+		       dl_slot_state_name(h->state));
+	printf("; ring of %" PRIu32 " blocks of %" PRIu32 " bytes\n",
+	       v->sb.ring_blocks, v->sb.block_size);
+}
+
+/* What comes after the blocks: how many of each class. */
+static void print_counts(bool json, const struct dl_cli_ring_stats *scan)
+{
+	if (json)
+		printf("],\"counts\":{\"valid\":%" PRIu32 ",\"empty\":%" PRIu32 ",\"torn\":%"
+		       PRIu32 ",\"invalid\":%" PRIu32 ",\"misplaced\":%" PRIu32
+		       ",\"foreign\":%" PRIu32 "}}\n",
+		       scan->count[DL_BLK_VALID], scan->count[DL_BLK_EMPTY],
+		       scan->count[DL_BLK_TORN], scan->count[DL_BLK_INVALID],
+		       scan->count[DL_BLK_MISPLACED], scan->count[DL_BLK_FOREIGN]);
+	else
+		printf("Blocks: %" PRIu32 " valid, %" PRIu32 " empty, %" PRIu32 " torn, %"
+		       PRIu32 " invalid, %" PRIu32 " misplaced, %" PRIu32 " foreign\n",
+		       scan->count[DL_BLK_VALID], scan->count[DL_BLK_EMPTY],
+		       scan->count[DL_BLK_TORN], scan->count[DL_BLK_INVALID],
+		       scan->count[DL_BLK_MISPLACED], scan->count[DL_BLK_FOREIGN]);
+}
+
+int dl_cmd_dump(int argc, char **argv)
+{
+	struct dump_args a = { .dev = NULL };
+	struct dump_ctx d = { .first = true };
+	struct dl_volume v;
+	struct dl_slot_hdr h;
+	struct dl_cli_ring_stats scan;
+	uint32_t slot = 0;
+	bool hdr_ok = false;
+	int rc;
+
+	rc = parse_args(argc, argv, &a);
+	if (rc)
+		return rc < 0 ? DL_EXIT_OK : rc;
+	rc = dl_cli_open_volume(CMD, a.dev, false, a.cluster, &v);
 	if (rc)
 		return rc;
-	rc = pick_slot(&v, have_node, id, &slot, &h, &hdr_ok);
+	rc = pick_slot(&v, a.by_node, a.id, &slot, &h, &hdr_ok);
 	if (rc) {
 		dl_volume_close(&v);
 		return rc;
 	}
 	d.v = &v;
-	d.now = dl_cli_now_ns();
-	if (d.json) {
-		printf("{\"device\":");
-		dl_cli_json_str(stdout, dev);
-		printf(",\"slot\":%" PRIu32 ",\"block_size\":%" PRIu32 ",\"ring_blocks\":%"
-		       PRIu32, slot, v.sb.block_size, v.sb.ring_blocks);
-		if (hdr_ok)
-			printf(",\"node_id\":%" PRIu32 ",\"state\":\"%s\"", h.node_id,
-			       dl_slot_state_name(h.state));
-		printf(",\"blocks\":[");
-	} else {
-		printf("Slot %" PRIu32 " of %s: ", slot, dev);
-		if (!hdr_ok)
-			printf("header invalid");
-		else if (h.state == DL_SLOT_FREE)
-			printf("free");
-		else
-			printf("node %" PRIu32 " (%s), %s", h.node_id, h.node_name,
-			       dl_slot_state_name(h.state));
-		printf("; ring of %" PRIu32 " blocks of %" PRIu32 " bytes\n",
-		       v.sb.ring_blocks, v.sb.block_size);
-	}
+	d.json = a.json;
+	d.all = a.all;
+	d.now = dl_realtime_ns();
+	print_head(&a, &v, slot, &h, hdr_ok);
 	if (dl_cli_ring_scan(&v, slot, &scan, dump_block, &d)) {
 		int err = errno;
 
@@ -266,27 +316,13 @@ int dl_cmd_dump(int argc, char **argv)
 			printf("]}\n");
 		fflush(stdout);
 		dl_cli_err(CMD, "%s: cannot read the ring of slot %" PRIu32 ": %s; check the "
-			   "device", dev, slot, strerror(err));
+			   "device", a.dev, slot, strerror(err));
 		dl_volume_close(&v);
 		return DL_EXIT_ERROR;
 	}
-	if (d.json)
-		printf("],\"counts\":{\"valid\":%" PRIu32 ",\"empty\":%" PRIu32 ",\"torn\":%"
-		       PRIu32 ",\"invalid\":%" PRIu32 ",\"misplaced\":%" PRIu32
-		       ",\"foreign\":%" PRIu32 "}}\n",
-		       scan.count[DL_BLK_VALID], scan.count[DL_BLK_EMPTY],
-		       scan.count[DL_BLK_TORN], scan.count[DL_BLK_INVALID],
-		       scan.count[DL_BLK_MISPLACED], scan.count[DL_BLK_FOREIGN]);
-	else
-		printf("Blocks: %" PRIu32 " valid, %" PRIu32 " empty, %" PRIu32 " torn, %"
-		       PRIu32 " invalid, %" PRIu32 " misplaced, %" PRIu32 " foreign\n",
-		       scan.count[DL_BLK_VALID], scan.count[DL_BLK_EMPTY],
-		       scan.count[DL_BLK_TORN], scan.count[DL_BLK_INVALID],
-		       scan.count[DL_BLK_MISPLACED], scan.count[DL_BLK_FOREIGN]);
+	print_counts(d.json, &scan);
 	dl_volume_close(&v);
-	if (fflush(stdout) || ferror(stdout)) {
-		dl_cli_err(CMD, "cannot write the output: %s", strerror(errno));
+	if (dl_cli_flush_output(CMD))
 		return DL_EXIT_ERROR;
-	}
 	return DL_EXIT_OK;
 }

@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 #include "cli_util.h"
+#include "text.h"
 #include "volume_find.h"
 
 #define CMD "find"
@@ -60,9 +62,9 @@ static int show_one(void *arg, const char *path, const struct dl_sb *sb, enum dl
 	dl_uuid_format(sb->uuid, uuid);
 	if (f->json) {
 		printf("%s{\"device\":", f->found ? "," : "");
-		dl_cli_json_str(stdout, path);
+		dl_json_str(stdout, path);
 		printf(",\"uuid\":\"%s\",\"cluster\":", uuid);
-		dl_cli_json_str(stdout, sb->cluster_name);
+		dl_json_str(stdout, sb->cluster_name);
 		printf(",\"kind\":\"%s\",\"slot_count\":%" PRIu32 ",\"block_size\":%" PRIu32
 		       ",\"ring_blocks\":%" PRIu32 ",\"held\":%s}",
 		       dl_cli_kind_name(sb->volume_kind), sb->slot_count, sb->block_size,
@@ -135,10 +137,8 @@ int dl_cmd_find(int argc, char **argv)
 	}
 	if (f.json)
 		printf("]\n");
-	if (fflush(stdout) || ferror(stdout)) {
-		dl_cli_err(CMD, "cannot write the output: %s", strerror(errno));
+	if (dl_cli_flush_output(CMD))
 		return DL_EXIT_ERROR;
-	}
 	if (!f.found) {
 		if (!f.json)
 			fprintf(stderr, "disklink find: no disklink volume%s found on this host's "

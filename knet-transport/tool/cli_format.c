@@ -7,9 +7,9 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -56,6 +56,63 @@ static void usage(FILE *out)
 		DL_SLOTS_MAX, DL_BLOCK_SIZE_DEFAULT, DL_RING_BLOCKS_DEFAULT);
 }
 
+/* --block-size: a power of two in range; 0, or -1 with the error printed. */
+static int parse_block_size(const char *text, uint32_t *out)
+{
+	if (dl_cli_parse_u32(CMD, "--block-size", text, DL_BLOCK_SIZE_MIN, DL_BLOCK_SIZE_MAX,
+			     out))
+		return -1;
+	if (*out & (*out - 1)) {
+		dl_cli_err(CMD, "invalid --block-size %" PRIu32 ": give a power "
+			   "of two from %u to %u", *out, DL_BLOCK_SIZE_MIN, DL_BLOCK_SIZE_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+/* --kind shared|send; 0, or -1 with the error printed. */
+static int parse_kind(const char *text, uint32_t *out)
+{
+	if (!strcmp(text, "shared")) {
+		*out = DL_VOLUME_SHARED;
+	} else if (!strcmp(text, "send")) {
+		*out = DL_VOLUME_SEND;
+	} else {
+		dl_cli_err(CMD, "invalid --kind '%s': give 'shared' or 'send'", text);
+		return -1;
+	}
+	return 0;
+}
+
+/* --sector-size: 512 to 4096, a power of two; 0, or -1 with the error printed. */
+static int parse_sector_size(const char *text, uint32_t *out)
+{
+	if (dl_cli_parse_u32(CMD, "--sector-size", text, 512, 4096, out))
+		return -1;
+	if (*out & (*out - 1)) {
+		dl_cli_err(CMD, "invalid --sector-size %" PRIu32 ": give 512, "
+			   "1024, 2048 or 4096", *out);
+		return -1;
+	}
+	return 0;
+}
+
+/* The options format cannot do without. */
+static int check_required(const struct format_args *a)
+{
+	if (!a->cluster) {
+		dl_cli_err(CMD, "no cluster name: give --cluster NAME "
+			   "(corosync's totem.cluster_name)");
+		return DL_EXIT_ERROR;
+	}
+	if (!a->slots) {
+		dl_cli_err(CMD, "no slot count: give --slots N (the number of nodes, "
+			   "plus spares)");
+		return DL_EXIT_ERROR;
+	}
+	return DL_EXIT_OK;
+}
+
 static int parse_args(int argc, char **argv, struct format_args *a)
 {
 	static const struct option opts[] = {
@@ -85,15 +142,8 @@ static int parse_args(int argc, char **argv, struct format_args *a)
 				return DL_EXIT_ERROR;
 			break;
 		case 'b':
-			if (dl_cli_parse_u32(CMD, "--block-size", optarg, DL_BLOCK_SIZE_MIN,
-					     DL_BLOCK_SIZE_MAX, &a->block_size))
+			if (parse_block_size(optarg, &a->block_size))
 				return DL_EXIT_ERROR;
-			if (a->block_size & (a->block_size - 1)) {
-				dl_cli_err(CMD, "invalid --block-size %" PRIu32 ": give a power "
-					   "of two from %u to %u", a->block_size,
-					   DL_BLOCK_SIZE_MIN, DL_BLOCK_SIZE_MAX);
-				return DL_EXIT_ERROR;
-			}
 			break;
 		case 'r':
 			if (dl_cli_parse_u32(CMD, "--ring-blocks", optarg, DL_RING_BLOCKS_MIN,
@@ -101,25 +151,12 @@ static int parse_args(int argc, char **argv, struct format_args *a)
 				return DL_EXIT_ERROR;
 			break;
 		case 'k':
-			if (!strcmp(optarg, "shared")) {
-				a->kind = DL_VOLUME_SHARED;
-			} else if (!strcmp(optarg, "send")) {
-				a->kind = DL_VOLUME_SEND;
-			} else {
-				dl_cli_err(CMD, "invalid --kind '%s': give 'shared' or 'send'",
-					   optarg);
+			if (parse_kind(optarg, &a->kind))
 				return DL_EXIT_ERROR;
-			}
 			break;
 		case 's':
-			if (dl_cli_parse_u32(CMD, "--sector-size", optarg, 512, 4096,
-					     &a->sector_size))
+			if (parse_sector_size(optarg, &a->sector_size))
 				return DL_EXIT_ERROR;
-			if (a->sector_size & (a->sector_size - 1)) {
-				dl_cli_err(CMD, "invalid --sector-size %" PRIu32 ": give 512, "
-					   "1024, 2048 or 4096", a->sector_size);
-				return DL_EXIT_ERROR;
-			}
 			break;
 		case 'f':
 			a->force = true;
@@ -133,17 +170,7 @@ static int parse_args(int argc, char **argv, struct format_args *a)
 	}
 	if (dl_cli_one_device(CMD, argc, argv, optind, &a->device))
 		return DL_EXIT_ERROR;
-	if (!a->cluster) {
-		dl_cli_err(CMD, "no cluster name: give --cluster NAME "
-			   "(corosync's totem.cluster_name)");
-		return DL_EXIT_ERROR;
-	}
-	if (!a->slots) {
-		dl_cli_err(CMD, "no slot count: give --slots N (the number of nodes, "
-			   "plus spares)");
-		return DL_EXIT_ERROR;
-	}
-	return DL_EXIT_OK;
+	return check_required(a);
 }
 
 /* A cluster name must fit its field and be printable ASCII. */

@@ -5,11 +5,13 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
 #include "cli_util.h"
+#include "realtime.h"
 
 #define CMD "release"
 /* A header of an active slot written less than this long ago means the
@@ -47,16 +49,15 @@ struct watch {
 
 static int look(struct dl_volume *v, uint32_t slot, struct watch *w, struct dl_slot_hdr *h)
 {
-	struct dl_ring_scan scan;
-	enum dl_err wa, wb;
+	struct dl_cli_ring_stats scan;
 
-	if (dl_cli_read_slot(v, slot, h, &wa, &wb))
+	if (dl_volume_read_slot(v, slot, h, NULL))
 		return -1;
 	if (dl_cli_ring_scan(v, slot, &scan, NULL, NULL))
 		return -1;
 	w->hdr_seq = h->hdr_seq;
-	w->have_newest = scan.have_newest;
-	w->newest_seq = scan.newest_seq;
+	w->have_newest = scan.newest.count > 0;
+	w->newest_seq = scan.newest.seq;
 	return 0;
 }
 
@@ -64,7 +65,7 @@ static int look(struct dl_volume *v, uint32_t slot, struct watch *w, struct dl_s
 static int node_alive(struct dl_volume *v, const char *dev, uint32_t node, uint32_t slot,
 		      const struct dl_slot_hdr *h0, uint32_t interval)
 {
-	uint64_t now = dl_cli_now_ns();
+	uint64_t now = dl_realtime_ns();
 	struct timespec pause = { .tv_sec = (time_t)interval };
 	struct watch before, after;
 	struct dl_slot_hdr h;
@@ -120,7 +121,6 @@ int dl_cmd_release(int argc, char **argv)
 	uint32_t node = 0, slot, interval = INTERVAL_DEFAULT_S;
 	struct dl_volume v;
 	struct dl_slot_hdr h, check;
-	enum dl_err wa, wb;
 	bool force = false;
 	int c, rc;
 
@@ -174,7 +174,7 @@ int dl_cmd_release(int argc, char **argv)
 		rc = DL_EXIT_ERROR;
 	}
 	if (rc == DL_EXIT_OK &&
-	    (dl_cli_read_slot(&v, slot, &check, &wa, &wb) || check.state != DL_SLOT_FREE)) {
+	    (dl_volume_read_slot(&v, slot, &check, NULL) || check.state != DL_SLOT_FREE)) {
 		dl_cli_err(CMD, "%s: slot %" PRIu32 " does not read back as free (another "
 			   "writer?); check with 'disklink show'", dev, slot);
 		rc = DL_EXIT_ERROR;

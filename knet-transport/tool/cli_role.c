@@ -5,26 +5,23 @@
  * "error: ..." line; exit 0, or 1 (doc/disklink.8). */
 #include "config.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "cli_util.h"
-
-#define ROLE_DEFAULT_SOCKET "/run/disklink/disklinkd.sock"
+#include "paths.h"
 
 static void role_usage(FILE *out)
 {
 	fprintf(out, "Usage: disklink role [--socket PATH] primary|secondary|none\n"
 		"Writes this node's replication role into its slot header through the\n"
 		"running disklinkd; returns when the header is on disk.\n\n"
-		"  --socket PATH  its control socket (default %s)\n", ROLE_DEFAULT_SOCKET);
+		"  --socket PATH  its control socket (default %s)\n",
+		DL_CONTROL_SOCKET_DEFAULT);
 }
 
 int dl_cmd_role(int argc, char **argv)
@@ -34,7 +31,7 @@ int dl_cmd_role(int argc, char **argv)
 		{ .name = "help", .has_arg = no_argument, .val = 'h' },
 		{ .name = NULL },
 	};
-	const char *path = ROLE_DEFAULT_SOCKET, *role;
+	const char *path = DL_CONTROL_SOCKET_DEFAULT, *role;
 	char req[64], buf[512];
 	size_t have = 0;
 	ssize_t n;

@@ -1,5 +1,4 @@
-/* Reading a volume for the tool: both slot header copies, and every
- * block of a ring classified. */
+/* Reading a volume for the tool: every block of a ring classified. */
 #include "config.h"
 
 #include <errno.h>
@@ -7,23 +6,6 @@
 #include <string.h>
 
 #include "cli_util.h"
-
-int dl_cli_read_slot(struct dl_volume *v, uint32_t slot, struct dl_slot_hdr *h,
-		     enum dl_err *why_a, enum dl_err *why_b)
-{
-	uint32_t rb = v->sb.region_bytes;
-
-	*why_a = DL_OK;
-	*why_b = DL_OK;
-	if (slot >= v->sb.slot_count) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (dl_bio_read(&v->bio, v->region, 2u * rb, dl_sb_hdr_offset(&v->sb, slot, 0)))
-		return -1;
-	return dl_slot_hdr_pick(v->region, v->region + rb, rb, v->sb.uuid, slot, h,
-				why_a, why_b);
-}
 
 const char *dl_cli_blk_class_name(enum dl_blk_class c)
 {
@@ -69,8 +51,8 @@ static enum dl_blk_class classify(const struct dl_volume *v, uint32_t slot, uint
 /* Read the ring in chunks of about 1 MiB. */
 #define SCAN_CHUNK (1u << 20)
 
-int dl_cli_ring_scan(struct dl_volume *v, uint32_t slot, struct dl_ring_scan *scan,
-		     dl_ring_scan_cb cb, void *arg)
+int dl_cli_ring_scan(struct dl_volume *v, uint32_t slot, struct dl_cli_ring_stats *scan,
+		     dl_cli_block_cb cb, void *arg)
 {
 	const uint32_t bs = v->sb.block_size, ring = v->sb.ring_blocks;
 	uint32_t per = SCAN_CHUNK / bs ? SCAN_CHUNK / bs : 1;
@@ -97,15 +79,8 @@ int dl_cli_ring_scan(struct dl_volume *v, uint32_t slot, struct dl_ring_scan *sc
 
 			cls = classify(v, slot, first + k, buf + (size_t)k * bs, &blk, &why);
 			scan->count[cls]++;
-			if (cls == DL_BLK_VALID &&
-			    (!scan->have_newest || blk.seq > scan->newest_seq)) {
-				scan->have_newest = true;
-				scan->newest_seq = blk.seq;
-				scan->newest_index = first + k;
-				scan->newest_generation = blk.generation;
-				scan->newest_node = blk.node_id;
-				scan->newest_write_ns = blk.write_time_ns;
-			}
+			if (cls == DL_BLK_VALID)
+				dl_ring_newest_add(&scan->newest, first + k, &blk);
 			if (cb && cb(arg, first + k, cls,
 				     cls == DL_BLK_VALID || cls == DL_BLK_MISPLACED ||
 				     cls == DL_BLK_FOREIGN ? &blk : NULL, why)) {

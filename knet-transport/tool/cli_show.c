@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 #include "cli_util.h"
+#include "realtime.h"
+#include "text.h"
 
 #define CMD "show"
 
@@ -35,14 +37,14 @@ struct slot_view {
 	enum dl_err why_a, why_b;
 	struct dl_slot_hdr h;
 	int scanned;                 /* ring read */
-	struct dl_ring_scan scan;
+	struct dl_cli_ring_stats scan;
 };
 
 static void load_slot(struct dl_volume *v, uint32_t s, struct slot_view *sv)
 {
 	memset(sv, 0, sizeof(*sv));
 	sv->slot = s;
-	sv->rc = dl_cli_read_slot(v, s, &sv->h, &sv->why_a, &sv->why_b);
+	sv->rc = dl_volume_read_slot_copies(v, s, &sv->h, &sv->why_a, &sv->why_b);
 	sv->err = errno;
 	if (sv->rc == 0 && sv->h.state == DL_SLOT_FREE && sv->h.last_seq == 0)
 		return;                  /* never used: nothing in the ring */
@@ -64,7 +66,7 @@ static void text_sb(const char *dev, const struct dl_volume *v)
 	char uuid[37], when[96];
 
 	dl_uuid_format(sb->uuid, uuid);
-	dl_cli_time(sb->format_time * 1000000000ull, dl_cli_now_ns(), when, sizeof(when));
+	dl_cli_time(sb->format_time * 1000000000ull, dl_realtime_ns(), when, sizeof(when));
 	printf("Volume %s\n", dev);
 	printf("  uuid:            %s\n", uuid);
 	printf("  cluster:         %s\n", sb->cluster_name);
@@ -118,12 +120,12 @@ static void text_slot(const struct slot_view *sv, uint64_t now)
 		       dl_strerror(sv->why_a != DL_OK ? sv->why_a : sv->why_b));
 	if (!sv->scanned)
 		return;
-	if (sv->scan.have_newest) {
-		dl_cli_time(sv->scan.newest_write_ns, now, when, sizeof(when));
+	if (sv->scan.newest.count > 0) {
+		dl_cli_time(sv->scan.newest.write_time_ns, now, when, sizeof(when));
 		printf("  newest block:    seq %" PRIu64 " (index %" PRIu32 ", generation %"
-		       PRIu64 ", node %" PRIu32 ") written %s\n", sv->scan.newest_seq,
-		       sv->scan.newest_index, sv->scan.newest_generation,
-		       sv->scan.newest_node, when);
+		       PRIu64 ", node %" PRIu32 ") written %s\n", sv->scan.newest.seq,
+		       sv->scan.newest.index, sv->scan.newest.generation,
+		       sv->scan.newest.node_id, when);
 	} else if (h->state != DL_SLOT_FREE) {
 		printf("  newest block:    none (the ring is empty)\n");
 	}
@@ -136,9 +138,9 @@ static void json_sb(const char *dev, const struct dl_volume *v)
 
 	dl_uuid_format(sb->uuid, uuid);
 	printf("{\"device\":");
-	dl_cli_json_str(stdout, dev);
+	dl_json_str(stdout, dev);
 	printf(",\"uuid\":\"%s\",\"cluster\":", uuid);
-	dl_cli_json_str(stdout, sb->cluster_name);
+	dl_json_str(stdout, sb->cluster_name);
 	printf(",\"version\":%" PRIu32 ",\"kind\":\"%s\",\"block_size\":%" PRIu32
 	       ",\"sector_size\":%" PRIu32 ",\"slot_count\":%" PRIu32 ",\"ring_blocks\":%"
 	       PRIu32 ",\"volume_bytes\":%" PRIu64 ",\"device_bytes\":%" PRIu64
@@ -156,13 +158,13 @@ static void json_slot(const struct slot_view *sv, uint64_t now)
 	if (sv->rc) {
 		bad_reason(sv, reason, sizeof(reason));
 		printf(",\"error\":");
-		dl_cli_json_str(stdout, reason);
+		dl_json_str(stdout, reason);
 		printf("}");
 		return;
 	}
 	printf(",\"state\":\"%s\",\"node_id\":%" PRIu32 ",\"node_name\":",
 	       dl_slot_state_name(h->state), h->node_id);
-	dl_cli_json_str(stdout, h->node_name);
+	dl_json_str(stdout, h->node_name);
 	printf(",\"role\":\"%s\",\"generation\":%" PRIu64 ",\"last_seq\":%" PRIu64
 	       ",\"update_time_ns\":%" PRIu64, dl_role_name(h->role), h->generation,
 	       h->last_seq, h->update_time_ns);
@@ -175,13 +177,13 @@ static void json_slot(const struct slot_view *sv, uint64_t now)
 	printf("]");
 	if (sv->why_a != DL_OK || sv->why_b != DL_OK) {
 		printf(",\"copy_error\":");
-		dl_cli_json_str(stdout, dl_strerror(sv->why_a != DL_OK ? sv->why_a : sv->why_b));
+		dl_json_str(stdout, dl_strerror(sv->why_a != DL_OK ? sv->why_a : sv->why_b));
 	}
-	if (sv->scanned && sv->scan.have_newest)
+	if (sv->scanned && sv->scan.newest.count > 0)
 		printf(",\"newest_seq\":%" PRIu64 ",\"newest_index\":%" PRIu32
 		       ",\"newest_generation\":%" PRIu64 ",\"newest_write_time_ns\":%" PRIu64,
-		       sv->scan.newest_seq, sv->scan.newest_index, sv->scan.newest_generation,
-		       sv->scan.newest_write_ns);
+		       sv->scan.newest.seq, sv->scan.newest.index, sv->scan.newest.generation,
+		       sv->scan.newest.write_time_ns);
 	printf("}");
 }
 
@@ -220,7 +222,7 @@ int dl_cmd_show(int argc, char **argv)
 	rc = dl_cli_open_volume(CMD, dev, false, cluster, &v);
 	if (rc)
 		return rc;
-	now = dl_cli_now_ns();
+	now = dl_realtime_ns();
 	if (json) {
 		json_sb(dev, &v);
 		printf(",\"slots\":[");
@@ -242,9 +244,7 @@ int dl_cmd_show(int argc, char **argv)
 	if (json)
 		printf("]}\n");
 	dl_volume_close(&v);
-	if (fflush(stdout) || ferror(stdout)) {
-		dl_cli_err(CMD, "cannot write the output: %s", strerror(errno));
+	if (dl_cli_flush_output(CMD))
 		return DL_EXIT_ERROR;
-	}
 	return DL_EXIT_OK;
 }

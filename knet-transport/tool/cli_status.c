@@ -8,14 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "cli_util.h"
-
-#define STATUS_DEFAULT_SOCKET "/run/disklink/disklinkd.sock"
+#include "paths.h"
 
 static void status_usage(FILE *out)
 {
@@ -23,7 +20,7 @@ static void status_usage(FILE *out)
 		"Shows the running disklinkd's device and per-peer link state.\n\n"
 		"  --json         the daemon's JSON reply (stable keys, see disklinkd(8))\n"
 		"  --socket PATH  its control socket (default %s)\n",
-		STATUS_DEFAULT_SOCKET);
+		DL_CONTROL_SOCKET_DEFAULT);
 }
 
 int dl_cmd_status(int argc, char **argv)
@@ -34,7 +31,7 @@ int dl_cmd_status(int argc, char **argv)
 		{ .name = "help", .has_arg = no_argument, .val = 'h' },
 		{ .name = NULL },
 	};
-	const char *path = STATUS_DEFAULT_SOCKET, *req = "status text\n";
+	const char *path = DL_CONTROL_SOCKET_DEFAULT, *req = "status text\n";
 	char buf[4096];
 	ssize_t n;
 	int opt, fd, got = 0;

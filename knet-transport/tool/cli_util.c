@@ -3,9 +3,9 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <linux/fs.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -234,12 +234,13 @@ int dl_cli_open_volume(const char *cmd, const char *path, bool rw, const char *c
 	return DL_EXIT_OK;
 }
 
-uint64_t dl_cli_now_ns(void)
+int dl_cli_flush_output(const char *cmd)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (fflush(stdout) || ferror(stdout)) {
+		dl_cli_err(cmd, "cannot write the output: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 void dl_cli_time(uint64_t ns, uint64_t now_ns, char *buf, size_t len)
@@ -265,22 +266,6 @@ void dl_cli_time(uint64_t ns, uint64_t now_ns, char *buf, size_t len)
 		snprintf(buf, len, "%s.%03u UTC (%.1f s in the future: clocks differ)", when,
 			 (unsigned)(ns % 1000000000ull / 1000000u), age);
 	}
-}
-
-void dl_cli_json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
 }
 
 const char *dl_cli_kind_name(uint32_t kind)

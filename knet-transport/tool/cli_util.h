@@ -5,10 +5,11 @@
 #define DL_CLI_UTIL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "block.h"
+#include "ring_scan.h"
 #include "volume.h"
 
 /* Exit statuses of the volume subcommands (doc/disklink.8, EXIT STATUS).
@@ -63,23 +64,14 @@ bool dl_cli_bio_readonly(const struct dl_bio *bio);
 int dl_cli_open_volume(const char *cmd, const char *path, bool rw, const char *cluster,
 		       struct dl_volume *v);
 
-/* Wall-clock nanoseconds (CLOCK_REALTIME). */
-uint64_t dl_cli_now_ns(void);
+/* Flush stdout: 0, or -1 after "disklink CMD: cannot write the output: ..."
+ * (a full disk, a closed pipe). */
+int dl_cli_flush_output(const char *cmd);
 
 /* "2024-05-01 12:00:00.123 UTC (3.2 s ago)", or "never" for 0. */
 void dl_cli_time(uint64_t ns, uint64_t now_ns, char *buf, size_t len);
 
-/* A JSON string literal, quoted and escaped. */
-void dl_cli_json_str(FILE *out, const char *s);
-
 const char *dl_cli_kind_name(uint32_t kind);
-
-/* Both copies of a slot header.  Returns 0 with *h the newest valid copy
- * (why_a/why_b say what was wrong with each, DL_OK when valid), or -1:
- * neither copy valid (errno EBADMSG/EINVAL/EMEDIUMTYPE) or an I/O error
- * (why_a and why_b DL_OK, errno from the read). */
-int dl_cli_read_slot(struct dl_volume *v, uint32_t slot, struct dl_slot_hdr *h,
-		     enum dl_err *why_a, enum dl_err *why_b);
 
 /* What one ring block is. */
 enum dl_blk_class {
@@ -93,24 +85,20 @@ enum dl_blk_class {
 
 const char *dl_cli_blk_class_name(enum dl_blk_class c);
 
-struct dl_ring_scan {
-	uint32_t count[DL_BLK_FOREIGN + 1];
-	bool     have_newest;
-	uint64_t newest_seq;         /* highest seq of a valid block     */
-	uint32_t newest_index;
-	uint64_t newest_generation;
-	uint32_t newest_node;
-	uint64_t newest_write_ns;
+/* What a scan of one ring found. */
+struct dl_cli_ring_stats {
+	uint32_t count[DL_BLK_FOREIGN + 1];   /* blocks of each class */
+	struct dl_ring_newest newest;  /* of the valid blocks (count 0: none) */
 };
 
 /* Called for every block in index order; blk is set for VALID,
  * MISPLACED and FOREIGN, why for the others.  Nonzero stops the scan. */
-typedef int (*dl_ring_scan_cb)(void *arg, uint32_t index, enum dl_blk_class cls,
+typedef int (*dl_cli_block_cb)(void *arg, uint32_t index, enum dl_blk_class cls,
 			       const struct dl_block *blk, enum dl_err why);
 
 /* Read and classify every block of a slot's ring (cb may be NULL).
  * 0, or -1 with errno on an I/O error. */
-int dl_cli_ring_scan(struct dl_volume *v, uint32_t slot, struct dl_ring_scan *scan,
-		     dl_ring_scan_cb cb, void *arg);
+int dl_cli_ring_scan(struct dl_volume *v, uint32_t slot, struct dl_cli_ring_stats *scan,
+		     dl_cli_block_cb cb, void *arg);
 
 #endif

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "realtime.h"
 #include "ring_writer.h"
 #include "volume.h"
 
@@ -26,16 +27,13 @@ static int write_one(struct dl_volume *v, struct dl_writer *w, uint32_t slot,
 {
 	uint8_t data[100];
 	struct dl_dgram d = { .dst = &dst, .dst_count = 1, .data = data, .len = sizeof(data) };
-	struct timespec ts;
 	uint64_t first = w->next_seq;
 	uint32_t blocks;
 	size_t done;
 
 	memset(data, (int)(tag & 0xff), sizeof(data));
 	memcpy(data, &tag, sizeof(tag));
-	clock_gettime(CLOCK_REALTIME, &ts);
-	if (dl_writer_pack(w, &d, 1, &done, out, 1, &blocks,
-			   (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec))
+	if (dl_writer_pack(w, &d, 1, &done, out, 1, &blocks, dl_realtime_ns()))
 		return -1;
 	return dl_volume_write_blocks(v, slot, (uint32_t)(first % v->sb.ring_blocks), 1, out);
 }

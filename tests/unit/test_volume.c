@@ -1,5 +1,6 @@
 /* Volumes on a regular file: format round trip, slot claim/release by
- * node id, header copies on disk, truncated and foreign devices. */
+ * node id, the slot owner search, header copies on disk and each copy's
+ * reason, truncated and foreign devices. */
 #include "test_util.h"
 
 #include "volume.h"
@@ -143,6 +144,108 @@ static void test_too_small_to_format(void **state)
 	dl_bio_close(&bio);
 }
 
+/* A fake slot table for dl_slot_find_owner (stands for a volume's slot
+ * headers read through some path): per slot, what the read returns. */
+struct fake_slots {
+	int rc[4];                     /* 0 read, 1 unreadable, -1 path failed */
+	uint32_t node[4];              /* owner, 0: free */
+	uint32_t reads;
+};
+
+static int fake_read(void *arg, uint32_t slot, struct dl_slot_hdr *h)
+{
+	struct fake_slots *f = arg;
+
+	f->reads++;
+	memset(h, 0, sizeof(*h));
+	h->slot_index = slot;
+	h->node_id = f->node[slot];
+	h->state = f->node[slot] ? DL_SLOT_ACTIVE : DL_SLOT_FREE;
+	if (f->rc[slot] < 0)
+		errno = EIO;
+	return f->rc[slot];
+}
+
+static void test_find_owner(void **state)
+{
+	struct fake_slots f = { .node = { 0, 7, 9, 7 } };
+	struct dl_slot_hdr h;
+	uint32_t slot = 99;
+
+	(void)state;
+	/* The first slot owned by the node, in slot order. */
+	assert_int_equal(dl_slot_find_owner(4, 7, fake_read, &f, &slot, &h), 0);
+	assert_int_equal(slot, 1);
+	assert_int_equal(h.node_id, 7);
+	assert_int_equal(f.reads, 2);
+	assert_int_equal(dl_slot_find_owner(4, 9, fake_read, &f, &slot, &h), 0);
+	assert_int_equal(slot, 2);
+	/* An unreadable slot is skipped. */
+	f.rc[1] = 1;
+	assert_int_equal(dl_slot_find_owner(4, 7, fake_read, &f, &slot, &h), 0);
+	assert_int_equal(slot, 3);
+	/* Nobody: ENOENT, every slot looked at; a free slot never matches 0. */
+	f.reads = 0;
+	assert_int_equal(dl_slot_find_owner(4, 5, fake_read, &f, &slot, &h), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(f.reads, 4);
+	assert_int_equal(dl_slot_find_owner(4, 0, fake_read, &f, &slot, &h), -1);
+	/* The reader stops the search: its errno. */
+	f.rc[2] = -1;
+	f.reads = 0;
+	assert_int_equal(dl_slot_find_owner(4, 7, fake_read, &f, &slot, &h), -1);
+	assert_int_equal(errno, EIO);
+	assert_int_equal(f.reads, 3);
+}
+
+static void test_read_slot_copies(void **state)
+{
+	struct dl_volume v;
+	struct dl_slot_hdr h;
+	enum dl_err why, wa, wb;
+	uint8_t junk[512], *zero;
+	int fd;
+
+	(void)state;
+	format_file(2);
+	assert_int_equal(dl_volume_open(&v, path, NULL, NULL, &why), 0);
+	assert_int_equal(dl_volume_read_slot_copies(&v, 1, &h, &wa, &wb), 0);
+	assert_int_equal(wa, DL_OK);
+	assert_int_equal(wb, DL_OK);
+	/* Copy A of slot 1 corrupted: B is used, A's reason said. */
+	memset(junk, 0x5a, sizeof(junk));
+	fd = open(path, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, junk, sizeof(junk), (off_t)dl_sb_hdr_offset(&v.sb, 1, 0)),
+			 (ssize_t)sizeof(junk));
+	assert_int_equal(dl_volume_read_slot_copies(&v, 1, &h, &wa, &wb), 0);
+	assert_int_equal(wa, DL_E_MAGIC);
+	assert_int_equal(wb, DL_OK);
+	assert_int_equal(h.slot_index, 1);
+	assert_int_equal(dl_volume_read_slot_copies(&v, 1, &h, NULL, NULL), 0);
+	assert_int_equal(dl_volume_read_slot(&v, 1, &h, &why), 0);
+	assert_int_equal(why, DL_OK);
+	/* Both copies bad (B never written): -1 with both reasons;
+	 * read_slot gives A's. */
+	zero = calloc(1, v.sb.region_bytes);
+	assert_non_null(zero);
+	assert_int_equal(pwrite(fd, zero, v.sb.region_bytes,
+				(off_t)dl_sb_hdr_offset(&v.sb, 1, 1)), (ssize_t)v.sb.region_bytes);
+	free(zero);
+	close(fd);
+	assert_int_equal(dl_volume_read_slot_copies(&v, 1, &h, &wa, &wb), -1);
+	assert_int_equal(wa, DL_E_MAGIC);
+	assert_int_equal(wb, DL_E_EMPTY);
+	assert_int_equal(dl_volume_read_slot(&v, 1, &h, &why), -1);
+	assert_int_equal(why, DL_E_MAGIC);
+	/* No such slot: EINVAL, no reason. */
+	assert_int_equal(dl_volume_read_slot_copies(&v, 2, &h, &wa, &wb), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(wa, DL_OK);
+	assert_int_equal(wb, DL_OK);
+	dl_volume_close(&v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -150,6 +253,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_claim_release, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_devices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_small_to_format, setup, teardown),
+		cmocka_unit_test(test_find_owner),
+		cmocka_unit_test_setup_teardown(test_read_slot_copies, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
