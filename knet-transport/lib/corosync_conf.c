@@ -2,7 +2,6 @@
  * parser accepts: "name {", "}", "key: value", "#" comments). */
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +9,7 @@
 #include <string.h>
 
 #include "corosync_conf.h"
+#include "text.h"
 
 #define MAX_DEPTH 8
 
@@ -25,18 +25,6 @@ static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
 	va_end(ap);
 	errno = e;
 	return -1;
-}
-
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = 0;
-	return s;
 }
 
 static void copy(char *dst, size_t len, const char *src)
@@ -136,12 +124,12 @@ int dl_cc_parse(struct dl_corosync_conf *cc, const char *text, char *err, size_t
 		hash = strchr(buf, '#');
 		if (hash)
 			*hash = 0;
-		s = trim(buf);
+		s = dl_trim(buf);
 		if (!*s)
 			continue;
 		if (s[strlen(s) - 1] == '{') {
 			s[strlen(s) - 1] = 0;
-			s = trim(s);
+			s = dl_trim(s);
 			if (depth == MAX_DEPTH)
 				return fail(err, errlen, EINVAL, "line %zu: sections nested too deep",
 					    ln + 1);
@@ -181,7 +169,7 @@ int dl_cc_parse(struct dl_corosync_conf *cc, const char *text, char *err, size_t
 		if (!colon)
 			return fail(err, errlen, EINVAL, "line %zu: expected 'key: value'", ln + 1);
 		*colon = 0;
-		if (apply_key(cc, sect, depth, trim(s), trim(colon + 1), err, errlen, ln))
+		if (apply_key(cc, sect, depth, dl_trim(s), dl_trim(colon + 1), err, errlen, ln))
 			return -1;
 	}
 	if (depth)
