@@ -76,8 +76,12 @@ static void test_table_unique(void **state)
 	for (size_t i = 0; i < dld_settings_count; i++) {
 		const struct dld_setting *s = &dld_settings[i];
 
-		if (s->opt)
-			assert_ptr_equal(dld_setting_by_opt(s->opt), s);
+		for (size_t k = 0; k < i; k++) {
+			if (s->opt && dld_settings[k].opt)
+				assert_string_not_equal(s->opt, dld_settings[k].opt);
+			if (s->short_opt)
+				assert_int_not_equal(s->short_opt, dld_settings[k].short_opt);
+		}
 		if (s->key)
 			assert_ptr_equal(dld_setting_by_key(s->key), s);
 		if (s->reload == DLD_RELOAD_TUNABLE)
@@ -86,7 +90,7 @@ static void test_table_unique(void **state)
 			assert_null(s->key);
 	}
 	assert_null(dld_setting_by_key("config"));
-	assert_null(dld_setting_by_opt("nonsense"));
+	assert_null(dld_setting_by_key("nonsense"));
 }
 
 static void test_every_option(void **state)

@@ -215,14 +215,6 @@ const size_t dld_settings_count = sizeof(dld_settings) / sizeof(dld_settings[0])
 _Static_assert(sizeof(dld_settings) / sizeof(dld_settings[0]) < DLD_SETTINGS_MAX,
 	       "raise DLD_SETTINGS_MAX");
 
-const struct dld_setting *dld_setting_by_opt(const char *opt)
-{
-	for (size_t i = 0; i < dld_settings_count; i++)
-		if (dld_settings[i].opt && !strcmp(dld_settings[i].opt, opt))
-			return &dld_settings[i];
-	return NULL;
-}
-
 const struct dld_setting *dld_setting_by_key(const char *key)
 {
 	for (size_t i = 0; i < dld_settings_count; i++)

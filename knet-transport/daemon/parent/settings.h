@@ -59,8 +59,7 @@ struct dld_setting {
 extern const struct dld_setting dld_settings[];
 extern const size_t dld_settings_count;
 
-/* A setting by option or key, NULL if none. */
-const struct dld_setting *dld_setting_by_opt(const char *opt);
+/* A setting by its config file key, NULL if none. */
 const struct dld_setting *dld_setting_by_key(const char *key);
 
 /* Where a setting lives in c. */
