@@ -83,6 +83,7 @@ enum dld_set {
 	DLD_SET_LINK = 1u << 10,
 	DLD_SET_CLUSTER = 1u << 11,
 	DLD_SET_PEER_DEVS = 1u << 12,
+	DLD_SET_CONFIG = 1u << 13,      /* --config: a missing file is an error */
 };
 
 struct dld_config {
@@ -100,7 +101,6 @@ struct dld_config {
 	char cluster[DL_CLUSTER_NAME_MAX]; /* expected cluster name, "" any  */
 	char control[108];
 	char config_file[PATH_MAX];
-	bool config_explicit;
 	char log_file[PATH_MAX];
 	char pid_file[PATH_MAX];
 	bool foreground;
@@ -111,15 +111,16 @@ struct dld_config {
 	struct dld_tunables tun;
 };
 
-/* config.c */
+/* parent/settings.c: every setting at its default (the settings table). */
 void dld_config_defaults(struct dld_config *c);
+/* parent/config.c */
 /* Command line then config file; 0, or the exit status (usage printed). */
 int dld_config_load(struct dld_config *c, int argc, char **argv, bool *exit_now);
 /* SIGHUP: reread the file's tunables into *tun; logs settings that need a
  * restart.  c: the configuration as given (command line and file, before
  * corosync filled it in).  0, or -1 (logged; the old tunables stay). */
 int dld_config_reload(const struct dld_config *c, struct dld_tunables *tun);
-/* Fill in c->local, the peers' addresses and ports from the text fields and
+/* parent/config_addr.c.  Fill in c->local, the peers' addresses and ports from the text fields and
  * check them (duplicates, families).  0, or -1 with a one-line reason. */
 int dld_config_resolve(struct dld_config *c, char *err, size_t errlen);
 int dld_addr_parse(const char *text, uint32_t port, struct sockaddr_storage *ss,

@@ -1,0 +1,263 @@
+/* The table of disklinkd's settings (settings.h): every option, config
+ * file key, default, range and reload class is written here once. */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "ring_reader.h"
+#include "settings.h"
+
+/* The host name up to its first dot: --node-name's default. */
+static void hostname_default(char *dst, size_t len)
+{
+	struct utsname u;
+
+	if (uname(&u) == 0) {
+		u.nodename[strcspn(u.nodename, ".")] = 0;
+		snprintf(dst, len, "%.63s", u.nodename);
+	}
+}
+
+#define FIELD(f) .off = offsetof(struct dld_config, f), \
+	.size = sizeof(((struct dld_config *)0)->f)
+/* A tunable: config file key, reloaded on SIGHUP. */
+#define TUN(f, d, lo, hi, u) .key = #f, .kind = DLD_K_U32, .reload = DLD_RELOAD_TUNABLE, \
+	FIELD(tun.f), .def = (d), .min = (lo), .max = (hi), .unit = (u)
+
+const struct dld_setting dld_settings[] = {
+	{ .opt = "device", .key = "device", .arg = "DEV", .kind = DLD_K_STRING,
+	  .reload = DLD_RELOAD_RESTART, FIELD(device), .set_bit = DLD_SET_DEVICE,
+	  .help = "the volume: a device path or UUID=<volume uuid>",
+	  .man = "The volume: a device path (prefer a stable one, /dev/disk/by\\-id/...), or\n"
+		 ".BI UUID= uuid\n"
+		 "to find the device that holds that volume." },
+	{ .opt = "link", .key = "link", .arg = "N", .kind = DLD_K_I32,
+	  .reload = DLD_RELOAD_RESTART, FIELD(link), .min = 0, .max = 7,
+	  .set_bit = DLD_SET_LINK,
+	  .help = "corosync mode: serve knet link N (0..7); node id,\n"
+		  "addresses, port and cluster come from corosync",
+	  .man = "Corosync mode: serve corosync's knet link\n"
+		 ".I N\n"
+		 "(0..7); see\n"
+		 ".BR \"COROSYNC MODE\" ." },
+	{ .opt = "node-id", .key = "node_id", .arg = "N", .kind = DLD_K_U32,
+	  .reload = DLD_RELOAD_RESTART, FIELD(node_id), .min = 1, .max = DL_NODE_ID_MAX,
+	  .set_bit = DLD_SET_NODE_ID,
+	  .help = "this node's knet node id (1..65535)",
+	  .man = "This node's knet node id, 1..65535. The daemon claims the volume slot of this\n"
+		 "id (or a free one)." },
+	{ .opt = "port", .key = "port", .arg = "P", .kind = DLD_K_U32,
+	  .reload = DLD_RELOAD_RESTART, FIELD(port), .min = 1, .max = 65535,
+	  .set_bit = DLD_SET_PORT,
+	  .help = "the link's UDP port",
+	  .man = "The link's UDP port (corosync: totem.interface.N.mcastport, else 5405 + N)." },
+	{ .opt = "local-addr", .key = "local_addr", .arg = "ADDR", .kind = DLD_K_ADDR,
+	  .reload = DLD_RELOAD_RESTART, FIELD(local_text), .set_bit = DLD_SET_LOCAL,
+	  .help = "the local knet's link address (it binds ADDR:P)",
+	  .man = "The local knet's link address (IPv4 or IPv6), e.g. 127.77.0.N." },
+	{ .opt = "peer", .key = "peer", .arg = "ID=ADDR", .kind = DLD_K_PEERS,
+	  .reload = DLD_RELOAD_RESTART, FIELD(peers), .set_bit = DLD_SET_PEERS,
+	  .help = "a peer's node id and link address (bound here)",
+	  .man = "A peer's node id and link address; repeat for each peer." },
+	{ .opt = "peer-device", .key = "peer_device", .arg = "ID=DEV", .kind = DLD_K_PEER_DEVS,
+	  .reload = DLD_RELOAD_RESTART, FIELD(peer_devs), .set_bit = DLD_SET_PEER_DEVS,
+	  .help = "read peer ID's ring from DEV (its mirror, R2)\n"
+		  "instead of --device; repeatable",
+	  .man = "Read peer ID's ring from DEV (a device path or\n"
+		 ".BI UUID= uuid\\fR)\\fP\n"
+		 "instead of\n"
+		 ".BR \\-\\-device :\n"
+		 "in a replicated pair each node writes its own send volume\n"
+		 ".RB ( \"disklink format \\-\\-kind send\" ,\n"
+		 "R1) and its peers read the storage's mirror of it (R2) at their site.\n"
+		 "Repeat for each peer read through its own device; a peer without one is\n"
+		 "read from\n"
+		 ".B \\-\\-device\n"
+		 "(on one shared LUN no peer has one). The node writes only\n"
+		 ".BR \\-\\-device ;\n"
+		 "DEV is opened read\\-only with O_DIRECT, must hold a volume of the same\n"
+		 "cluster with the peer's slot (found by node id), and is re\\-checked every\n"
+		 ".BR sb_check_ms .\n"
+		 "A mirror carries its R1's volume uuid:\n"
+		 ".BI UUID= uuid\n"
+		 "only works where the uuid names one visible device (give the mirror's path\n"
+		 "where the R1 is visible too). When DEV fails (unreadable, gone,\n"
+		 "reformatted), that peer's path fails with a reason in the status\n"
+		 ".RB ( path_error ,\n"
+		 ".B mirror\n"
+		 "unknown), the other peers are unaffected, and opening is retried. Also in\n"
+		 "corosync mode. See doc/replication.md." },
+	{ .opt = "node-name", .key = "node_name", .arg = "NAME", .kind = DLD_K_STRING,
+	  .reload = DLD_RELOAD_RESTART, FIELD(node_name), .def_fn = hostname_default,
+	  .set_bit = DLD_SET_NODE_NAME,
+	  .help = "written into the slot header (default: hostname)",
+	  .man = "Written into the slot header (default: the host name)." },
+	{ .opt = "control", .key = "control", .arg = "PATH", .kind = DLD_K_STRING,
+	  .reload = DLD_RELOAD_RESTART, FIELD(control), .def_text = DLD_DEFAULT_CONTROL,
+	  .set_bit = DLD_SET_CONTROL,
+	  .help = "status socket",
+	  .man = "The status socket (default " DLD_DEFAULT_CONTROL "; the directory is\n"
+		 "created)." },
+	{ .opt = "config", .arg = "FILE", .kind = DLD_K_STRING, .reload = DLD_RELOAD_CMDLINE,
+	  FIELD(config_file), .def_text = DLD_DEFAULT_CONFIG, .set_bit = DLD_SET_CONFIG,
+	  .help = "config file",
+	  .man = "The config file (default " DLD_DEFAULT_CONFIG "; a missing default file\n"
+		 "is no error)." },
+	{ .opt = "log-file", .key = "log_file", .arg = "FILE", .kind = DLD_K_STRING,
+	  .reload = DLD_RELOAD_RESTART, FIELD(log_file), .set_bit = DLD_SET_LOG_FILE,
+	  .help = "also log to FILE",
+	  .man = "Also log to FILE. Logs always go to syslog (libqb), and to stderr with\n"
+		 ".BR \\-\\-foreground ." },
+	{ .opt = "pid-file", .key = "pid_file", .arg = "FILE", .kind = DLD_K_STRING,
+	  .reload = DLD_RELOAD_RESTART, FIELD(pid_file), .set_bit = DLD_SET_PID_FILE,
+	  .help = "write the daemon's pid to FILE",
+	  .man = "Write the daemon's pid to FILE (removed at exit)." },
+	{ .opt = "foreground", .short_opt = 'f', .kind = DLD_K_SWITCH,
+	  .reload = DLD_RELOAD_CMDLINE, FIELD(foreground),
+	  .help = "stay in the foreground, log to stderr",
+	  .man = "Do not fork into the background. Without it the launching process waits\n"
+		 "until the daemon serves (exit 0) or failed to start (its exit status and\n"
+		 "one\\-line error on stderr)." },
+	{ .key = "cluster", .arg = "NAME", .kind = DLD_K_STRING, .reload = DLD_RELOAD_RESTART,
+	  FIELD(cluster), .set_bit = DLD_SET_CLUSTER,
+	  .man = "The volume must belong to this cluster (in corosync mode it must agree\n"
+		 "with corosync's cluster_name)." },
+	{ TUN(poll_fast_us, 500, 50, 1000000, "us"),
+	  .man = "Poll period of the peers' rings while traffic flows or a reply is expected." },
+	{ TUN(poll_idle_us, 5000, 100, 10000000, "us"),
+	  .man = "Poll period when idle, on an absolute grid with a random per\\-node phase and\n"
+		 "jitter (two nodes never phase\\-lock). One block is read per peer per idle\n"
+		 "poll." },
+	{ TUN(fast_window_ms, 10, 0, 60000, "ms"),
+	  .man = "How long polling stays fast after a write (a reply is expected: knet pong,\n"
+		 "totem token) or a read that found data." },
+	{ TUN(header_interval_ms, 1000, 100, 60000, "ms"),
+	  .man = "This node's slot header refresh (heartbeat, last sequence, acknowledgements);\n"
+		 "peers' headers are read at the same interval. A peer is\n"
+		 ".B up\n"
+		 "while its ring or header moved within three intervals." },
+	{ TUN(io_timeout_ms, 2000, 100, 600000, "ms"),
+	  .man = "An I/O request (or the I/O child's loop) older than this marks the device\n"
+		 ".BR stalled ;\n"
+		 "datagrams for the disk are then dropped and counted." },
+	{ TUN(abandon_ms, 10000, 0, 3600000, "ms"),
+	  .man = "A stall this long makes the daemon kill the I/O child (it exits once the\n"
+		 "request returns; it owns no socket) and start another after back\\-off, with\n"
+		 "at most one abandoned child at a time. 0: never." },
+	{ TUN(stop_timeout_ms, 2000, 100, 60000, "ms"),
+	  .man = "On SIGTERM/SIGINT the child marks the slot stopped (peers tell a stop from a\n"
+		 "crash); after this long it is killed and the daemon exits regardless." },
+	{ TUN(restart_min_ms, 500, 10, 600000, "ms"),
+	  .man = "First back\\-off of I/O child restarts (doubling; reset after 10 s of\n"
+		 "service)." },
+	{ TUN(restart_max_ms, 30000, 10, 3600000, "ms"),
+	  .man = "Limit of the back\\-off of I/O child restarts. At least\n"
+		 ".BR restart_min_ms ." },
+	{ TUN(sb_check_ms, 5000, 100, 600000, "ms"),
+	  .man = "Superblock re\\-read: a reformatted or overwritten volume is no longer used." },
+	{ TUN(read_ahead, 8, 1, 1024, "blocks"),
+	  .man = "Blocks read per peer per poll while its ring holds new data." },
+	{ TUN(max_batch_blocks, 64, 1, 65536, "blocks"),
+	  .man = "Blocks written at once (raised to hold one 65507\\-byte datagram)." },
+	{ TUN(torn_limit, DL_TORN_LIMIT_DEFAULT, 1, 1000, "polls"),
+	  .man = "Polls before a torn block is skipped." },
+	{ TUN(queue_kib, 4096, 256, 1048576, "KiB"),
+	  .man = "Size of each parent/child queue (next child start)." },
+	{ TUN(coalesce_us, 100, 0, 10000, "us"),
+	  .man = "With several peers, how long a datagram waits for identical copies to other\n"
+		 "peers (knet's broadcast) before it is queued. 0: off." },
+	{ .key = "dsync", .kind = DLD_K_BOOL, .reload = DLD_RELOAD_TUNABLE, FIELD(tun.dsync),
+	  .min = 0, .max = 1, .def = 0,
+	  .man = "O_DSYNC writes (next device open)." },
+	{ .opt = "debug", .key = "debug", .kind = DLD_K_BOOL, .reload = DLD_RELOAD_TUNABLE,
+	  FIELD(tun.debug), .min = 0, .max = 1, .def = 0, .set_bit = DLD_SET_DEBUG,
+	  .help = "debug logging",
+	  .man = "Debug logging." },
+	{ TUN(lag_warn_ms, 750, 1, 600000, "ms"),
+	  .man = "A peer's replication lag (see STATUS) at or above this sets\n"
+		 ".BR lag_warn ,\n"
+		 "and a path that advances with a lag above it is\n"
+		 ".BR lagging .\n"
+		 "The default is corosync's default\n"
+		 ".B knet_ping_interval\n"
+		 "(token / (2 \\(mu knet_pong_count): 750 ms with the 3 s token); every disk\n"
+		 "hop costs the lag, a ping's round trip twice." },
+	{ TUN(lag_max_ms, 1500, 1, 600000, "ms"),
+	  .man = "Above this lag the disk path cannot carry the membership: the default is\n"
+		 "corosync's default\n"
+		 ".B knet_ping_timeout\n"
+		 "(token / knet_pong_count: 1500 ms with the 3 s token), and a pong through\n"
+		 "the disk takes twice the lag (see doc/replication.md):\n"
+		 ".B lag_max_exceeded\n"
+		 "in the status. At least\n"
+		 ".BR lag_warn_ms ." },
+	{ TUN(frozen_ms, 0, 0, 600000, "ms"), .def_text = "0: 3 header intervals",
+	  .man = "A peer whose slot header says active but whose ring and header have not\n"
+		 "moved for this long is read through a\n"
+		 ".B frozen\n"
+		 "path (the mirror no longer advances, or \\(em in explicit mode, where only\n"
+		 "the disk is seen \\(em the peer died without a clean stop)." },
+	{ .opt = "help", .short_opt = 'h', .kind = DLD_K_ACTION, .action = DLD_ACT_HELP,
+	  .reload = DLD_RELOAD_CMDLINE, .help = "print this help and exit",
+	  .man = "Print the options and the tunables and exit." },
+	{ .opt = "version", .kind = DLD_K_ACTION, .action = DLD_ACT_VERSION,
+	  .reload = DLD_RELOAD_CMDLINE, .help = "print the version and exit",
+	  .man = "Print the version and exit." },
+	/* Hidden: the man page's lists, which a test compares with doc/disklinkd.8. */
+	{ .opt = "help-man", .kind = DLD_K_ACTION, .action = DLD_ACT_HELP_MAN,
+	  .reload = DLD_RELOAD_CMDLINE },
+};
+
+const size_t dld_settings_count = sizeof(dld_settings) / sizeof(dld_settings[0]);
+_Static_assert(sizeof(dld_settings) / sizeof(dld_settings[0]) < DLD_SETTINGS_MAX,
+	       "raise DLD_SETTINGS_MAX");
+
+const struct dld_setting *dld_setting_by_key(const char *key)
+{
+	for (size_t i = 0; i < dld_settings_count; i++)
+		if (dld_settings[i].key && !strcmp(dld_settings[i].key, key))
+			return &dld_settings[i];
+	return NULL;
+}
+
+void *dld_setting_ptr(const struct dld_setting *s, struct dld_config *c)
+{
+	return (char *)c + s->off;
+}
+
+const void *dld_setting_cptr(const struct dld_setting *s, const struct dld_config *c)
+{
+	return (const char *)c + s->off;
+}
+
+/* Every setting at its default; what is not a setting zero (log_target -1). */
+void dld_config_defaults(struct dld_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->log_target = -1;
+	for (size_t i = 0; i < dld_settings_count; i++) {
+		const struct dld_setting *s = &dld_settings[i];
+		void *p = dld_setting_ptr(s, c);
+
+		switch (s->kind) {
+		case DLD_K_U32:
+		case DLD_K_BOOL:
+			*(uint32_t *)p = s->def;
+			break;
+		case DLD_K_I32:
+			*(int32_t *)p = -1;
+			break;
+		case DLD_K_STRING:
+			if (s->def_fn)
+				s->def_fn(p, s->size);
+			else if (s->def_text)
+				snprintf(p, s->size, "%s", s->def_text);
+			break;
+		default:
+			break;
+		}
+	}
+}
