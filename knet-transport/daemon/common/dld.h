@@ -12,12 +12,13 @@
 
 #include <disklink/format.h>
 
+#include "paths.h"
+
 #include "clock.h"
 #include "log.h"
 
 #define DLD_MAX_PEERS        (DL_SLOTS_MAX - 1u)
 #define DLD_DEFAULT_CONFIG   "/etc/disklink/disklink.conf"
-#define DLD_DEFAULT_CONTROL  "/run/disklink/disklinkd.sock"
 #define DLD_ADDR_TEXT        64
 
 /* Exit statuses (doc/disklinkd.8, EXIT STATUS).  The I/O child uses the
@@ -129,6 +130,12 @@ void dld_addr_format(const struct sockaddr_storage *ss, char *buf, size_t len);
 
 /* The device peer node_id's ring is read from: its --peer-device, or
  * NULL (read it from --device). */
-const char *dld_peer_device(const struct dld_config *c, uint32_t node_id);
+static inline const char *dld_peer_device(const struct dld_config *c, uint32_t node_id)
+{
+	for (uint32_t i = 0; i < c->peer_dev_count; i++)
+		if (c->peer_devs[i].node_id == node_id)
+			return c->peer_devs[i].path;
+	return NULL;
+}
 
 #endif

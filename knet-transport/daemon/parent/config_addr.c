@@ -88,11 +88,3 @@ int dld_config_resolve(struct dld_config *c, char *err, size_t errlen)
 	}
 	return 0;
 }
-
-const char *dld_peer_device(const struct dld_config *c, uint32_t node_id)
-{
-	for (uint32_t i = 0; i < c->peer_dev_count; i++)
-		if (c->peer_devs[i].node_id == node_id)
-			return c->peer_devs[i].path;
-	return NULL;
-}

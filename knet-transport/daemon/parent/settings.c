@@ -96,10 +96,10 @@ const struct dld_setting dld_settings[] = {
 	  .help = "written into the slot header (default: hostname)",
 	  .man = "Written into the slot header (default: the host name)." },
 	{ .opt = "control", .key = "control", .arg = "PATH", .kind = DLD_K_STRING,
-	  .reload = DLD_RELOAD_RESTART, FIELD(control), .def_text = DLD_DEFAULT_CONTROL,
+	  .reload = DLD_RELOAD_RESTART, FIELD(control), .def_text = DL_CONTROL_SOCKET_DEFAULT,
 	  .set_bit = DLD_SET_CONTROL,
 	  .help = "status socket",
-	  .man = "The status socket (default " DLD_DEFAULT_CONTROL "; the directory is\n"
+	  .man = "The status socket (default " DL_CONTROL_SOCKET_DEFAULT "; the directory is\n"
 		 "created)." },
 	{ .opt = "config", .arg = "FILE", .kind = DLD_K_STRING, .reload = DLD_RELOAD_CMDLINE,
 	  FIELD(config_file), .def_text = DLD_DEFAULT_CONFIG, .set_bit = DLD_SET_CONFIG,
