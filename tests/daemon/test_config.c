@@ -48,7 +48,7 @@ static void test_defaults_are_the_table(void **state)
 	assert_int_equal(c.tun.dsync, 0);
 	assert_int_equal(c.link, -1);
 	assert_int_equal(c.log_target, -1);
-	assert_string_equal(c.control, DLD_DEFAULT_CONTROL);
+	assert_string_equal(c.control, DL_CONTROL_SOCKET_DEFAULT);
 	assert_string_equal(c.config_file, DLD_DEFAULT_CONFIG);
 	assert_int_equal(c.peer_count, 0);
 	assert_int_equal(c.set, 0);
@@ -305,7 +305,7 @@ static void test_help(void **state)
 	assert_string_equal(cap.text, "");
 	assert_non_null(strstr(out.text, "Usage: disklinkd --device DEV --link N"));
 	assert_non_null(strstr(out.text, "--control PATH      status socket (default "
-			       DLD_DEFAULT_CONTROL ")"));
+			       DL_CONTROL_SOCKET_DEFAULT ")"));
 	assert_non_null(strstr(out.text, "  -f, --foreground    stay in the foreground"));
 	assert_non_null(strstr(out.text, "  -h, --help"));
 	assert_null(strstr(out.text, "help-man"));
