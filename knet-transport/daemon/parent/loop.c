@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 

@@ -16,7 +16,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -81,7 +80,7 @@ static int pid_file_write(struct dld_ctx *ctx)
 	f = fopen(ctx->cfg.pid_file, "we");
 	if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f)) {
 		log_err(DLD_SUB_MAIN, "cannot write the pid file %s: %s", ctx->cfg.pid_file,
-		       strerror(errno));
+			strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -112,8 +111,8 @@ static void reload(struct dld_ctx *ctx)
 	dld_log_set_debug(&ctx->cfg, t.debug);
 	dld_child_tunables(ctx);
 	log_notice(DLD_SUB_MAIN, "tunables reloaded: poll %u/%u us, fast window %u ms, header %u ms, "
-	       "io timeout %u ms", t.poll_fast_us, t.poll_idle_us, t.fast_window_ms,
-	       t.header_interval_ms, t.io_timeout_ms);
+		   "io timeout %u ms", t.poll_fast_us, t.poll_idle_us, t.fast_window_ms,
+		   t.header_interval_ms, t.io_timeout_ms);
 }
 
 static void on_signal(int fd, uint32_t events, void *arg)
@@ -265,11 +264,11 @@ int main(int argc, char **argv)
 	dld_log_init(&ctx->cfg);
 	if (ctx->cfg.link >= 0)
 		log_notice(DLD_SUB_MAIN, "disklinkd %s starting: device %s, corosync link %d",
-		       PACKAGE_VERSION, ctx->cfg.device, ctx->cfg.link);
+			   PACKAGE_VERSION, ctx->cfg.device, ctx->cfg.link);
 	else
 		log_notice(DLD_SUB_MAIN, "disklinkd %s starting: node %u (%s), device %s, link %s:%u, "
-		       "%u peers", PACKAGE_VERSION, ctx->cfg.node_id, ctx->cfg.node_name,
-		       ctx->cfg.device, ctx->cfg.local_text, ctx->cfg.port, ctx->cfg.peer_count);
+			   "%u peers", PACKAGE_VERSION, ctx->cfg.node_id, ctx->cfg.node_name,
+			   ctx->cfg.device, ctx->cfg.local_text, ctx->cfg.port, ctx->cfg.peer_count);
 	rc = DLD_EXIT_RUNTIME;
 	if (setup_events(ctx) || pid_file_write(ctx))
 		goto out;

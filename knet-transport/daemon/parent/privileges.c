@@ -32,7 +32,7 @@ static int drop_bounding(void)
 			break;
 		if (r == 1 && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)) {
 			log_err(DLD_SUB_MAIN, "cannot drop capability %lu from the bounding set: %s",
-			       cap, strerror(errno));
+				cap, strerror(errno));
 			return -1;
 		}
 	}
@@ -87,6 +87,6 @@ int dld_privileges_drop(void)
 		return -1;
 	}
 	log_info(DLD_SUB_MAIN, "dropped every capability (bounding, effective, permitted, "
-	       "inheritable, ambient); no_new_privs set");
+		 "inheritable, ambient); no_new_privs set");
 	return 0;
 }

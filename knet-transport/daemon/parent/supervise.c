@@ -87,9 +87,12 @@ int dld_child_start(struct dld_ctx *ctx)
 		return 0;
 	}
 	if (dld_chan_create(&ctx->chan, ctx->cfg.tun.queue_kib)) {
+		int err = errno;
+
 		log_err(DLD_SUB_CHILD, "cannot create the shared memory for the I/O child: %s",
-		       strerror(errno));
+			strerror(err));
 		schedule_restart(ctx, now);
+		errno = err;
 		return -1;
 	}
 	ctx->chan.shm->tun = ctx->cfg.tun;
@@ -103,9 +106,12 @@ int dld_child_start(struct dld_ctx *ctx)
 	publish_peers(ctx);
 	pid = fork();
 	if (pid < 0) {
-		log_err(DLD_SUB_CHILD, "cannot start the I/O child: %s", strerror(errno));
+		int err = errno;
+
+		log_err(DLD_SUB_CHILD, "cannot start the I/O child: %s", strerror(err));
 		dld_chan_destroy(&ctx->chan);
 		schedule_restart(ctx, now);
+		errno = err;
 		return -1;
 	}
 	if (pid == 0) {
@@ -147,7 +153,7 @@ static void child_exited(struct dld_ctx *ctx, int status, uint64_t now)
 		return;
 	}
 	dld_log(code ? LOG_WARNING : LOG_NOTICE, DLD_SUB_CHILD, "I/O child stopped (status %d): %s", code,
-	       ctx->error);
+		ctx->error);
 	if (code == DLD_EXIT_COLLISION ||
 	    (!ctx->ever_ready && (code == DLD_EXIT_VOLUME || code == DLD_EXIT_USAGE))) {
 		log_err(DLD_SUB_CHILD, "giving up: %s", ctx->error);
@@ -187,8 +193,8 @@ static void check_ready(struct dld_ctx *ctx, uint64_t now)
 	ctx->last_generation = ctx->snap.generation;
 	ctx->error[0] = 0;
 	log_notice(DLD_SUB_CHILD, "link ready: node %u in slot %d of volume %s, generation %llu",
-	       ctx->cfg.node_id, ctx->snap.slot, ctx->snap.volume_uuid,
-	       (unsigned long long)ctx->snap.generation);
+		   ctx->cfg.node_id, ctx->snap.slot, ctx->snap.volume_uuid,
+		   (unsigned long long)ctx->snap.generation);
 	dld_notify_ready(ctx);
 }
 
@@ -204,22 +210,22 @@ static void check_deadline(struct dld_ctx *ctx, uint64_t now)
 	if (start && now > start && now - start > ms_ns(t->io_timeout_ms)) {
 		if (!ctx->stalled || ctx->stalled_since_ns != start)
 			log_warn(DLD_SUB_CHILD, "device %s stalled: an I/O request has been pending "
-			       "for %llu ms (io_timeout_ms %u); datagrams for the disk are dropped "
-			       "until it completes", ctx->cfg.device,
-			       (unsigned long long)((now - start) / 1000000u), t->io_timeout_ms);
+				 "for %llu ms (io_timeout_ms %u); datagrams for the disk are dropped "
+				 "until it completes", ctx->cfg.device,
+				 (unsigned long long)((now - start) / 1000000u), t->io_timeout_ms);
 		ctx->stalled = true;
 		ctx->stalled_since_ns = start;
 	} else if (ctx->stalled && start != ctx->stalled_since_ns) {
 		log_notice(DLD_SUB_CHILD, "device %s: the stalled I/O request completed after %llu ms",
-		       ctx->cfg.device,
-		       (unsigned long long)((now - ctx->stalled_since_ns) / 1000000u));
+			   ctx->cfg.device,
+			   (unsigned long long)((now - ctx->stalled_since_ns) / 1000000u));
 		ctx->stalled = false;
 	}
 	if (ctx->stalled && t->abandon_ms && now - start > ms_ns(t->abandon_ms) &&
 	    !ctx->abandoned && !ctx->stopping) {
 		log_err(DLD_SUB_CHILD, "device %s: I/O stuck for %llu ms: abandoning I/O child %d (it "
-		       "exits when the request returns; it holds no socket)", ctx->cfg.device,
-		       (unsigned long long)((now - start) / 1000000u), (int)ctx->child);
+			"exits when the request returns; it holds no socket)", ctx->cfg.device,
+			(unsigned long long)((now - start) / 1000000u), (int)ctx->child);
 		kill(ctx->child, SIGKILL);
 		ctx->abandoned = ctx->child;
 		detach_chan(ctx);
@@ -238,7 +244,7 @@ void dld_child_tick(struct dld_ctx *ctx, uint64_t now)
 			dld_loop_quit(&ctx->loop);
 		} else if (now >= ctx->stop_deadline_ns) {
 			log_warn(DLD_SUB_CHILD, "the I/O child did not stop within %u ms: killed (its "
-			       "slot stays marked active)", ctx->cfg.tun.stop_timeout_ms);
+				 "slot stays marked active)", ctx->cfg.tun.stop_timeout_ms);
 			kill(ctx->child, SIGKILL);
 			dld_loop_quit(&ctx->loop);
 		}
