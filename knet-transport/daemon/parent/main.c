@@ -110,9 +110,9 @@ static void reload(struct dld_ctx *ctx)
 	ctx->cfg.tun = t;
 	dld_log_set_debug(&ctx->cfg, t.debug);
 	dld_child_tunables(ctx);
-	log_notice(DLD_SUB_MAIN, "tunables reloaded: poll %u/%u us, fast window %u ms, header %u ms, "
-		   "io timeout %u ms", t.poll_fast_us, t.poll_idle_us, t.fast_window_ms,
-		   t.header_interval_ms, t.io_timeout_ms);
+	log_notice(DLD_SUB_MAIN, "tunables reloaded: poll %u/%u us, fast window %u ms, "
+		   "header %u ms, io timeout %u ms", t.poll_fast_us, t.poll_idle_us,
+		   t.fast_window_ms, t.header_interval_ms, t.io_timeout_ms);
 }
 
 static void on_signal(int fd, uint32_t events, void *arg)
@@ -266,9 +266,10 @@ int main(int argc, char **argv)
 		log_notice(DLD_SUB_MAIN, "disklinkd %s starting: device %s, corosync link %d",
 			   PACKAGE_VERSION, ctx->cfg.device, ctx->cfg.link);
 	else
-		log_notice(DLD_SUB_MAIN, "disklinkd %s starting: node %u (%s), device %s, link %s:%u, "
-			   "%u peers", PACKAGE_VERSION, ctx->cfg.node_id, ctx->cfg.node_name,
-			   ctx->cfg.device, ctx->cfg.local_text, ctx->cfg.port, ctx->cfg.peer_count);
+		log_notice(DLD_SUB_MAIN, "disklinkd %s starting: node %u (%s), device %s, "
+			   "link %s:%u, %u peers", PACKAGE_VERSION, ctx->cfg.node_id,
+			   ctx->cfg.node_name, ctx->cfg.device, ctx->cfg.local_text, ctx->cfg.port,
+			   ctx->cfg.peer_count);
 	rc = DLD_EXIT_RUNTIME;
 	if (setup_events(ctx) || pid_file_write(ctx))
 		goto out;

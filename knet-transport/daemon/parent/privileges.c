@@ -31,8 +31,8 @@ static int drop_bounding(void)
 		if (r < 0)              /* EINVAL: past the kernel's last capability */
 			break;
 		if (r == 1 && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)) {
-			log_err(DLD_SUB_MAIN, "cannot drop capability %lu from the bounding set: %s",
-				cap, strerror(errno));
+			log_err(DLD_SUB_MAIN, "cannot drop capability %lu from the bounding "
+				"set: %s", cap, strerror(errno));
 			return -1;
 		}
 	}

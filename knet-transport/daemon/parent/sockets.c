@@ -261,10 +261,10 @@ static void recv_peer(struct dld_ctx *ctx, uint32_t idx)
 			ctx->foreign_drops++;
 			if (dld_lograte_ok(&ctx->foreign_log, "foreign", 0, 0)) {
 				dld_addr_format(&from, who, sizeof(who));
-				log_warn(DLD_SUB_SOCKETS, "dropped a datagram from %s on node %u's "
-					 "address: only the local knet (%s:%u) may send here (counted "
-					 "as foreign_drops)", who, pc->node_id, ctx->cfg.local_text,
-					 ctx->cfg.port);
+				log_warn(DLD_SUB_SOCKETS, "dropped a datagram from %s on node "
+					 "%u's address: only the local knet (%s:%u) may send "
+					 "here (counted as foreign_drops)", who, pc->node_id,
+					 ctx->cfg.local_text, ctx->cfg.port);
 			}
 			continue;
 		}

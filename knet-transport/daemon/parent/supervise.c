@@ -152,8 +152,8 @@ static void child_exited(struct dld_ctx *ctx, int status, uint64_t now)
 		dld_loop_quit(&ctx->loop);
 		return;
 	}
-	dld_log(code ? LOG_WARNING : LOG_NOTICE, DLD_SUB_CHILD, "I/O child stopped (status %d): %s", code,
-		ctx->error);
+	dld_log(code ? LOG_WARNING : LOG_NOTICE, DLD_SUB_CHILD, "I/O child stopped (status %d): %s",
+		code, ctx->error);
 	if (code == DLD_EXIT_COLLISION ||
 	    (!ctx->ever_ready && (code == DLD_EXIT_VOLUME || code == DLD_EXIT_USAGE))) {
 		log_err(DLD_SUB_CHILD, "giving up: %s", ctx->error);
@@ -209,22 +209,23 @@ static void check_deadline(struct dld_ctx *ctx, uint64_t now)
 		start = atomic_load(&ctx->chan.shm->alive_ns);
 	if (start && now > start && now - start > ms_ns(t->io_timeout_ms)) {
 		if (!ctx->stalled || ctx->stalled_since_ns != start)
-			log_warn(DLD_SUB_CHILD, "device %s stalled: an I/O request has been pending "
-				 "for %llu ms (io_timeout_ms %u); datagrams for the disk are dropped "
-				 "until it completes", ctx->cfg.device,
+			log_warn(DLD_SUB_CHILD, "device %s stalled: an I/O request has been "
+				 "pending for %llu ms (io_timeout_ms %u); datagrams for the disk "
+				 "are dropped until it completes", ctx->cfg.device,
 				 (unsigned long long)((now - start) / 1000000u), t->io_timeout_ms);
 		ctx->stalled = true;
 		ctx->stalled_since_ns = start;
 	} else if (ctx->stalled && start != ctx->stalled_since_ns) {
-		log_notice(DLD_SUB_CHILD, "device %s: the stalled I/O request completed after %llu ms",
-			   ctx->cfg.device,
+		log_notice(DLD_SUB_CHILD, "device %s: the stalled I/O request completed after "
+			   "%llu ms", ctx->cfg.device,
 			   (unsigned long long)((now - ctx->stalled_since_ns) / 1000000u));
 		ctx->stalled = false;
 	}
 	if (ctx->stalled && t->abandon_ms && now - start > ms_ns(t->abandon_ms) &&
 	    !ctx->abandoned && !ctx->stopping) {
-		log_err(DLD_SUB_CHILD, "device %s: I/O stuck for %llu ms: abandoning I/O child %d (it "
-			"exits when the request returns; it holds no socket)", ctx->cfg.device,
+		log_err(DLD_SUB_CHILD, "device %s: I/O stuck for %llu ms: abandoning I/O child "
+			"%d (it exits when the request returns; it holds no socket)",
+			ctx->cfg.device,
 			(unsigned long long)((now - start) / 1000000u), (int)ctx->child);
 		kill(ctx->child, SIGKILL);
 		ctx->abandoned = ctx->child;
@@ -243,8 +244,9 @@ void dld_child_tick(struct dld_ctx *ctx, uint64_t now)
 		if (!ctx->child) {
 			dld_loop_quit(&ctx->loop);
 		} else if (now >= ctx->stop_deadline_ns) {
-			log_warn(DLD_SUB_CHILD, "the I/O child did not stop within %u ms: killed (its "
-				 "slot stays marked active)", ctx->cfg.tun.stop_timeout_ms);
+			log_warn(DLD_SUB_CHILD, "the I/O child did not stop within %u ms: "
+				 "killed (its slot stays marked active)",
+				 ctx->cfg.tun.stop_timeout_ms);
 			kill(ctx->child, SIGKILL);
 			dld_loop_quit(&ctx->loop);
 		}
