@@ -6,7 +6,8 @@
  * (loop.h, which also states the parent's error conventions); main.c
  * only wires the parts together, and no part calls into main.c.  The
  * calls between the parts go one way:
- *   control -> role -> supervise,  control -> status_* -> mirror_status,
+ *   control -> role -> supervise,
+ *   control -> status_* -> mirror_status -> corosync_mode -> cmap_config,
  *   corosync_mode -> sockets -> supervise -> (the I/O child),
  * and the child's channel handler (ctx->on_child_rx) is given by main.c. */
 #ifndef DLD_CTX_H
