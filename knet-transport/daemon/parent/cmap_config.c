@@ -207,26 +207,6 @@ static int build_link(const struct raw_node *raw, struct dld_cmap_link *out,
 	return 0;
 }
 
-int dld_cmap_load(int link, struct dld_cmap_link *out, char *err, size_t errlen)
-{
-	cmap_handle_t h;
-	uint32_t local_id;
-	cs_error_t rc;
-	int r;
-
-	if (link < 0 || link > 7)
-		return fail(err, errlen, "link number %d out of range 0..7", link);
-	if (dld_cmap_local_id(&local_id, err, errlen))
-		return -1;
-	rc = cmap_initialize(&h);
-	if (rc != CS_OK)
-		return fail(err, errlen, "cannot connect to corosync's cmap (error %d): is corosync "
-			    "running?", rc);
-	r = dld_cmap_load_handle(h, local_id, link, out, err, errlen);
-	cmap_finalize(h);
-	return r;
-}
-
 static void on_change(cmap_handle_t h, cmap_track_handle_t t, int32_t event,
 		      const char *key, struct cmap_notify_value nv,
 		      struct cmap_notify_value ov, void *user)
@@ -291,4 +271,17 @@ int dld_cmap_link_differs(const struct dld_cmap_link *a, const struct dld_cmap_l
 		    strcmp(a->nodes[i].addr, b->nodes[i].addr))
 			return 1;
 	return 0;
+}
+
+bool dld_cmap_member_gone(struct dld_cmap_watch *w, uint32_t node_id)
+{
+	char key[64], *val = NULL;
+	bool gone;
+
+	snprintf(key, sizeof(key), "runtime.members.%u.status", node_id);
+	if (cmap_get_string(w->handle, key, &val) != CS_OK)
+		return true;           /* not a member since corosync started */
+	gone = strcmp(val, "joined") != 0;
+	free(val);
+	return gone;
 }

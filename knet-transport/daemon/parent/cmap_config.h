@@ -4,6 +4,7 @@
 #ifndef DLD_CMAP_CONFIG_H
 #define DLD_CMAP_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,16 +29,13 @@ struct dld_cmap_link {
 	struct dld_cmap_node nodes[DLD_CMAP_MAX_NODES];
 };
 
-/* Read the link's configuration from a running corosync.  Checks that
- * this node is in the nodelist with an address on the link, that every
- * address on the link is a loopback address (127.0.0.0/8: a disklink
- * link), that node ids fit knet (<= 65535) and addresses do not repeat.
- * 0, or -1 with a one-line reason (naming the fix) in err; errno ENOENT
- * when the link is not (yet) configured for this node, EINVAL when its
- * configuration is wrong. */
-int dld_cmap_load(int link, struct dld_cmap_link *out, char *err, size_t errlen);
-
-/* Same, from an open cmap handle (tests, and the watcher). */
+/* Read the link's configuration from an open cmap handle (the watcher's).
+ * Checks that this node is in the nodelist with an address on the link,
+ * that every address on the link is a loopback address (127.0.0.0/8: a
+ * disklink link), that node ids fit knet (<= 65535) and addresses do not
+ * repeat.  0, or -1 with a one-line reason (naming the fix) in err; errno
+ * ENOENT when the link is not (yet) configured for this node, EINVAL when
+ * its configuration is wrong. */
 int dld_cmap_load_handle(cmap_handle_t h, uint32_t local_id, int link,
 			 struct dld_cmap_link *out, char *err, size_t errlen);
 
@@ -57,6 +55,8 @@ int dld_cmap_watch_start(struct dld_cmap_watch *w, char *err, size_t errlen);
 /* Dispatch pending notifications; -1 when corosync went away. */
 int dld_cmap_watch_dispatch(struct dld_cmap_watch *w);
 void dld_cmap_watch_stop(struct dld_cmap_watch *w);
+/* true when corosync's runtime membership does not have node_id joined. */
+bool dld_cmap_member_gone(struct dld_cmap_watch *w, uint32_t node_id);
 
 /* 1 when the link configuration differs in membership or addresses. */
 int dld_cmap_link_differs(const struct dld_cmap_link *a, const struct dld_cmap_link *b);

@@ -15,8 +15,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <qb/qblog.h>
-
 #include "ctx.h"
 
 static int mkdir_p(const char *path)
@@ -42,6 +40,8 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
+static void on_accept(int fd, uint32_t events, void *arg);
+
 int dld_control_open(struct dld_ctx *ctx)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -51,12 +51,14 @@ int dld_control_open(struct dld_ctx *ctx)
 	for (uint32_t i = 0; i < DLD_CTL_CLIENTS; i++)
 		ctx->clients[i].fd = -1;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
-		qb_log(LOG_ERR, "control socket path %s is too long", path);
+		log_err(DLD_SUB_CONTROL, "control socket path %s is too long", path);
+		errno = ENAMETOOLONG;
 		return -1;
 	}
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	if (mkdir_p(path)) {
-		qb_log(LOG_ERR, "cannot create the directory of %s: %s", path, strerror(errno));
+		log_err(DLD_SUB_CONTROL, "cannot create the directory of %s: %s", path,
+			strerror(errno));
 		return -1;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -64,9 +66,10 @@ int dld_control_open(struct dld_ctx *ctx)
 		return -1;
 	/* A socket someone still answers on belongs to a running daemon. */
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-		qb_log(LOG_ERR, "another disklinkd serves %s: stop it, or give this one its own "
-		       "--control path", path);
+		log_err(DLD_SUB_CONTROL, "another disklinkd serves %s: stop it, or give this one "
+			"its own --control path", path);
 		close(fd);
+		errno = EADDRINUSE;
 		return -1;
 	}
 	close(fd);
@@ -76,29 +79,33 @@ int dld_control_open(struct dld_ctx *ctx)
 		return -1;
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || chmod(path, 0600) ||
 	    listen(fd, 16)) {
-		qb_log(LOG_ERR, "cannot listen on %s: %s", path, strerror(errno));
+		log_err(DLD_SUB_CONTROL, "cannot listen on %s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
 	ctx->ctl_fd = fd;
-	return dld_epoll_add(ctx, fd, DLD_TAG_CTL, 0);
+	if (dld_loop_add(&ctx->loop, fd, EPOLLIN, on_accept, ctx)) {
+		log_err(DLD_SUB_CONTROL, "cannot watch %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 static void client_close(struct dld_ctx *ctx, uint32_t i)
 {
-	if (ctx->clients[i].fd >= 0)
-		close(ctx->clients[i].fd);
-	ctx->clients[i].fd = -1;
-	ctx->clients[i].have = 0;
-	ctx->clients[i].role_wait = false;
+	struct dld_ctl_client *c = &ctx->clients[i];
+
+	if (c->fd >= 0) {
+		dld_loop_del(&ctx->loop, c->fd);
+		close(c->fd);
+	}
+	c->fd = -1;
+	c->have = 0;
+	c->role.wait = false;
 }
 
-void dld_control_end(struct dld_ctx *ctx, uint32_t i)
-{
-	client_close(ctx, i);
-}
-
-void dld_control_send(struct dld_ctx *ctx, uint32_t i, const char *text, size_t len)
+/* Send text to client i (blocking, 1 s timeout) and close it. */
+static void answer(struct dld_ctx *ctx, uint32_t i, const char *text, size_t len)
 {
 	struct timeval tv = { .tv_sec = 1 };
 	int fd = ctx->clients[i].fd;
@@ -114,6 +121,7 @@ void dld_control_send(struct dld_ctx *ctx, uint32_t i, const char *text, size_t 
 			break;
 		off += (size_t)n;
 	}
+	client_close(ctx, i);
 }
 
 void dld_control_close(struct dld_ctx *ctx)
@@ -121,27 +129,33 @@ void dld_control_close(struct dld_ctx *ctx)
 	for (uint32_t i = 0; i < DLD_CTL_CLIENTS; i++)
 		client_close(ctx, i);
 	if (ctx->ctl_fd >= 0) {
+		dld_loop_del(&ctx->loop, ctx->ctl_fd);
 		close(ctx->ctl_fd);
 		unlink(ctx->cfg.control);
 	}
 	ctx->ctl_fd = -1;
 }
 
-void dld_control_accept(struct dld_ctx *ctx)
+static void on_client(int fd, uint32_t events, void *arg);
+
+static void on_accept(int lfd, uint32_t events, void *arg)
 {
+	struct dld_ctx *ctx = arg;
 	int fd;
 
-	while ((fd = accept4(ctx->ctl_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+	(void)events;
+	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
 		uint32_t i;
 
 		for (i = 0; i < DLD_CTL_CLIENTS && ctx->clients[i].fd >= 0; i++)
 			;
-		if (i == DLD_CTL_CLIENTS || dld_epoll_add(ctx, fd, DLD_TAG_CLIENT, i)) {
+		if (i == DLD_CTL_CLIENTS || dld_loop_add(&ctx->loop, fd, EPOLLIN, on_client, ctx)) {
 			close(fd);
 			continue;
 		}
 		ctx->clients[i].fd = fd;
 		ctx->clients[i].have = 0;
+		ctx->clients[i].role.wait = false;
 	}
 }
 
@@ -151,8 +165,10 @@ static void reply(struct dld_ctx *ctx, uint32_t i, const char *cmd)
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
 
-	if (!out)
+	if (!out) {
+		client_close(ctx, i);
 		return;
+	}
 	dld_child_snapshot(ctx);
 	if (!strcmp(cmd, "status"))
 		dld_status_json(ctx, out);
@@ -161,18 +177,39 @@ static void reply(struct dld_ctx *ctx, uint32_t i, const char *cmd)
 	else
 		fprintf(out, "error: unknown command '%.40s' (try 'status')\n", cmd);
 	fclose(out);
-	dld_control_send(ctx, i, text, len);
+	answer(ctx, i, text, len);
 	free(text);
 }
 
-void dld_control_client(struct dld_ctx *ctx, uint32_t i)
+/* One line from client i: its command. */
+static void command(struct dld_ctx *ctx, uint32_t i)
 {
 	struct dld_ctl_client *c = &ctx->clients[i];
+
+	if (!strncmp(c->buf, "role", 4) && (c->buf[4] == ' ' || !c->buf[4])) {
+		char text[DLD_ANSWER_MAX];
+
+		if (dld_role_request(ctx, &c->role, c->buf + 4, text, sizeof(text)))
+			answer(ctx, i, text, strlen(text));
+		return;
+	}
+	reply(ctx, i, c->buf);
+}
+
+static void on_client(int fd, uint32_t events, void *arg)
+{
+	struct dld_ctx *ctx = arg;
+	struct dld_ctl_client *c;
+	uint32_t i;
 	char *nl;
 	ssize_t n;
 
-	if (i >= DLD_CTL_CLIENTS || c->fd < 0)
+	(void)events;
+	for (i = 0; i < DLD_CTL_CLIENTS && ctx->clients[i].fd != fd; i++)
+		;
+	if (i == DLD_CTL_CLIENTS)
 		return;
+	c = &ctx->clients[i];
 	n = recv(c->fd, c->buf + c->have, sizeof(c->buf) - 1 - c->have, 0);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -189,12 +226,19 @@ void dld_control_client(struct dld_ctx *ctx, uint32_t i)
 		*nl = 0;
 	if (nl && nl > c->buf && nl[-1] == '\r')
 		nl[-1] = 0;
-	if (c->role_wait)
+	if (c->role.wait)
 		return;                /* already asked; the answer comes */
-	if (!strncmp(c->buf, "role", 4) && (c->buf[4] == ' ' || !c->buf[4])) {
-		dld_role_request(ctx, i, c->buf + 4);
-		return;
+	command(ctx, i);
+}
+
+void dld_control_poll(struct dld_ctx *ctx, uint64_t now)
+{
+	for (uint32_t i = 0; i < DLD_CTL_CLIENTS; i++) {
+		struct dld_ctl_client *c = &ctx->clients[i];
+		char text[DLD_ANSWER_MAX];
+
+		if (c->fd >= 0 && c->role.wait &&
+		    dld_role_check(ctx, &c->role, now, text, sizeof(text)))
+			answer(ctx, i, text, strlen(text));
 	}
-	reply(ctx, i, c->buf);
-	client_close(ctx, i);
 }

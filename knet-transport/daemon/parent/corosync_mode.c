@@ -14,9 +14,9 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include <qb/qblog.h>
 #include <systemd/sd-daemon.h>
 
+#include "cmap_config.h"
 #include "ctx.h"
 
 #define DEBOUNCE_MS  500u              /* quiet time after the last cmap change */
@@ -46,7 +46,7 @@ static void arm(struct dld_ctx *ctx, uint32_t ms)
 	if (!ms)
 		its.it_value.tv_nsec = 1;
 	if (timerfd_settime(ctx->cs.timerfd, 0, &its, NULL))
-		qb_log(LOG_ERR, "corosync mode: cannot arm the timer: %s", strerror(errno));
+		log_err(DLD_SUB_COROSYNC, "cannot arm the timer: %s", strerror(errno));
 }
 
 static void schedule_retry(struct dld_ctx *ctx)
@@ -71,7 +71,7 @@ static void release_launcher(struct dld_ctx *ctx, const char *why)
 	if (n > (int)sizeof(msg) - 1)
 		n = (int)sizeof(msg) - 1;
 	if (write(ctx->ready_fd, msg, (size_t)n) < 0)
-		qb_log(LOG_DEBUG, "launcher gone: %s", strerror(errno));
+		log_debug(DLD_SUB_COROSYNC, "launcher gone: %s", strerror(errno));
 	close(ctx->ready_fd);
 	ctx->ready_fd = -1;
 }
@@ -81,11 +81,10 @@ static void note_wait(struct dld_ctx *ctx, const char *why)
 {
 	struct dld_cs *cs = &ctx->cs;
 
-	if (!cs->wait_logged || strcmp(cs->why, why)) {
-		qb_log(LOG_WARNING, "%s: waiting (retried with back-off, logged once)", why);
+	if (dld_lograte_ok(&cs->wait_log, why, dld_mono_ns(), 0)) {
+		log_warn(DLD_SUB_COROSYNC, "%s: waiting (retried with back-off, logged once)", why);
 		sd_notifyf(0, "STATUS=waiting: %s", why);
 	}
-	cs->wait_logged = true;
 	snprintf(cs->why, sizeof(cs->why), "%.*s", (int)sizeof(cs->why) - 1, why);
 	if (!cs->configured)
 		release_launcher(ctx, why);
@@ -93,10 +92,9 @@ static void note_wait(struct dld_ctx *ctx, const char *why)
 
 static void fatal(struct dld_ctx *ctx, int code, const char *msg)
 {
-	qb_log(LOG_ERR, "%s", msg);
+	log_err(DLD_SUB_COROSYNC, "%s", msg);
 	snprintf(ctx->error, sizeof(ctx->error), "%.*s", (int)sizeof(ctx->error) - 1, msg);
-	ctx->exit_code = code;
-	ctx->quit = true;
+	dld_ctx_exit(ctx, code);
 }
 
 static void disconnect(struct dld_ctx *ctx)
@@ -105,11 +103,13 @@ static void disconnect(struct dld_ctx *ctx)
 
 	if (!cs->connected)
 		return;
-	epoll_ctl(ctx->epfd, EPOLL_CTL_DEL, cs->watch.fd, NULL);
-	dld_cmap_watch_stop(&cs->watch);
+	dld_loop_del(&ctx->loop, cs->watch->fd);
+	dld_cmap_watch_stop(cs->watch);
 	cs->connected = false;
 	cs->dirty = false;
 }
+
+static void on_cmap(int fd, uint32_t events, void *arg);
 
 static int connect_corosync(struct dld_ctx *ctx)
 {
@@ -117,21 +117,22 @@ static int connect_corosync(struct dld_ctx *ctx)
 	char err[256];
 
 	if (dld_cmap_local_id(&cs->local_id, err, sizeof(err)) ||
-	    dld_cmap_watch_start(&cs->watch, err, sizeof(err))) {
+	    dld_cmap_watch_start(cs->watch, err, sizeof(err))) {
 		note_wait(ctx, "corosync is not running (cannot connect to cmap/cfg)");
 		schedule_retry(ctx);
 		return -1;
 	}
-	if (dld_epoll_add(ctx, cs->watch.fd, DLD_TAG_CS, 0)) {
-		dld_cmap_watch_stop(&cs->watch);
+	if (dld_loop_add(&ctx->loop, cs->watch->fd, EPOLLIN, on_cmap, ctx)) {
+		log_err(DLD_SUB_COROSYNC, "cannot watch cmap: %s", strerror(errno));
+		dld_cmap_watch_stop(cs->watch);
 		schedule_retry(ctx);
 		return -1;
 	}
 	cs->connected = true;
 	cs->backoff_ms = 0;
-	cs->wait_logged = false;
+	dld_lograte_reset(&cs->wait_log);
 	cs->why[0] = 0;
-	qb_log(LOG_NOTICE, "connected to corosync: local node id %u", cs->local_id);
+	log_notice(DLD_SUB_COROSYNC, "connected to corosync: local node id %u", cs->local_id);
 	return 0;
 }
 
@@ -141,12 +142,12 @@ static int first_config(struct dld_ctx *ctx, struct dld_config *nc)
 
 	nc->tun = ctx->cfg.tun;        /* a SIGHUP may have changed them */
 	ctx->cfg = *nc;
-	qb_log(LOG_NOTICE, "corosync link %d: node %u (%s), %s:%u, %u peers, cluster '%s'",
-	       ctx->cfg.link, ctx->cfg.node_id, ctx->cfg.node_name, ctx->cfg.local_text,
-	       ctx->cfg.port, ctx->cfg.peer_count, ctx->cfg.cluster);
+	log_notice(DLD_SUB_COROSYNC, "corosync link %d: node %u (%s), %s:%u, %u peers, "
+		   "cluster '%s'", ctx->cfg.link, ctx->cfg.node_id, ctx->cfg.node_name,
+		   ctx->cfg.local_text, ctx->cfg.port, ctx->cfg.peer_count, ctx->cfg.cluster);
 	if (dld_sockets_open(ctx)) {
 		fatal(ctx, DLD_EXIT_RUNTIME, "cannot bind the peer addresses (see the log)");
-		return DLD_EXIT_RUNTIME;
+		return -1;
 	}
 	cs->configured = true;
 	sd_notify(0, "STATUS=");
@@ -159,79 +160,96 @@ static void update(struct dld_ctx *ctx, struct dld_config *nc)
 	uint32_t before = ctx->cfg.peer_count;
 
 	if (dld_sockets_update(ctx, nc))
-		qb_log(LOG_ERR, "corosync link %d: some peer addresses could not be bound (see "
-		       "above); they are retried at the next change", ctx->cfg.link);
+		log_err(DLD_SUB_COROSYNC, "corosync link %d: some peer addresses could not be "
+			"bound (see above); they are retried at the next change", ctx->cfg.link);
 	dld_child_peers(ctx);
 	ctx->cs.reloads++;
-	qb_log(LOG_NOTICE, "corosync reconfigured link %d: %s:%u, %u peers (were %u)",
-	       ctx->cfg.link, ctx->cfg.local_text, ctx->cfg.port, ctx->cfg.peer_count, before);
+	log_notice(DLD_SUB_COROSYNC, "corosync reconfigured link %d: %s:%u, %u peers (were %u)",
+		   ctx->cfg.link, ctx->cfg.local_text, ctx->cfg.port, ctx->cfg.peer_count, before);
+}
+
+/* cmap could not give a usable link (err).  0, or -1: the daemon stops. */
+static int load_failed(struct dld_ctx *ctx, const char *err)
+{
+	struct dld_cs *cs = &ctx->cs;
+
+	if (!cs->configured && errno == ENOENT) {
+		/* An operator's state, not a transient one: do not hold up
+		 * systemd (Pacemaker is ordered after us). */
+		note_wait(ctx, err);
+		dld_notify_ready(ctx);
+	} else if (!cs->configured) {
+		fatal(ctx, DLD_EXIT_USAGE, err);
+		return -1;
+	} else {
+		log_err(DLD_SUB_COROSYNC, "corosync's configuration of link %d is not usable: %s; "
+			"keeping the last one", cs->given.link, err);
+	}
+	return 0;
+}
+
+/* A configured link read again: true when there is nothing to apply. */
+static bool unchanged(struct dld_ctx *ctx, struct dld_cmap_link *l, bool reconnect)
+{
+	struct dld_cs *cs = &ctx->cs;
+
+	if (l->local_id != ctx->cfg.node_id) {
+		log_err(DLD_SUB_COROSYNC, "corosync's local node id is now %u, not %u: restart "
+			"disklinkd; keeping the last configuration", l->local_id, ctx->cfg.node_id);
+		return true;
+	}
+	if (!reconnect && l->port != cs->last->port) {
+		/* corosync reads a link's port when the link is created. */
+		log_warn(DLD_SUB_COROSYNC, "corosync.conf now gives port %u for link %d; corosync "
+			 "uses it only after a restart: keeping port %u", l->port, cs->given.link,
+			 cs->last->port);
+		l->port = cs->last->port;
+	}
+	if (!reconnect && !dld_cmap_link_differs(l, cs->last)) {
+		log_debug(DLD_SUB_COROSYNC, "corosync's configuration changed, link %d did not",
+			  cs->given.link);
+		return true;
+	}
+	return false;
 }
 
 /* Read the link from cmap and apply it.  reconnect: the first read after
- * (re)connecting, when corosync may have restarted.  0, or an exit status. */
+ * (re)connecting, when corosync may have restarted.  0, or -1 when the
+ * daemon stops (dld_ctx_exit). */
 static int apply(struct dld_ctx *ctx, bool reconnect)
 {
 	struct dld_cs *cs = &ctx->cs;
 	struct dld_cmap_link *l = malloc(sizeof(*l));
 	struct dld_config *nc = malloc(sizeof(*nc));
 	char err[256];
-	int rc = 0;
+	int rc = 0, code;
 
 	if (!l || !nc) {
-		qb_log(LOG_ERR, "corosync mode: out of memory");
+		log_err(DLD_SUB_COROSYNC, "out of memory");
 		goto out;
 	}
-	if (dld_cmap_load_handle(cs->watch.handle, cs->local_id, cs->given.link, l, err,
+	if (dld_cmap_load_handle(cs->watch->handle, cs->local_id, cs->given.link, l, err,
 				 sizeof(err))) {
-		if (!cs->configured && errno == ENOENT) {
-			/* An operator's state, not a transient one: do not hold
-			 * up systemd (Pacemaker is ordered after us). */
-			note_wait(ctx, err);
-			dld_notify_ready(ctx);
-		} else if (!cs->configured) {
-			fatal(ctx, DLD_EXIT_USAGE, err);
-			rc = DLD_EXIT_USAGE;
-		} else {
-			qb_log(LOG_ERR, "corosync's configuration of link %d is not usable: %s; "
-			       "keeping the last one", cs->given.link, err);
-		}
+		rc = load_failed(ctx, err);
 		goto out;
 	}
-	if (cs->configured) {
-		if (l->local_id != ctx->cfg.node_id) {
-			qb_log(LOG_ERR, "corosync's local node id is now %u, not %u: restart "
-			       "disklinkd; keeping the last configuration", l->local_id,
-			       ctx->cfg.node_id);
-			goto out;
-		}
-		if (!reconnect && l->port != cs->last.port) {
-			/* corosync reads a link's port when the link is created. */
-			qb_log(LOG_WARNING, "corosync.conf now gives port %u for link %d; corosync "
-			       "uses it only after a restart: keeping port %u", l->port,
-			       cs->given.link, cs->last.port);
-			l->port = cs->last.port;
-		}
-		if (!reconnect && !dld_cmap_link_differs(l, &cs->last)) {
-			qb_log(LOG_DEBUG, "corosync's configuration changed, link %d did not",
-			       cs->given.link);
-			goto out;
-		}
-	}
-	rc = dld_config_corosync(&cs->given, l, nc, err, sizeof(err));
-	if (rc && !cs->configured) {
-		fatal(ctx, rc, err);
+	if (cs->configured && unchanged(ctx, l, reconnect))
+		goto out;
+	code = dld_config_corosync(&cs->given, l, nc, err, sizeof(err));
+	if (code && !cs->configured) {
+		fatal(ctx, code, err);
+		rc = -1;
 		goto out;
 	}
-	if (rc) {
-		qb_log(LOG_ERR, "%s; keeping the last configuration", err);
-		rc = 0;
+	if (code) {
+		log_err(DLD_SUB_COROSYNC, "%s; keeping the last configuration", err);
 		goto out;
 	}
 	if (!cs->configured)
 		rc = first_config(ctx, nc);
 	else
 		update(ctx, nc);
-	cs->last = *l;
+	*cs->last = *l;
 	cs->state = DLD_CS_CONNECTED;
 out:
 	free(l);
@@ -239,51 +257,40 @@ out:
 	return rc;
 }
 
-int dld_cs_start(struct dld_ctx *ctx)
+static void on_cmap(int fd, uint32_t events, void *arg)
 {
+	struct dld_ctx *ctx = arg;
 	struct dld_cs *cs = &ctx->cs;
 
-	cs->given = ctx->cfg;
-	cs->state = DLD_CS_WAITING;
-	cs->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (cs->timerfd < 0 || dld_epoll_add(ctx, cs->timerfd, DLD_TAG_CS_TIMER, 0)) {
-		qb_log(LOG_ERR, "corosync mode: cannot create a timer: %s", strerror(errno));
-		return DLD_EXIT_RUNTIME;
-	}
-	qb_log(LOG_NOTICE, "corosync mode: link %d on %s", cs->given.link, cs->given.device);
-	if (connect_corosync(ctx))
-		return 0;
-	return apply(ctx, true);
-}
-
-void dld_cs_on_cmap(struct dld_ctx *ctx)
-{
-	struct dld_cs *cs = &ctx->cs;
-
+	(void)fd;
+	(void)events;
 	if (!cs->connected)
 		return;
-	if (dld_cmap_watch_dispatch(&cs->watch)) {
+	if (dld_cmap_watch_dispatch(cs->watch)) {
 		if (cs->configured)
-			qb_log(LOG_WARNING, "corosync went away: serving link %d with the last "
-			       "configuration; reconnecting", cs->given.link);
+			log_warn(DLD_SUB_COROSYNC, "corosync went away: serving link %d with the "
+				 "last configuration; reconnecting", cs->given.link);
 		disconnect(ctx);
 		cs->state = cs->configured ? DLD_CS_DISCONNECTED : DLD_CS_WAITING;
 		schedule_retry(ctx);
 		return;
 	}
-	if (cs->watch.changed) {
-		cs->watch.changed = 0;
+	if (cs->watch->changed) {
+		cs->watch->changed = 0;
 		cs->dirty = true;
 		arm(ctx, DEBOUNCE_MS);
 	}
 }
 
-void dld_cs_on_timer(struct dld_ctx *ctx)
+/* The reconnect back-off or the debounce ended. */
+static void on_timer(int fd, uint32_t events, void *arg)
 {
+	struct dld_ctx *ctx = arg;
 	struct dld_cs *cs = &ctx->cs;
 	uint64_t exp;
 
-	if (read(cs->timerfd, &exp, sizeof(exp)) < 0)
+	(void)events;
+	if (read(fd, &exp, sizeof(exp)) < 0)
 		exp = 0;
 	if (!cs->connected) {
 		if (connect_corosync(ctx) == 0)
@@ -296,10 +303,47 @@ void dld_cs_on_timer(struct dld_ctx *ctx)
 	}
 }
 
+int dld_cs_start(struct dld_ctx *ctx)
+{
+	struct dld_cs *cs = &ctx->cs;
+
+	cs->given = ctx->cfg;
+	cs->state = DLD_CS_WAITING;
+	cs->watch = calloc(1, sizeof(*cs->watch));
+	cs->last = calloc(1, sizeof(*cs->last));
+	cs->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (!cs->watch || !cs->last || cs->timerfd < 0 ||
+	    dld_loop_add(&ctx->loop, cs->timerfd, EPOLLIN, on_timer, ctx)) {
+		log_err(DLD_SUB_COROSYNC, "cannot create a timer: %s", strerror(errno));
+		dld_ctx_exit(ctx, DLD_EXIT_RUNTIME);
+		return -1;
+	}
+	cs->watch->fd = -1;
+	log_notice(DLD_SUB_COROSYNC, "link %d on %s", cs->given.link, cs->given.device);
+	if (connect_corosync(ctx))
+		return 0;
+	return apply(ctx, true);
+}
+
 void dld_cs_stop(struct dld_ctx *ctx)
 {
+	struct dld_cs *cs = &ctx->cs;
+
 	disconnect(ctx);
-	if (ctx->cs.timerfd >= 0)
-		close(ctx->cs.timerfd);
-	ctx->cs.timerfd = -1;
+	if (cs->timerfd >= 0) {
+		dld_loop_del(&ctx->loop, cs->timerfd);
+		close(cs->timerfd);
+	}
+	cs->timerfd = -1;
+	free(cs->watch);
+	free(cs->last);
+	cs->watch = NULL;
+	cs->last = NULL;
+}
+
+bool dld_cs_peer_gone(const struct dld_ctx *ctx, uint32_t node_id)
+{
+	if (ctx->cfg.link < 0 || !ctx->cs.connected)
+		return false;
+	return dld_cmap_member_gone(ctx->cs.watch, node_id);
 }

@@ -9,10 +9,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "cmap_config.h"
 #include "dld.h"
 
 struct dld_ctx;
+/* cmap_config.h: kept out of the other parent files (no <corosync/cmap.h>). */
+struct dld_cmap_link;
+struct dld_cmap_watch;
 
 enum dld_cs_state {
 	DLD_CS_OFF = 0,                /* explicit mode                     */
@@ -26,26 +28,28 @@ struct dld_cs {
 	bool configured;               /* a configuration was applied       */
 	bool connected;                /* the cmap watch is open            */
 	bool dirty;                    /* a change waits for the debounce   */
-	bool wait_logged;              /* "waiting for ..." said once       */
+	struct dld_lograte wait_log;   /* "waiting for ..." said once a reason */
 	int timerfd;                   /* reconnect back-off and debounce   */
 	uint32_t backoff_ms;
 	uint32_t local_id;
 	uint32_t reloads;              /* configurations applied after the first */
 	char why[200];                 /* why we wait, for status           */
-	struct dld_cmap_watch watch;
-	struct dld_cmap_link last;     /* as last applied                   */
+	struct dld_cmap_watch *watch;  /* while in corosync mode            */
+	struct dld_cmap_link *last;    /* as last applied                   */
 	struct dld_config given;       /* command line and file, before corosync */
 };
 
 /* corosync_mode.c */
 /* Start corosync mode: connect (or schedule the retries) and, once the
  * configuration is known, bind the sockets and start the I/O child.
- * 0, or an exit status (the daemon stops). */
+ * 0, or -1 when the daemon must stop (the exit status and the reason
+ * are in the context, dld_ctx_exit). */
 int dld_cs_start(struct dld_ctx *ctx);
-void dld_cs_on_cmap(struct dld_ctx *ctx);     /* the cmap fd is readable */
-void dld_cs_on_timer(struct dld_ctx *ctx);    /* back-off or debounce ended */
 void dld_cs_stop(struct dld_ctx *ctx);
 const char *dld_cs_state_name(const struct dld_cs *cs);
+/* Corosync mode: true when corosync says the peer left the membership
+ * (or never joined): its path's mirror state is then "gone". */
+bool dld_cs_peer_gone(const struct dld_ctx *ctx, uint32_t node_id);
 
 /* config_corosync.c: out = given completed from corosync's link l.  0, or
  * DLD_EXIT_USAGE with a one-line reason in err (a setting given

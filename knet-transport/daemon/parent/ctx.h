@@ -1,6 +1,15 @@
 /* The parent process's one context: sockets, control, signals, timers,
  * the I/O child it supervises and the counters only it keeps.  The
- * parent never touches the device. */
+ * parent never touches the device.
+ *
+ * Each part registers its fds in ctx->loop with its own handler
+ * (loop.h, which also states the parent's error conventions); main.c
+ * only wires the parts together, and no part calls into main.c.  The
+ * calls between the parts go one way:
+ *   control -> role -> supervise,
+ *   control -> status_* -> mirror_status -> corosync_mode -> cmap_config,
+ *   corosync_mode -> sockets -> supervise -> (the I/O child),
+ * and the child's channel handler (ctx->on_child_rx) is given by main.c. */
 #ifndef DLD_CTX_H
 #define DLD_CTX_H
 
@@ -11,11 +20,13 @@
 
 #include "corosync_mode.h"
 #include "dld.h"
+#include "loop.h"
 #include "shm_queue.h"
 
 #define DLD_CTL_CLIENTS 8
 #define DLD_TICK_MS     100u           /* deadline and restart checks  */
 #define DLD_RECV_BUF    65536u
+#define DLD_ANSWER_MAX  300u           /* a role answer, one line      */
 
 struct dld_peer_rt {
 	int fd;                        /* bound on the peer's link address  */
@@ -24,13 +35,18 @@ struct dld_peer_rt {
 	uint64_t send_drops;           /* sends to local knet that failed   */
 };
 
+/* A "role ROLE" request waiting for the I/O child (role.c). */
+struct dld_role_req {
+	bool wait;                     /* the request waits for the disk    */
+	uint32_t seq;                  /* of that request in the channel    */
+	uint32_t role;
+	pid_t child;                   /* the child asked                   */
+	uint64_t deadline_ns;
+};
+
 struct dld_ctl_client {
 	int fd;                        /* -1: unused                        */
-	bool role_wait;                /* a role request waits for the disk */
-	uint32_t role_seq;             /* of that request in the channel    */
-	uint32_t role;
-	pid_t role_child;              /* the child asked                   */
-	uint64_t role_deadline_ns;
+	struct dld_role_req role;
 	size_t have;
 	char buf[128];
 };
@@ -48,18 +64,21 @@ struct dld_pending {
 
 struct dld_ctx {
 	struct dld_config cfg;
-	int epfd, sigfd, tickfd, ctl_fd;
+	struct dld_loop loop;
+	int sigfd, tickfd, ctl_fd;
 	int coalfd;                    /* timerfd: end of a coalescing window */
 	int ready_fd;                  /* daemonize: tells the launcher, -1 */
 	struct dld_ctl_client clients[DLD_CTL_CLIENTS];
 	struct dld_peer_rt peers[DLD_MAX_PEERS];
 	uint64_t foreign_drops;        /* datagrams from anyone but local knet */
+	struct dld_lograte foreign_log; /* the first foreign datagram is logged */
 	uint64_t tx_queue_drops;       /* queue full, device stalled or down */
 	uint64_t coalesced;            /* datagrams merged into another's entry */
 	uint64_t start_ns;
 
 	/* The I/O child. */
 	struct dld_chan chan;          /* shm == NULL: no child             */
+	dld_loop_fn on_child_rx;       /* its channel has data (main.c wires) */
 	pid_t child;                   /* 0: none                           */
 	pid_t abandoned;               /* killed while stuck, not reaped    */
 	uint64_t child_start_ns;
@@ -82,8 +101,7 @@ struct dld_ctx {
 	/* Shutdown. */
 	bool stopping;
 	uint64_t stop_deadline_ns;
-	bool quit;
-	int exit_code;
+	int exit_code;                 /* what main() returns               */
 
 	/* Corosync mode (--link): where the configuration comes from. */
 	struct dld_cs cs;
@@ -93,7 +111,18 @@ struct dld_ctx {
 	uint8_t rxbuf[DLD_RECV_BUF];
 };
 
+/* Stop the daemon with exit status code (the loop ends after this
+ * handler; ctx->error may hold the one-line reason). */
+static inline void dld_ctx_exit(struct dld_ctx *ctx, int code)
+{
+	ctx->exit_code = code;
+	dld_loop_quit(&ctx->loop);
+}
+
 /* sockets.c */
+/* The coalescing timer.  0, or -1 with errno. */
+int dld_sockets_init(struct dld_ctx *ctx);
+/* Bind every peer's address and watch it.  0, or -1 (logged). */
 int dld_sockets_open(struct dld_ctx *ctx);
 void dld_sockets_close(struct dld_ctx *ctx);
 /* A new link configuration (corosync reload): take nc's port, local
@@ -102,8 +131,6 @@ void dld_sockets_close(struct dld_ctx *ctx);
  * could not be bound (logged; that peer stays unbound until the next
  * update). */
 int dld_sockets_update(struct dld_ctx *ctx, const struct dld_config *nc);
-/* A peer socket is readable: receive everything, queue it for the disk. */
-void dld_sockets_recv(struct dld_ctx *ctx, uint32_t idx);
 /* End of a wake-up: queue the pending datagram (or, with several peers,
  * hold it coalesce_us for identical copies to other peers), wake the
  * child.  force: the coalescing window ended. */
@@ -114,6 +141,8 @@ void dld_sockets_deliver(struct dld_ctx *ctx);
 /* supervise.c */
 /* READY=1 for systemd, 0 for a waiting launcher (once). */
 void dld_notify_ready(struct dld_ctx *ctx);
+/* Fork an I/O child on a fresh channel.  0, or -1 with errno (logged; a
+ * restart is scheduled). */
 int dld_child_start(struct dld_ctx *ctx);
 void dld_child_reap(struct dld_ctx *ctx);
 void dld_child_tick(struct dld_ctx *ctx, uint64_t now);
@@ -127,24 +156,22 @@ void dld_child_snapshot(struct dld_ctx *ctx);
 const char *dld_device_state(struct dld_ctx *ctx, char *err, size_t errlen);
 bool dld_child_accepts(struct dld_ctx *ctx);
 
-/* control.c */
+/* control.c: the control socket and its clients. */
+/* 0, or -1 (logged). */
 int dld_control_open(struct dld_ctx *ctx);
 void dld_control_close(struct dld_ctx *ctx);
-void dld_control_accept(struct dld_ctx *ctx);
-void dld_control_client(struct dld_ctx *ctx, uint32_t slot);
-/* Send text to client i (blocking, 1 s timeout); close it. */
-void dld_control_send(struct dld_ctx *ctx, uint32_t i, const char *text, size_t len);
-void dld_control_end(struct dld_ctx *ctx, uint32_t i);
+/* Answer the clients whose role request is done, failed or timed out
+ * (the child's channel woke us, or the tick). */
+void dld_control_poll(struct dld_ctx *ctx, uint64_t now);
 
 /* role.c: "role primary|secondary|none" written into our slot header.
- * dld_role_request: an error is answered (and the client closed) at
- * once, else the client waits for the disk.  dld_role_poll (rx wake-up, tick): answer the clients
- * whose request is done, failed or timed out. */
-void dld_role_request(struct dld_ctx *ctx, uint32_t i, const char *arg);
-void dld_role_poll(struct dld_ctx *ctx, uint64_t now);
-/* Corosync mode: true when corosync says the peer left the membership
- * (or never joined): its path's mirror state is then "gone". */
-bool dld_cs_peer_gone(struct dld_ctx *ctx, uint32_t node_id);
+ * Each returns true when the answer (one line, in text) is ready: the
+ * client is then answered and closed; false: the request waits for the
+ * disk (req says for what). */
+bool dld_role_request(struct dld_ctx *ctx, struct dld_role_req *req, const char *arg,
+		      char *text, size_t len);
+bool dld_role_check(struct dld_ctx *ctx, struct dld_role_req *req, uint64_t now,
+		    char *text, size_t len);
 
 /* status_json.c, status_text.c: the reply to "status" / "status text". */
 void dld_status_json(struct dld_ctx *ctx, FILE *out);
@@ -152,13 +179,5 @@ void dld_status_text(struct dld_ctx *ctx, FILE *out);
 const char *dld_peer_state_name(uint32_t state);
 /* The child's status of the parent's peer i (matched by node id). */
 const struct dld_peer_status *dld_peer_snap(const struct dld_ctx *ctx, uint32_t i);
-
-/* epoll tags: the low 32 bits carry an index. */
-enum dld_tag {
-	DLD_TAG_SIGNAL = 1, DLD_TAG_TICK, DLD_TAG_CTL, DLD_TAG_CLIENT, DLD_TAG_PEER, DLD_TAG_RX,
-	DLD_TAG_COALESCE, DLD_TAG_CS, DLD_TAG_CS_TIMER,
-};
-#define DLD_EV(tag, idx) (((uint64_t)(tag) << 32) | (uint32_t)(idx))
-int dld_epoll_add(struct dld_ctx *ctx, int fd, enum dld_tag tag, uint32_t idx);
 
 #endif

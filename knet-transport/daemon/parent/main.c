@@ -3,8 +3,9 @@
  * Start-up order (as corosync's exec/main.c): configuration, then
  * daemonizing (the launcher waits for "ready" or the exit status), logging,
  * signals, the pid file, the UDP sockets, the control socket, and the
- * disk I/O child; then the parent's epoll loop, which never touches the
- * device. */
+ * disk I/O child; then the parent's event loop (loop.h), which never
+ * touches the device.  This file only wires the parts together: each
+ * registers its own fds and handlers, and none calls back into it. */
 #include "config.h"
 
 #include <errno.h>
@@ -15,26 +16,12 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <qb/qblog.h>
-
 #include "ctx.h"
 #include "privileges.h"
-
-int dld_epoll_add(struct dld_ctx *ctx, int fd, enum dld_tag tag, uint32_t idx)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = DLD_EV(tag, idx) };
-
-	if (epoll_ctl(ctx->epfd, EPOLL_CTL_ADD, fd, &ev)) {
-		qb_log(LOG_ERR, "epoll: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
-}
 
 /* Fork into the background; the launcher exits with the daemon's start-up
  * result: 0 once it serves, or its exit status and one-line error. */
@@ -92,8 +79,8 @@ static int pid_file_write(struct dld_ctx *ctx)
 		return 0;
 	f = fopen(ctx->cfg.pid_file, "we");
 	if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f)) {
-		qb_log(LOG_ERR, "cannot write the pid file %s: %s", ctx->cfg.pid_file,
-		       strerror(errno));
+		log_err(DLD_SUB_MAIN, "cannot write the pid file %s: %s", ctx->cfg.pid_file,
+			strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -112,6 +99,74 @@ static void pid_file_remove(struct dld_ctx *ctx)
 	fclose(f);
 }
 
+static void reload(struct dld_ctx *ctx)
+{
+	struct dld_tunables t = ctx->cfg.tun;
+
+	log_notice(DLD_SUB_MAIN, "SIGHUP: rereading the tunables of %s", ctx->cfg.config_file);
+	/* In corosync mode, compare with what was given, not with corosync's. */
+	if (dld_config_reload(ctx->cfg.link >= 0 ? &ctx->cs.given : &ctx->cfg, &t))
+		return;
+	ctx->cfg.tun = t;
+	dld_log_set_debug(&ctx->cfg, t.debug);
+	dld_child_tunables(ctx);
+	log_notice(DLD_SUB_MAIN, "tunables reloaded: poll %u/%u us, fast window %u ms, "
+		   "header %u ms, io timeout %u ms", t.poll_fast_us, t.poll_idle_us,
+		   t.fast_window_ms, t.header_interval_ms, t.io_timeout_ms);
+}
+
+static void on_signal(int fd, uint32_t events, void *arg)
+{
+	struct dld_ctx *ctx = arg;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			log_notice(DLD_SUB_MAIN, "%s: stopping", strsignal((int)si.ssi_signo));
+			dld_child_stop(ctx);
+			break;
+		case SIGHUP:
+			reload(ctx);
+			break;
+		case SIGCHLD:
+			dld_child_reap(ctx);
+			break;
+		}
+	}
+}
+
+static void on_tick(int fd, uint32_t events, void *arg)
+{
+	struct dld_ctx *ctx = arg;
+	uint64_t exp;
+
+	(void)events;
+	if (read(fd, &exp, sizeof(exp)) < 0)
+		exp = 0;
+	dld_child_tick(ctx, dld_mono_ns());
+	dld_control_poll(ctx, dld_mono_ns());
+}
+
+/* The I/O child's channel: datagrams to deliver, role requests done. */
+static void on_child_rx(int fd, uint32_t events, void *arg)
+{
+	struct dld_ctx *ctx = arg;
+
+	(void)fd;
+	(void)events;
+	dld_sockets_deliver(ctx);
+	dld_control_poll(ctx, dld_mono_ns());
+}
+
+/* After each wake-up: queue what the peers' sockets received. */
+static void after_wakeup(void *arg)
+{
+	dld_sockets_flush(arg, false);
+}
+
 static int setup_events(struct dld_ctx *ctx)
 {
 	struct itimerspec tick = {
@@ -127,118 +182,26 @@ static int setup_events(struct dld_ctx *ctx)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	ctx->epfd = epoll_create1(EPOLL_CLOEXEC);
 	ctx->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	ctx->tickfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	ctx->coalfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (ctx->epfd < 0 || ctx->sigfd < 0 || ctx->tickfd < 0 || ctx->coalfd < 0 ||
-	    timerfd_settime(ctx->tickfd, 0, &tick, NULL)) {
-		qb_log(LOG_ERR, "cannot set up the event loop: %s", strerror(errno));
+	if (ctx->loop.epfd < 0 || ctx->sigfd < 0 || ctx->tickfd < 0 ||
+	    timerfd_settime(ctx->tickfd, 0, &tick, NULL) ||
+	    dld_loop_add(&ctx->loop, ctx->sigfd, EPOLLIN, on_signal, ctx) ||
+	    dld_loop_add(&ctx->loop, ctx->tickfd, EPOLLIN, on_tick, ctx) ||
+	    dld_sockets_init(ctx)) {
+		log_err(DLD_SUB_MAIN, "cannot set up the event loop: %s", strerror(errno));
 		return -1;
 	}
-	if (dld_epoll_add(ctx, ctx->sigfd, DLD_TAG_SIGNAL, 0) ||
-	    dld_epoll_add(ctx, ctx->tickfd, DLD_TAG_TICK, 0) ||
-	    dld_epoll_add(ctx, ctx->coalfd, DLD_TAG_COALESCE, 0))
-		return -1;
+	ctx->on_child_rx = on_child_rx;
+	dld_loop_set_after(&ctx->loop, after_wakeup, ctx);
 	return 0;
-}
-
-static void reload(struct dld_ctx *ctx)
-{
-	struct dld_tunables t = ctx->cfg.tun;
-
-	qb_log(LOG_NOTICE, "SIGHUP: rereading the tunables of %s", ctx->cfg.config_file);
-	/* In corosync mode, compare with what was given, not with corosync's. */
-	if (dld_config_reload(ctx->cfg.link >= 0 ? &ctx->cs.given : &ctx->cfg, &t))
-		return;
-	ctx->cfg.tun = t;
-	dld_log_set_debug(&ctx->cfg, t.debug);
-	dld_child_tunables(ctx);
-	qb_log(LOG_NOTICE, "tunables reloaded: poll %u/%u us, fast window %u ms, header %u ms, "
-	       "io timeout %u ms", t.poll_fast_us, t.poll_idle_us, t.fast_window_ms,
-	       t.header_interval_ms, t.io_timeout_ms);
-}
-
-static void on_signal(struct dld_ctx *ctx)
-{
-	struct signalfd_siginfo si;
-
-	while (read(ctx->sigfd, &si, sizeof(si)) == sizeof(si)) {
-		switch (si.ssi_signo) {
-		case SIGTERM:
-		case SIGINT:
-			qb_log(LOG_NOTICE, "%s: stopping", strsignal((int)si.ssi_signo));
-			dld_child_stop(ctx);
-			break;
-		case SIGHUP:
-			reload(ctx);
-			break;
-		case SIGCHLD:
-			dld_child_reap(ctx);
-			break;
-		}
-	}
-}
-
-static void dispatch(struct dld_ctx *ctx, uint64_t tag)
-{
-	uint32_t idx = (uint32_t)tag;
-	uint64_t exp;
-
-	switch ((enum dld_tag)(tag >> 32)) {
-	case DLD_TAG_SIGNAL:
-		on_signal(ctx);
-		break;
-	case DLD_TAG_TICK:
-		if (read(ctx->tickfd, &exp, sizeof(exp)) < 0)
-			exp = 0;
-		dld_child_tick(ctx, dld_mono_ns());
-		dld_role_poll(ctx, dld_mono_ns());
-		break;
-	case DLD_TAG_CTL:
-		dld_control_accept(ctx);
-		break;
-	case DLD_TAG_CLIENT:
-		dld_control_client(ctx, idx);
-		break;
-	case DLD_TAG_PEER:
-		if (idx < ctx->cfg.peer_count)
-			dld_sockets_recv(ctx, idx);
-		break;
-	case DLD_TAG_RX:
-		dld_sockets_deliver(ctx);
-		dld_role_poll(ctx, dld_mono_ns());
-		break;
-	case DLD_TAG_COALESCE:
-		if (read(ctx->coalfd, &exp, sizeof(exp)) < 0)
-			exp = 0;
-		dld_sockets_flush(ctx, true);
-		break;
-	case DLD_TAG_CS:
-		dld_cs_on_cmap(ctx);
-		break;
-	case DLD_TAG_CS_TIMER:
-		dld_cs_on_timer(ctx);
-		break;
-	}
 }
 
 static int run(struct dld_ctx *ctx)
 {
-	struct epoll_event ev[32];
-
-	while (!ctx->quit) {
-		int n = epoll_wait(ctx->epfd, ev, 32, -1);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			qb_log(LOG_ERR, "epoll_wait: %s", strerror(errno));
-			return DLD_EXIT_RUNTIME;
-		}
-		for (int i = 0; i < n && !ctx->quit; i++)
-			dispatch(ctx, ev[i].data.u64);
-		dld_sockets_flush(ctx, false);
+	if (dld_loop_run(&ctx->loop)) {
+		log_err(DLD_SUB_MAIN, "epoll_wait: %s", strerror(errno));
+		return DLD_EXIT_RUNTIME;
 	}
 	return ctx->exit_code;
 }
@@ -263,13 +226,10 @@ static void cleanup(struct dld_ctx *ctx, int rc)
 	pid_file_remove(ctx);
 	if (ctx->tickfd >= 0)
 		close(ctx->tickfd);
-	if (ctx->coalfd >= 0)
-		close(ctx->coalfd);
 	if (ctx->sigfd >= 0)
 		close(ctx->sigfd);
-	if (ctx->epfd >= 0)
-		close(ctx->epfd);
-	qb_log(rc ? LOG_ERR : LOG_NOTICE, "disklinkd stopped (exit status %d)", rc);
+	dld_loop_fini(&ctx->loop);
+	dld_log(rc ? LOG_ERR : LOG_NOTICE, DLD_SUB_MAIN, "disklinkd stopped (exit status %d)", rc);
 	dld_log_fini();
 }
 
@@ -283,8 +243,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "disklinkd: out of memory\n");
 		return DLD_EXIT_RUNTIME;
 	}
-	ctx->epfd = ctx->sigfd = ctx->tickfd = ctx->coalfd = ctx->ctl_fd = ctx->ready_fd = -1;
-	ctx->cs.timerfd = ctx->cs.watch.fd = -1;
+	ctx->sigfd = ctx->tickfd = ctx->coalfd = ctx->ctl_fd = ctx->ready_fd = -1;
+	ctx->cs.timerfd = -1;
 	for (uint32_t i = 0; i < DLD_MAX_PEERS; i++)
 		ctx->peers[i].fd = -1;
 	for (uint32_t i = 0; i < DLD_CTL_CLIENTS; i++)
@@ -300,14 +260,16 @@ int main(int argc, char **argv)
 		return DLD_EXIT_RUNTIME;
 	}
 	ctx->start_ns = dld_mono_ns();
+	dld_loop_init(&ctx->loop);     /* a failure: setup_events reports it */
 	dld_log_init(&ctx->cfg);
 	if (ctx->cfg.link >= 0)
-		qb_log(LOG_NOTICE, "disklinkd %s starting: device %s, corosync link %d",
-		       PACKAGE_VERSION, ctx->cfg.device, ctx->cfg.link);
+		log_notice(DLD_SUB_MAIN, "disklinkd %s starting: device %s, corosync link %d",
+			   PACKAGE_VERSION, ctx->cfg.device, ctx->cfg.link);
 	else
-		qb_log(LOG_NOTICE, "disklinkd %s starting: node %u (%s), device %s, link %s:%u, "
-		       "%u peers", PACKAGE_VERSION, ctx->cfg.node_id, ctx->cfg.node_name,
-		       ctx->cfg.device, ctx->cfg.local_text, ctx->cfg.port, ctx->cfg.peer_count);
+		log_notice(DLD_SUB_MAIN, "disklinkd %s starting: node %u (%s), device %s, "
+			   "link %s:%u, %u peers", PACKAGE_VERSION, ctx->cfg.node_id,
+			   ctx->cfg.node_name, ctx->cfg.device, ctx->cfg.local_text, ctx->cfg.port,
+			   ctx->cfg.peer_count);
 	rc = DLD_EXIT_RUNTIME;
 	if (setup_events(ctx) || pid_file_write(ctx))
 		goto out;
@@ -327,9 +289,10 @@ int main(int argc, char **argv)
 	}
 	if (ctx->cfg.link >= 0) {
 		/* The sockets and the I/O child follow corosync's configuration. */
-		rc = dld_cs_start(ctx);
-		if (rc || ctx->quit)
+		if (dld_cs_start(ctx) || ctx->loop.quit) {
+			rc = ctx->exit_code;
 			goto out;
+		}
 	} else {
 		dld_child_start(ctx);
 	}

@@ -6,29 +6,8 @@
  * doc/replication.md. */
 #include "config.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <corosync/cmap.h>
-
 #include "ctx.h"
 #include "mirror_status.h"
-
-bool dld_cs_peer_gone(struct dld_ctx *ctx, uint32_t node_id)
-{
-	char key[64], *val = NULL;
-	bool gone;
-
-	if (ctx->cfg.link < 0 || !ctx->cs.connected)
-		return false;
-	snprintf(key, sizeof(key), "runtime.members.%u.status", node_id);
-	if (cmap_get_string(ctx->cs.watch.handle, key, &val) != CS_OK)
-		return true;           /* not a member since corosync started */
-	gone = strcmp(val, "joined") != 0;
-	free(val);
-	return gone;
-}
 
 const char *dld_mirror_name(uint32_t m)
 {

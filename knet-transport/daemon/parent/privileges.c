@@ -13,8 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <qb/qblog.h>
-
+#include "log.h"
 #include "privileges.h"
 
 #ifndef PR_CAP_AMBIENT
@@ -32,8 +31,8 @@ static int drop_bounding(void)
 		if (r < 0)              /* EINVAL: past the kernel's last capability */
 			break;
 		if (r == 1 && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)) {
-			qb_log(LOG_ERR, "cannot drop capability %lu from the bounding set: %s",
-			       cap, strerror(errno));
+			log_err(DLD_SUB_MAIN, "cannot drop capability %lu from the bounding "
+				"set: %s", cap, strerror(errno));
 			return -1;
 		}
 	}
@@ -50,7 +49,7 @@ static int clear_sets(void)
 
 	memset(data, 0, sizeof(data));
 	if (syscall(SYS_capset, &hdr, data)) {
-		qb_log(LOG_ERR, "cannot clear the capability sets: %s", strerror(errno));
+		log_err(DLD_SUB_MAIN, "cannot clear the capability sets: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -78,16 +77,16 @@ int dld_privileges_drop(void)
 		return -1;
 	/* Ambient capabilities would survive an execve(): none. */
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) && errno != EINVAL) {
-		qb_log(LOG_ERR, "cannot clear the ambient capabilities: %s", strerror(errno));
+		log_err(DLD_SUB_MAIN, "cannot clear the ambient capabilities: %s", strerror(errno));
 		return -1;
 	}
 	if (clear_sets())
 		return -1;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
-		qb_log(LOG_ERR, "cannot set no_new_privs: %s", strerror(errno));
+		log_err(DLD_SUB_MAIN, "cannot set no_new_privs: %s", strerror(errno));
 		return -1;
 	}
-	qb_log(LOG_INFO, "dropped every capability (bounding, effective, permitted, "
-	       "inheritable, ambient); no_new_privs set");
+	log_info(DLD_SUB_MAIN, "dropped every capability (bounding, effective, permitted, "
+		 "inheritable, ambient); no_new_privs set");
 	return 0;
 }

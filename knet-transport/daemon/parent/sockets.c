@@ -12,8 +12,6 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include <qb/qblog.h>
-
 #include "ctx.h"
 
 #define SOCK_BUF  (4u << 20)
@@ -28,6 +26,8 @@ static void set_buf(int fd, int opt_force, int opt)
 		setsockopt(fd, SOL_SOCKET, opt, &v, sizeof(v));
 }
 
+static void on_peer(int fd, uint32_t events, void *arg);
+
 static int open_one(struct dld_ctx *ctx, uint32_t i)
 {
 	struct dld_peer_conf *p = &ctx->cfg.peers[i];
@@ -37,8 +37,8 @@ static int open_one(struct dld_ctx *ctx, uint32_t i)
 	dld_addr_format(&p->addr, where, sizeof(where));
 	fd = socket(p->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		qb_log(LOG_ERR, "cannot create a UDP socket for node %u: %s", p->node_id,
-		       strerror(errno));
+		log_err(DLD_SUB_SOCKETS, "cannot create a UDP socket for node %u: %s",
+			p->node_id, strerror(errno));
 		return -1;
 	}
 	if (p->addr.ss_family == AF_INET6)
@@ -50,16 +50,42 @@ static int open_one(struct dld_ctx *ctx, uint32_t i)
 	if (bind(fd, (const struct sockaddr *)&p->addr, p->addr_len)) {
 		int err = errno;
 
-		qb_log(LOG_ERR, "cannot bind %s for node %u: %s (%s)", where, p->node_id,
-		       strerror(err),
-		       err == EADDRINUSE ? "another disklinkd or a knet link holds it: give each "
-					   "node's peers their own addresses" :
-		       "check the peer address");
+		log_err(DLD_SUB_SOCKETS, "cannot bind %s for node %u: %s (%s)", where, p->node_id,
+			strerror(err),
+			err == EADDRINUSE ? "another disklinkd or a knet link holds it: give "
+					    "each node's peers their own addresses" :
+			"check the peer address");
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	if (dld_loop_add(&ctx->loop, fd, EPOLLIN, on_peer, ctx)) {
+		log_err(DLD_SUB_SOCKETS, "cannot watch the socket of node %u: %s", p->node_id,
+			strerror(errno));
 		close(fd);
 		return -1;
 	}
 	ctx->peers[i].fd = fd;
-	return dld_epoll_add(ctx, fd, DLD_TAG_PEER, i);
+	return 0;
+}
+
+/* The coalescing window ended. */
+static void on_coalesce(int fd, uint32_t events, void *arg)
+{
+	uint64_t exp;
+
+	(void)events;
+	if (read(fd, &exp, sizeof(exp)) < 0)
+		exp = 0;
+	dld_sockets_flush(arg, true);
+}
+
+int dld_sockets_init(struct dld_ctx *ctx)
+{
+	ctx->coalfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (ctx->coalfd < 0)
+		return -1;
+	return dld_loop_add(&ctx->loop, ctx->coalfd, EPOLLIN, on_coalesce, ctx);
 }
 
 int dld_sockets_open(struct dld_ctx *ctx)
@@ -75,10 +101,17 @@ int dld_sockets_open(struct dld_ctx *ctx)
 void dld_sockets_close(struct dld_ctx *ctx)
 {
 	for (uint32_t i = 0; i < ctx->cfg.peer_count; i++) {
-		if (ctx->peers[i].fd >= 0)
+		if (ctx->peers[i].fd >= 0) {
+			dld_loop_del(&ctx->loop, ctx->peers[i].fd);
 			close(ctx->peers[i].fd);
+		}
 		ctx->peers[i].fd = -1;
 	}
+	if (ctx->coalfd >= 0) {
+		dld_loop_del(&ctx->loop, ctx->coalfd);
+		close(ctx->coalfd);
+	}
+	ctx->coalfd = -1;
 }
 
 static bool same_addr(const struct dld_peer_conf *a, const struct dld_peer_conf *b)
@@ -94,7 +127,7 @@ int dld_sockets_update(struct dld_ctx *ctx, const struct dld_config *nc)
 	int rc = 0;
 
 	if (!nrt) {
-		qb_log(LOG_ERR, "out of memory for the new peer list");
+		log_err(DLD_SUB_SOCKETS, "out of memory for the new peer list");
 		return -1;
 	}
 	/* What is pending was sent to the old peers: queue it now. */
@@ -114,10 +147,10 @@ int dld_sockets_update(struct dld_ctx *ctx, const struct dld_config *nc)
 	for (uint32_t i = 0; i < old_count; i++) {
 		if (kept[i] || ctx->peers[i].fd < 0)
 			continue;
-		epoll_ctl(ctx->epfd, EPOLL_CTL_DEL, ctx->peers[i].fd, NULL);
+		dld_loop_del(&ctx->loop, ctx->peers[i].fd);
 		close(ctx->peers[i].fd);
-		qb_log(LOG_NOTICE, "closed the socket of node %u (%s:%u)",
-		       ctx->cfg.peers[i].node_id, ctx->cfg.peers[i].text, ctx->cfg.port);
+		log_notice(DLD_SUB_SOCKETS, "closed the socket of node %u (%s:%u)",
+			   ctx->cfg.peers[i].node_id, ctx->cfg.peers[i].text, ctx->cfg.port);
 	}
 	for (uint32_t i = 0; i < DLD_MAX_PEERS; i++)
 		ctx->peers[i] = i < nc->peer_count ? nrt[i] : (struct dld_peer_rt){ .fd = -1 };
@@ -128,17 +161,15 @@ int dld_sockets_update(struct dld_ctx *ctx, const struct dld_config *nc)
 	memcpy(ctx->cfg.local_text, nc->local_text, sizeof(ctx->cfg.local_text));
 	ctx->cfg.peer_count = nc->peer_count;
 	memcpy(ctx->cfg.peers, nc->peers, sizeof(ctx->cfg.peers));
+	/* A kept socket's handler finds its new index by its fd. */
 	for (uint32_t j = 0; j < nc->peer_count; j++) {
-		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = DLD_EV(DLD_TAG_PEER, j) };
-
-		if (ctx->peers[j].fd >= 0) {
-			epoll_ctl(ctx->epfd, EPOLL_CTL_MOD, ctx->peers[j].fd, &ev);
-		} else if (open_one(ctx, j)) {
+		if (ctx->peers[j].fd >= 0)
+			continue;
+		if (open_one(ctx, j))
 			rc = -1;
-		} else {
-			qb_log(LOG_NOTICE, "bound %s:%u for node %u", nc->peers[j].text, nc->port,
-			       nc->peers[j].node_id);
-		}
+		else
+			log_notice(DLD_SUB_SOCKETS, "bound %s:%u for node %u", nc->peers[j].text,
+				   nc->port, nc->peers[j].node_id);
 	}
 	return rc;
 }
@@ -205,7 +236,8 @@ static void pend_add(struct dld_ctx *ctx, uint16_t node, const uint8_t *data, ui
 	memcpy(pd->buf, data, len);
 }
 
-void dld_sockets_recv(struct dld_ctx *ctx, uint32_t idx)
+/* A peer socket is readable: receive everything, queue it for the disk. */
+static void recv_peer(struct dld_ctx *ctx, uint32_t idx)
 {
 	struct dld_peer_rt *rt = &ctx->peers[idx];
 	const struct dld_peer_conf *pc = &ctx->cfg.peers[idx];
@@ -219,19 +251,20 @@ void dld_sockets_recv(struct dld_ctx *ctx, uint32_t idx)
 			     (struct sockaddr *)&from, &flen);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				qb_log(LOG_DEBUG, "receive on node %u's socket: %s", pc->node_id,
-				       strerror(errno));
+				log_debug(DLD_SUB_SOCKETS, "receive on node %u's socket: %s",
+					  pc->node_id, strerror(errno));
 			return;
 		}
 		if (!from_local_knet(ctx, &from)) {
 			char who[DLD_ADDR_TEXT + 8];
 
-			if (!ctx->foreign_drops++) {
+			ctx->foreign_drops++;
+			if (dld_lograte_ok(&ctx->foreign_log, "foreign", 0, 0)) {
 				dld_addr_format(&from, who, sizeof(who));
-				qb_log(LOG_WARNING, "dropped a datagram from %s on node %u's address: "
-				       "only the local knet (%s:%u) may send here (counted as "
-				       "foreign_drops)", who, pc->node_id, ctx->cfg.local_text,
-				       ctx->cfg.port);
+				log_warn(DLD_SUB_SOCKETS, "dropped a datagram from %s on node "
+					 "%u's address: only the local knet (%s:%u) may send "
+					 "here (counted as foreign_drops)", who, pc->node_id,
+					 ctx->cfg.local_text, ctx->cfg.port);
 			}
 			continue;
 		}
@@ -245,6 +278,18 @@ void dld_sockets_recv(struct dld_ctx *ctx, uint32_t idx)
 		}
 		pend_add(ctx, (uint16_t)pc->node_id, ctx->rxbuf, (uint32_t)n);
 	}
+}
+
+static void on_peer(int fd, uint32_t events, void *arg)
+{
+	struct dld_ctx *ctx = arg;
+
+	(void)events;
+	for (uint32_t i = 0; i < ctx->cfg.peer_count; i++)
+		if (ctx->peers[i].fd == fd) {
+			recv_peer(ctx, i);
+			return;
+		}
 }
 
 void dld_sockets_flush(struct dld_ctx *ctx, bool force)

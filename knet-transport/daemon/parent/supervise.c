@@ -12,7 +12,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <qb/qblog.h>
 #include <systemd/sd-daemon.h>
 
 #include "ctx.h"
@@ -30,7 +29,7 @@ static void detach_chan(struct dld_ctx *ctx)
 	if (!ctx->chan.shm)
 		return;
 	dld_status_snapshot(ctx->chan.shm, &ctx->snap);
-	epoll_ctl(ctx->epfd, EPOLL_CTL_DEL, ctx->chan.rx_efd, NULL);
+	dld_loop_del(&ctx->loop, ctx->chan.rx_efd);
 	dld_chan_destroy(&ctx->chan);
 }
 
@@ -46,7 +45,7 @@ static void schedule_restart(struct dld_ctx *ctx, uint64_t now)
 		ctx->backoff_ms = ctx->backoff_ms * 2 > t->restart_max_ms ?
 				  t->restart_max_ms : ctx->backoff_ms * 2;
 	ctx->restart_at_ns = now + ms_ns(ctx->backoff_ms);
-	qb_log(LOG_NOTICE, "restarting the I/O child in %u ms", ctx->backoff_ms);
+	log_notice(DLD_SUB_CHILD, "restarting the I/O child in %u ms", ctx->backoff_ms);
 }
 
 /* Tell systemd, and the launcher when we daemonized, that we serve. */
@@ -60,7 +59,7 @@ void dld_notify_ready(struct dld_ctx *ctx)
 	sd_notify(0, "READY=1");
 	if (ctx->ready_fd >= 0) {
 		if (write(ctx->ready_fd, &code, 1) < 0)
-			qb_log(LOG_DEBUG, "launcher gone: %s", strerror(errno));
+			log_debug(DLD_SUB_CHILD, "launcher gone: %s", strerror(errno));
 		close(ctx->ready_fd);
 		ctx->ready_fd = -1;
 	}
@@ -88,9 +87,12 @@ int dld_child_start(struct dld_ctx *ctx)
 		return 0;
 	}
 	if (dld_chan_create(&ctx->chan, ctx->cfg.tun.queue_kib)) {
-		qb_log(LOG_ERR, "cannot create the shared memory for the I/O child: %s",
-		       strerror(errno));
+		int err = errno;
+
+		log_err(DLD_SUB_CHILD, "cannot create the shared memory for the I/O child: %s",
+			strerror(err));
 		schedule_restart(ctx, now);
+		errno = err;
 		return -1;
 	}
 	ctx->chan.shm->tun = ctx->cfg.tun;
@@ -104,24 +106,21 @@ int dld_child_start(struct dld_ctx *ctx)
 	publish_peers(ctx);
 	pid = fork();
 	if (pid < 0) {
-		qb_log(LOG_ERR, "cannot start the I/O child: %s", strerror(errno));
+		int err = errno;
+
+		log_err(DLD_SUB_CHILD, "cannot start the I/O child: %s", strerror(err));
 		dld_chan_destroy(&ctx->chan);
 		schedule_restart(ctx, now);
+		errno = err;
 		return -1;
 	}
 	if (pid == 0) {
-		/* The child owns no socket and none of the parent's fds. */
-		int fds[] = { ctx->epfd, ctx->sigfd, ctx->tickfd, ctx->coalfd, ctx->ctl_fd,
-			      ctx->ready_fd, ctx->cs.timerfd,
-			      ctx->cs.connected ? ctx->cs.watch.fd : -1 };
-
-		for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
-			if (fds[i] >= 0)
-				close(fds[i]);
-		for (uint32_t i = 0; i < DLD_CTL_CLIENTS; i++)
-			if (ctx->clients[i].fd >= 0)
-				close(ctx->clients[i].fd);
-		dld_sockets_close(ctx);
+		/* The child owns no socket and none of the parent's fds: every
+		 * fd the loop watches (sockets, clients, timers, signals, cmap)
+		 * and the launcher's pipe. */
+		dld_loop_close_all_fds(&ctx->loop);
+		if (ctx->ready_fd >= 0)
+			close(ctx->ready_fd);
 		_exit(dld_io_child_main(&ctx->cfg, &ctx->chan));
 	}
 	ctx->child = pid;
@@ -129,8 +128,10 @@ int dld_child_start(struct dld_ctx *ctx)
 	ctx->child_start_ns = now;
 	ctx->child_ready_ns = 0;
 	ctx->stalled = false;
-	dld_epoll_add(ctx, ctx->chan.rx_efd, DLD_TAG_RX, 0);
-	qb_log(LOG_INFO, "I/O child %d started", (int)pid);
+	if (ctx->on_child_rx &&
+	    dld_loop_add(&ctx->loop, ctx->chan.rx_efd, EPOLLIN, ctx->on_child_rx, ctx))
+		log_err(DLD_SUB_CHILD, "cannot watch the I/O child's channel: %s", strerror(errno));
+	log_info(DLD_SUB_CHILD, "I/O child %d started", (int)pid);
 	return 0;
 }
 
@@ -148,16 +149,15 @@ static void child_exited(struct dld_ctx *ctx, int status, uint64_t now)
 			 WIFEXITED(status) ? "exited with status" : "was killed by signal",
 			 WIFEXITED(status) ? code : WTERMSIG(status));
 	if (ctx->stopping) {
-		ctx->quit = true;
+		dld_loop_quit(&ctx->loop);
 		return;
 	}
-	qb_log(code ? LOG_WARNING : LOG_NOTICE, "I/O child stopped (status %d): %s", code,
-	       ctx->error);
+	dld_log(code ? LOG_WARNING : LOG_NOTICE, DLD_SUB_CHILD, "I/O child stopped (status %d): %s",
+		code, ctx->error);
 	if (code == DLD_EXIT_COLLISION ||
 	    (!ctx->ever_ready && (code == DLD_EXIT_VOLUME || code == DLD_EXIT_USAGE))) {
-		qb_log(LOG_ERR, "giving up: %s", ctx->error);
-		ctx->exit_code = code;
-		ctx->quit = true;
+		log_err(DLD_SUB_CHILD, "giving up: %s", ctx->error);
+		dld_ctx_exit(ctx, code);
 		return;
 	}
 	/* The device may come back: keep the sockets bound and answer status. */
@@ -173,7 +173,7 @@ void dld_child_reap(struct dld_ctx *ctx)
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if (pid == ctx->abandoned) {
-			qb_log(LOG_NOTICE, "the abandoned I/O child %d is gone", (int)pid);
+			log_notice(DLD_SUB_CHILD, "the abandoned I/O child %d is gone", (int)pid);
 			ctx->abandoned = 0;
 		} else if (pid == ctx->child) {
 			child_exited(ctx, status, now);
@@ -192,9 +192,9 @@ static void check_ready(struct dld_ctx *ctx, uint64_t now)
 		ctx->have_uuid = true;
 	ctx->last_generation = ctx->snap.generation;
 	ctx->error[0] = 0;
-	qb_log(LOG_NOTICE, "link ready: node %u in slot %d of volume %s, generation %llu",
-	       ctx->cfg.node_id, ctx->snap.slot, ctx->snap.volume_uuid,
-	       (unsigned long long)ctx->snap.generation);
+	log_notice(DLD_SUB_CHILD, "link ready: node %u in slot %d of volume %s, generation %llu",
+		   ctx->cfg.node_id, ctx->snap.slot, ctx->snap.volume_uuid,
+		   (unsigned long long)ctx->snap.generation);
 	dld_notify_ready(ctx);
 }
 
@@ -209,23 +209,24 @@ static void check_deadline(struct dld_ctx *ctx, uint64_t now)
 		start = atomic_load(&ctx->chan.shm->alive_ns);
 	if (start && now > start && now - start > ms_ns(t->io_timeout_ms)) {
 		if (!ctx->stalled || ctx->stalled_since_ns != start)
-			qb_log(LOG_WARNING, "device %s stalled: an I/O request has been pending "
-			       "for %llu ms (io_timeout_ms %u); datagrams for the disk are dropped "
-			       "until it completes", ctx->cfg.device,
-			       (unsigned long long)((now - start) / 1000000u), t->io_timeout_ms);
+			log_warn(DLD_SUB_CHILD, "device %s stalled: an I/O request has been "
+				 "pending for %llu ms (io_timeout_ms %u); datagrams for the disk "
+				 "are dropped until it completes", ctx->cfg.device,
+				 (unsigned long long)((now - start) / 1000000u), t->io_timeout_ms);
 		ctx->stalled = true;
 		ctx->stalled_since_ns = start;
 	} else if (ctx->stalled && start != ctx->stalled_since_ns) {
-		qb_log(LOG_NOTICE, "device %s: the stalled I/O request completed after %llu ms",
-		       ctx->cfg.device,
-		       (unsigned long long)((now - ctx->stalled_since_ns) / 1000000u));
+		log_notice(DLD_SUB_CHILD, "device %s: the stalled I/O request completed after "
+			   "%llu ms", ctx->cfg.device,
+			   (unsigned long long)((now - ctx->stalled_since_ns) / 1000000u));
 		ctx->stalled = false;
 	}
 	if (ctx->stalled && t->abandon_ms && now - start > ms_ns(t->abandon_ms) &&
 	    !ctx->abandoned && !ctx->stopping) {
-		qb_log(LOG_ERR, "device %s: I/O stuck for %llu ms: abandoning I/O child %d (it "
-		       "exits when the request returns; it holds no socket)", ctx->cfg.device,
-		       (unsigned long long)((now - start) / 1000000u), (int)ctx->child);
+		log_err(DLD_SUB_CHILD, "device %s: I/O stuck for %llu ms: abandoning I/O child "
+			"%d (it exits when the request returns; it holds no socket)",
+			ctx->cfg.device,
+			(unsigned long long)((now - start) / 1000000u), (int)ctx->child);
 		kill(ctx->child, SIGKILL);
 		ctx->abandoned = ctx->child;
 		detach_chan(ctx);
@@ -241,12 +242,13 @@ void dld_child_tick(struct dld_ctx *ctx, uint64_t now)
 {
 	if (ctx->stopping) {
 		if (!ctx->child) {
-			ctx->quit = true;
+			dld_loop_quit(&ctx->loop);
 		} else if (now >= ctx->stop_deadline_ns) {
-			qb_log(LOG_WARNING, "the I/O child did not stop within %u ms: killed (its "
-			       "slot stays marked active)", ctx->cfg.tun.stop_timeout_ms);
+			log_warn(DLD_SUB_CHILD, "the I/O child did not stop within %u ms: "
+				 "killed (its slot stays marked active)",
+				 ctx->cfg.tun.stop_timeout_ms);
 			kill(ctx->child, SIGKILL);
-			ctx->quit = true;
+			dld_loop_quit(&ctx->loop);
 		}
 		return;
 	}
@@ -268,7 +270,7 @@ void dld_child_stop(struct dld_ctx *ctx)
 	ctx->stop_deadline_ns = dld_mono_ns() + ms_ns(ctx->cfg.tun.stop_timeout_ms);
 	sd_notify(0, "STOPPING=1");
 	if (!ctx->child) {
-		ctx->quit = true;
+		dld_loop_quit(&ctx->loop);
 		return;
 	}
 	atomic_store(&ctx->chan.shm->stop, 1);

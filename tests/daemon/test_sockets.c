@@ -1,0 +1,273 @@
+/* The parent's UDP side (daemon/parent/sockets.c) on loopback: two peer
+ * sockets bound on 127.77.x addresses, a UDP socket in this test that
+ * stands for the local knet, and a shared channel (dld_chan_create) that
+ * stands for a ready I/O child.  Received datagrams reach the channel
+ * (identical copies to both peers merged), foreign ones are dropped,
+ * delivered ones come out of the right peer's socket, and a new peer list
+ * keeps, closes and binds sockets. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ctx.h"
+
+static uint32_t port;
+
+static void peer(struct dld_config *c, uint32_t id, const char *addr)
+{
+	struct dld_peer_conf *p = &c->peers[c->peer_count++];
+
+	p->node_id = id;
+	snprintf(p->text, sizeof(p->text), "%s", addr);
+	assert_int_equal(dld_addr_parse(addr, c->port, &p->addr, &p->addr_len), 0);
+}
+
+/* The local knet: bound on the configuration's local address and port. */
+static int knet_socket(struct dld_ctx *ctx)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&ctx->cfg.local, ctx->cfg.local_len), 0);
+	return fd;
+}
+
+static int setup(void **state)
+{
+	struct dld_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	assert_non_null(ctx);
+	/* A port of our own: other tests may run at the same time. */
+	port = 30000u + (uint32_t)getpid() % 20000u;
+	dld_config_defaults(&ctx->cfg);
+	ctx->cfg.port = port;
+	snprintf(ctx->cfg.local_text, sizeof(ctx->cfg.local_text), "127.77.1.1");
+	assert_int_equal(dld_addr_parse("127.77.1.1", port, &ctx->cfg.local,
+					&ctx->cfg.local_len), 0);
+	peer(&ctx->cfg, 2, "127.77.1.2");
+	peer(&ctx->cfg, 3, "127.77.1.3");
+	ctx->sigfd = ctx->tickfd = ctx->coalfd = ctx->ctl_fd = ctx->ready_fd = -1;
+	for (uint32_t i = 0; i < DLD_MAX_PEERS; i++)
+		ctx->peers[i].fd = -1;
+	assert_int_equal(dld_loop_init(&ctx->loop), 0);
+	assert_int_equal(dld_sockets_init(ctx), 0);
+	assert_int_equal(dld_sockets_open(ctx), 0);
+	/* A ready child's channel. */
+	assert_int_equal(dld_chan_create(&ctx->chan, 256), 0);
+	ctx->child = getpid();
+	ctx->child_ready_ns = 1;
+	*state = ctx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct dld_ctx *ctx = *state;
+
+	dld_sockets_close(ctx);
+	dld_chan_destroy(&ctx->chan);
+	dld_loop_fini(&ctx->loop);
+	free(ctx);
+	return 0;
+}
+
+static void send_to(int fd, const struct dld_peer_conf *p, const char *text)
+{
+	assert_int_equal(sendto(fd, text, strlen(text), 0, (const struct sockaddr *)&p->addr,
+				p->addr_len), (ssize_t)strlen(text));
+}
+
+/* Turn the loop (with its after hook: the flush main.c wires) until the
+ * child's queue has a message. */
+static int turn(struct dld_ctx *ctx, struct dld_qmsg *m, uint64_t *pos)
+{
+	*pos = dld_q_tail(ctx->chan.tx);
+	for (int k = 0; k < 20; k++) {
+		if (dld_q_read(ctx->chan.tx, pos, m))
+			return 1;
+		assert_int_equal(dld_loop_once(&ctx->loop, 50), 0);
+	}
+	return 0;
+}
+
+static void after(void *arg)
+{
+	dld_sockets_flush(arg, false);
+}
+
+static void test_copies_merge(void **state)
+{
+	struct dld_ctx *ctx = *state;
+	int knet = knet_socket(ctx);
+	struct dld_qmsg m;
+	uint64_t pos;
+
+	dld_loop_set_after(&ctx->loop, after, ctx);
+	send_to(knet, &ctx->cfg.peers[0], "totem");
+	send_to(knet, &ctx->cfg.peers[1], "totem");
+	assert_int_equal(turn(ctx, &m, &pos), 1);
+	assert_int_equal(m.len, 5);
+	assert_memory_equal(m.data, "totem", 5);
+	assert_int_equal(m.ndst, 2);
+	assert_int_equal(m.dst[0] + m.dst[1], 5);
+	dld_q_release(ctx->chan.tx, pos);
+	assert_int_equal(ctx->coalesced, 1);
+	assert_int_equal(ctx->peers[0].dgrams_out, 1);
+	assert_int_equal(ctx->peers[1].bytes_out, 5);
+	close(knet);
+}
+
+/* A datagram to one peer only waits coalesce_us, then the timer queues it. */
+static void test_coalescing_timer(void **state)
+{
+	struct dld_ctx *ctx = *state;
+	int knet = knet_socket(ctx);
+	struct dld_qmsg m;
+	uint64_t pos;
+
+	dld_loop_set_after(&ctx->loop, after, ctx);
+	ctx->cfg.tun.coalesce_us = 2000;
+	send_to(knet, &ctx->cfg.peers[1], "unicast");
+	assert_int_equal(turn(ctx, &m, &pos), 1);
+	assert_int_equal(m.ndst, 1);
+	assert_int_equal(m.dst[0], 3);
+	assert_false(ctx->pend.armed);
+	dld_q_release(ctx->chan.tx, pos);
+	close(knet);
+}
+
+static void test_foreign_dropped(void **state)
+{
+	struct dld_ctx *ctx = *state;
+	int other = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct dld_qmsg m;
+	uint64_t pos;
+
+	assert_true(other >= 0);
+	send_to(other, &ctx->cfg.peers[0], "intruder");
+	send_to(other, &ctx->cfg.peers[0], "intruder");
+	assert_int_equal(turn(ctx, &m, &pos), 0);
+	assert_int_equal(ctx->foreign_drops, 2);
+	assert_int_equal(ctx->peers[0].dgrams_out, 0);
+	close(other);
+}
+
+/* No ready child: counted as queue drops. */
+static void test_no_child_drops(void **state)
+{
+	struct dld_ctx *ctx = *state;
+	int knet = knet_socket(ctx);
+	struct dld_qmsg m;
+	uint64_t pos;
+
+	ctx->child_ready_ns = 0;
+	send_to(knet, &ctx->cfg.peers[0], "lost");
+	assert_int_equal(turn(ctx, &m, &pos), 0);
+	assert_int_equal(ctx->tx_queue_drops, 1);
+	close(knet);
+}
+
+static void test_deliver_from_peer_address(void **state)
+{
+	struct dld_ctx *ctx = *state;
+	int knet = knet_socket(ctx);
+	struct sockaddr_in from;
+	socklen_t flen = sizeof(from);
+	char buf[64], who[32];
+	ssize_t n;
+
+	assert_int_equal(dld_q_push(ctx->chan.rx, 3, NULL, 0, (const uint8_t *)"from-3", 6), 0);
+	assert_int_equal(dld_q_push(ctx->chan.rx, 9, NULL, 0, (const uint8_t *)"nobody", 6), 0);
+	dld_sockets_deliver(ctx);
+	n = recvfrom(knet, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
+	assert_int_equal(n, 6);
+	assert_memory_equal(buf, "from-3", 6);
+	inet_ntop(AF_INET, &from.sin_addr, who, sizeof(who));
+	assert_string_equal(who, "127.77.1.3");
+	assert_int_equal(ntohs(from.sin_port), port);
+	assert_int_equal(ctx->peers[1].dgrams_in, 1);
+	assert_int_equal(ctx->peers[1].bytes_in, 6);
+	/* The unknown node's datagram went nowhere. */
+	assert_int_equal(recv(knet, buf, sizeof(buf), MSG_DONTWAIT), -1);
+	assert_true(dld_q_empty(ctx->chan.rx));
+	close(knet);
+}
+
+/* corosync reload: node 2 stays, node 3 goes, node 4 comes. */
+static void test_update(void **state)
+{
+	struct dld_ctx *ctx = *state;
+	struct dld_config *nc = malloc(sizeof(*nc));
+	int fd2 = ctx->peers[0].fd;
+	int knet;
+	struct dld_qmsg m;
+	uint64_t pos;
+
+	assert_non_null(nc);
+	*nc = ctx->cfg;
+	nc->peer_count = 0;
+	peer(nc, 4, "127.77.1.4");
+	peer(nc, 2, "127.77.1.2");
+	assert_int_equal(dld_sockets_update(ctx, nc), 0);
+	assert_int_equal(ctx->cfg.peer_count, 2);
+	assert_int_equal(ctx->cfg.peers[1].node_id, 2);
+	assert_int_equal(ctx->peers[1].fd, fd2);    /* kept, at its new index */
+	assert_true(ctx->peers[0].fd >= 0);
+	/* The kept socket still reaches the channel, under its new index. */
+	dld_loop_set_after(&ctx->loop, after, ctx);
+	ctx->cfg.tun.coalesce_us = 0;
+	knet = knet_socket(ctx);
+	send_to(knet, &ctx->cfg.peers[1], "after");
+	assert_int_equal(turn(ctx, &m, &pos), 1);
+	assert_int_equal(m.dst[0], 2);
+	dld_q_release(ctx->chan.tx, pos);
+	send_to(knet, &ctx->cfg.peers[0], "new");
+	assert_int_equal(turn(ctx, &m, &pos), 1);
+	assert_int_equal(m.dst[0], 4);
+	dld_q_release(ctx->chan.tx, pos);
+	close(knet);
+	free(nc);
+}
+
+/* An address another socket holds is refused at open. */
+static void test_bind_conflict(void **state)
+{
+	struct dld_ctx *ctx = *state, *other = calloc(1, sizeof(*other));
+
+	assert_non_null(other);
+	other->cfg = ctx->cfg;
+	other->coalfd = -1;
+	assert_int_equal(dld_loop_init(&other->loop), 0);
+	assert_int_equal(dld_sockets_open(other), -1);
+	assert_int_equal(errno, EADDRINUSE);
+	dld_sockets_close(other);
+	dld_loop_fini(&other->loop);
+	free(other);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_copies_merge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_coalescing_timer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_child_drops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deliver_from_peer_address, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_update, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bind_conflict, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,230 @@
+/* The status replies (daemon/parent/status_json.c, status_text.c) and
+ * the mirror states they show (mirror_status.c), from a context whose
+ * snapshot this test fills as a running I/O child would publish it.  The
+ * JSON must parse (python3's json module reads it when python3 is
+ * there) and carry the pinned keys. */
+#include "config.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ctx.h"
+#include "mirror_status.h"
+#include "slot_header.h"
+
+static void peer(struct dld_config *c, uint32_t id, const char *addr)
+{
+	struct dld_peer_conf *p = &c->peers[c->peer_count++];
+
+	p->node_id = id;
+	snprintf(p->text, sizeof(p->text), "%s", addr);
+}
+
+static int setup(void **state)
+{
+	struct dld_ctx *ctx = calloc(1, sizeof(*ctx));
+	struct dld_status *s;
+
+	assert_non_null(ctx);
+	dld_config_defaults(&ctx->cfg);
+	ctx->cfg.node_id = 1;
+	snprintf(ctx->cfg.node_name, sizeof(ctx->cfg.node_name), "n\"1");   /* to escape */
+	snprintf(ctx->cfg.device, sizeof(ctx->cfg.device), "/dev/vol");
+	snprintf(ctx->cfg.local_text, sizeof(ctx->cfg.local_text), "127.77.0.1");
+	ctx->cfg.port = 5406;
+	peer(&ctx->cfg, 2, "127.77.0.2");
+	peer(&ctx->cfg, 3, "127.77.0.3");
+	ctx->cfg.tun.lag_warn_ms = 50;
+	ctx->cfg.tun.lag_max_ms = 500;
+	ctx->start_ns = dld_mono_ns();
+	/* A ready child's snapshot: peer 3 first (another order than ours). */
+	ctx->child = 4242;
+	ctx->children = 2;
+	ctx->child_ready_ns = 1;
+	s = &ctx->snap;
+	s->device_state = DLD_DEV_OK;
+	snprintf(s->volume_uuid, sizeof(s->volume_uuid), "0123-4567");
+	snprintf(s->cluster, sizeof(s->cluster), "lab");
+	s->slot = 0;
+	s->role = DL_ROLE_PRIMARY;
+	s->generation = 7;
+	s->io.writes = 11;
+	s->peer_count = 2;
+	s->peers[0] = (struct dld_peer_status){ .node_id = 3, .slot = 2, .state = DLD_PEER_DOWN,
+						.mirror = DLD_MIRROR_FROZEN, .lag_ms = -1 };
+	s->peers[1] = (struct dld_peer_status){ .node_id = 2, .slot = 1, .state = DLD_PEER_UP,
+						.mirror = DLD_MIRROR_LAGGING, .lag_ms = 70,
+						.role = DL_ROLE_SECONDARY };
+	s->peers[1].rs.dgrams = 5;
+	ctx->peers[0].dgrams_out = 9;
+	*state = ctx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	free(*state);
+	return 0;
+}
+
+static char *render(struct dld_ctx *ctx, void (*fn)(struct dld_ctx *, FILE *))
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	assert_non_null(out);
+	fn(ctx, out);
+	fclose(out);
+	return text;
+}
+
+/* 0: it parses; 1: it does not; -1: no python3 to tell. */
+static int json_parses(const char *text)
+{
+	FILE *p = popen("python3 -c 'import json,sys; json.load(sys.stdin)' 2>/dev/null", "w");
+	int st;
+
+	if (!p)
+		return -1;
+	fputs(text, p);
+	st = pclose(p);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) == 127)
+		return -1;
+	return WEXITSTATUS(st) ? 1 : 0;
+}
+
+static void test_json(void **state)
+{
+	struct dld_ctx *ctx = *state;
+	char *j = render(ctx, dld_status_json);
+
+	/* The checker itself tells good from bad (with python3). */
+	if (json_parses("{}") == 0)
+		assert_int_equal(json_parses("{\"a\":}"), 1);
+	assert_int_not_equal(json_parses(j), 1);
+	assert_non_null(strstr(j, "\"node_name\":\"n\\\"1\""));
+	assert_non_null(strstr(j, "\"device_state\":\"ok\""));
+	assert_non_null(strstr(j, "\"volume_uuid\":\"0123-4567\""));
+	assert_non_null(strstr(j, "\"role\":\"primary\""));
+	assert_non_null(strstr(j, "\"io_pid\":4242,\"io_restarts\":1"));
+	assert_non_null(strstr(j, "\"corosync\":\"off\""));
+	/* Peers in the parent's order, matched by node id. */
+	assert_non_null(strstr(j, "\"peers\":[{\"node_id\":2,\"addr\":\"127.77.0.2\","
+			       "\"state\":\"up\",\"slot\":1"));
+	assert_non_null(strstr(j, "\"dgrams_out\":9"));
+	assert_non_null(strstr(j, "\"mirror\":\"lagging\",\"lag_ms\":70,\"lag_warn\":true,"
+			       "\"lag_max_exceeded\":false,\"role\":\"secondary\""));
+	/* Frozen: not in corosync mode, corosync cannot call it gone. */
+	assert_non_null(strstr(j, "{\"node_id\":3,\"addr\":\"127.77.0.3\",\"state\":\"down\""));
+	assert_non_null(strstr(j, "\"mirror\":\"frozen\",\"lag_ms\":null"));
+	free(j);
+}
+
+static void test_json_without_child(void **state)
+{
+	struct dld_ctx *ctx = *state;
+	char *j;
+
+	ctx->child = 0;
+	snprintf(ctx->error, sizeof(ctx->error), "cannot open /dev/vol: No such file");
+	j = render(ctx, dld_status_json);
+	assert_int_not_equal(json_parses(j), 1);
+	assert_non_null(strstr(j, "\"device_state\":\"failed\",\"device_error\":\"cannot open "
+			       "/dev/vol: No such file\""));
+	assert_non_null(strstr(j, "\"slot\":-1"));
+	assert_non_null(strstr(j, "\"state\":\"unknown\""));
+	assert_non_null(strstr(j, "\"mirror\":\"unknown\""));
+	free(j);
+}
+
+static void test_text(void **state)
+{
+	struct dld_ctx *ctx = *state;
+	char *t = render(ctx, dld_status_text);
+
+	assert_non_null(strstr(t, "node 1 (n\"1), link 127.77.0.1:5406\n"));
+	assert_non_null(strstr(t, "device /dev/vol: ok\n"));
+	assert_non_null(strstr(t, "volume 0123-4567, cluster 'lab', slot 0, generation 7, "
+			       "role primary\n"));
+	assert_non_null(strstr(t, "io: 11 writes"));
+	assert_non_null(strstr(t, "2      127.77.0.2       up"));
+	assert_non_null(strstr(t, "2      lagging   70ms!    secondary  /dev/vol\n"));
+	assert_non_null(strstr(t, "3      frozen    -        none       /dev/vol\n"));
+	assert_null(strstr(t, "corosync link"));
+	free(t);
+}
+
+static void test_text_stalled_corosync(void **state)
+{
+	struct dld_ctx *ctx = *state;
+	char *t;
+
+	ctx->stalled = true;
+	ctx->stalled_since_ns = dld_mono_ns();
+	ctx->cfg.link = 1;
+	ctx->cs.state = DLD_CS_WAITING;
+	snprintf(ctx->cs.why, sizeof(ctx->cs.why), "corosync is not running");
+	t = render(ctx, dld_status_text);
+	assert_non_null(strstr(t, "corosync link 1: waiting: corosync is not running\n"));
+	assert_non_null(strstr(t, "device /dev/vol: stalled: an I/O request has been pending "
+			       "for 0 ms\n"));
+	assert_non_null(strstr(t, "2      127.77.0.2       unknown"));
+	free(t);
+}
+
+static void test_names(void **state)
+{
+	(void)state;
+	assert_string_equal(dld_peer_state_name(DLD_PEER_UP), "up");
+	assert_string_equal(dld_peer_state_name(DLD_PEER_STALE), "stale");
+	assert_string_equal(dld_peer_state_name(DLD_PEER_DOWN), "down");
+	assert_string_equal(dld_peer_state_name(99), "unknown");
+	assert_string_equal(dld_mirror_name(DLD_MIRROR_HEALTHY), "healthy");
+	assert_string_equal(dld_mirror_name(DLD_MIRROR_GONE), "gone");
+	assert_string_equal(dld_mirror_name(99), "unknown");
+}
+
+static void test_mirror_of(void **state)
+{
+	struct dld_ctx *ctx = *state;
+	struct dld_peer_status ps = { .node_id = 3, .mirror = DLD_MIRROR_FROZEN };
+
+	assert_int_equal(dld_mirror_of(ctx, &ps, true), DLD_MIRROR_FROZEN);
+	assert_int_equal(dld_mirror_of(ctx, &ps, false), DLD_MIRROR_UNKNOWN);
+	ps.node_id = 0;
+	assert_int_equal(dld_mirror_of(ctx, &ps, true), DLD_MIRROR_UNKNOWN);
+	/* Corosync mode but not connected: corosync's view is not asked. */
+	ctx->cfg.link = 1;
+	ps.node_id = 3;
+	assert_int_equal(dld_mirror_of(ctx, &ps, true), DLD_MIRROR_FROZEN);
+	/* The snapshot's peer by node id, or none. */
+	assert_int_equal(dld_peer_snap(ctx, 0)->node_id, 2);
+	assert_int_equal(dld_peer_snap(ctx, 1)->node_id, 3);
+	ctx->cfg.peers[1].node_id = 9;
+	assert_int_equal(dld_peer_snap(ctx, 1)->slot, -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_json_without_child, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_text, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_text_stalled_corosync, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mirror_of, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

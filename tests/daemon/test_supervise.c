@@ -1,0 +1,266 @@
+/* The parent's side of the I/O child (daemon/parent/supervise.c): device
+ * state, readiness, tunables and peers handed over the channel, the
+ * launcher's pipe, stop, stall and abandon, and a child that fails at
+ * start (a device that does not exist) followed by a scheduled restart.
+ * Where a child must be killed, a forked process that only waits stands
+ * for a stuck I/O child. */
+#include "config.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <poll.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ctx.h"
+
+static int setup(void **state)
+{
+	struct dld_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	assert_non_null(ctx);
+	dld_config_defaults(&ctx->cfg);
+	ctx->cfg.node_id = 1;
+	snprintf(ctx->cfg.device, sizeof(ctx->cfg.device), "/nonexistent/disklink-test");
+	ctx->sigfd = ctx->tickfd = ctx->coalfd = ctx->ctl_fd = ctx->ready_fd = -1;
+	ctx->cs.timerfd = -1;
+	for (uint32_t i = 0; i < DLD_MAX_PEERS; i++)
+		ctx->peers[i].fd = -1;
+	assert_int_equal(dld_loop_init(&ctx->loop), 0);
+	*state = ctx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct dld_ctx *ctx = *state;
+
+	if (ctx->chan.shm)
+		dld_chan_destroy(&ctx->chan);
+	dld_loop_fini(&ctx->loop);
+	free(ctx);
+	return 0;
+}
+
+/* A process that waits to be killed: a stuck I/O child. */
+static pid_t stuck_child(void)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		for (;;)
+			pause();
+	}
+	return pid;
+}
+
+static void test_device_state(void **state)
+{
+	struct dld_ctx *ctx = *state;
+	char err[200];
+
+	assert_string_equal(dld_device_state(ctx, err, sizeof(err)), "starting");
+	ctx->children = 1;
+	snprintf(ctx->error, sizeof(ctx->error), "the I/O child exited with status 1");
+	assert_string_equal(dld_device_state(ctx, err, sizeof(err)), "failed");
+	assert_string_equal(err, "the I/O child exited with status 1");
+	ctx->child = 99999;
+	assert_string_equal(dld_device_state(ctx, err, sizeof(err)), "starting");
+	assert_false(dld_child_accepts(ctx));
+	ctx->child_ready_ns = 1;
+	assert_string_equal(dld_device_state(ctx, err, sizeof(err)), "ok");
+	assert_string_equal(err, "");
+	assert_false(dld_child_accepts(ctx));          /* no channel */
+	assert_int_equal(dld_chan_create(&ctx->chan, 256), 0);
+	assert_true(dld_child_accepts(ctx));
+	ctx->snap.device_state = DLD_DEV_FAILED;
+	snprintf(ctx->snap.device_error, sizeof(ctx->snap.device_error), "EIO");
+	assert_string_equal(dld_device_state(ctx, err, sizeof(err)), "failed");
+	assert_string_equal(err, "EIO");
+	ctx->stalled = true;
+	ctx->stalled_since_ns = dld_mono_ns();
+	assert_string_equal(dld_device_state(ctx, err, sizeof(err)), "stalled");
+	assert_false(dld_child_accepts(ctx));
+	ctx->child = 0;
+}
+
+static void test_tunables_and_peers(void **state)
+{
+	struct dld_ctx *ctx = *state;
+	uint32_t seq = 0, ids[DLD_MAX_PEERS], n = 0, tun;
+
+	dld_child_tunables(ctx);       /* no channel: nothing to do */
+	dld_child_peers(ctx);
+	assert_int_equal(dld_chan_create(&ctx->chan, 256), 0);
+	tun = atomic_load(&ctx->chan.shm->tun_seq);
+	ctx->cfg.tun.poll_fast_us = 1234;
+	dld_child_tunables(ctx);
+	assert_int_equal(atomic_load(&ctx->chan.shm->tun_seq), tun + 2);
+	assert_int_equal(ctx->chan.shm->tun.poll_fast_us, 1234);
+	ctx->cfg.peer_count = 2;
+	ctx->cfg.peers[0].node_id = 5;
+	ctx->cfg.peers[1].node_id = 7;
+	dld_child_peers(ctx);
+	assert_int_equal(dld_peers_read(ctx->chan.shm, &seq, ids, &n), 1);
+	assert_int_equal(n, 2);
+	assert_int_equal(ids[0], 5);
+	assert_int_equal(ids[1], 7);
+}
+
+static void test_notify_ready_once(void **state)
+{
+	struct dld_ctx *ctx = *state;
+	int p[2];
+	char b[4];
+
+	assert_int_equal(pipe(p), 0);
+	ctx->ready_fd = p[1];
+	dld_notify_ready(ctx);
+	assert_int_equal(ctx->ready_fd, -1);
+	assert_true(ctx->notified);
+	assert_int_equal(read(p[0], b, sizeof(b)), 1);
+	assert_int_equal(b[0], 0);
+	assert_int_equal(read(p[0], b, sizeof(b)), 0);  /* closed */
+	dld_notify_ready(ctx);
+	close(p[0]);
+}
+
+static void test_stop_without_child(void **state)
+{
+	struct dld_ctx *ctx = *state;
+
+	dld_child_stop(ctx);
+	assert_true(ctx->stopping);
+	assert_true(ctx->loop.quit);
+}
+
+/* A child that does not stop in time is killed. */
+static void test_stop_timeout(void **state)
+{
+	struct dld_ctx *ctx = *state;
+	int st;
+
+	assert_int_equal(dld_chan_create(&ctx->chan, 256), 0);
+	ctx->child = stuck_child();
+	dld_child_stop(ctx);
+	assert_int_equal(atomic_load(&ctx->chan.shm->stop), 1);
+	assert_false(ctx->loop.quit);
+	dld_child_tick(ctx, dld_mono_ns());
+	assert_false(ctx->loop.quit);
+	dld_child_tick(ctx, ctx->stop_deadline_ns + 1);
+	assert_true(ctx->loop.quit);
+	assert_int_equal(waitpid(ctx->child, &st, 0), ctx->child);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	ctx->child = 0;
+}
+
+/* Stalled, completed, stalled again past abandon_ms: abandoned. */
+static void test_stall_and_abandon(void **state)
+{
+	struct dld_ctx *ctx = *state;
+	uint64_t now = dld_mono_ns() + 60000000000ull;
+	pid_t pid = stuck_child();
+	int st;
+
+	assert_int_equal(dld_chan_create(&ctx->chan, 256), 0);
+	ctx->child = pid;
+	ctx->child_ready_ns = 1;
+	ctx->cfg.tun.io_timeout_ms = 1000;
+	ctx->cfg.tun.abandon_ms = 0;
+	atomic_store(&ctx->chan.shm->io_start_ns, now - 2000000000ull);
+	dld_child_tick(ctx, now);
+	assert_true(ctx->stalled);
+	atomic_store(&ctx->chan.shm->io_start_ns, 0);
+	atomic_store(&ctx->chan.shm->alive_ns, now);
+	dld_child_tick(ctx, now);
+	assert_false(ctx->stalled);
+	ctx->cfg.tun.abandon_ms = 5000;
+	atomic_store(&ctx->chan.shm->io_start_ns, now - 6000000000ull);
+	dld_child_tick(ctx, now);
+	assert_int_equal(ctx->abandoned, pid);
+	assert_int_equal(ctx->child, 0);
+	assert_null(ctx->chan.shm);
+	assert_true(ctx->restart_at_ns > now);
+	assert_non_null(strstr(ctx->error, "the I/O child was abandoned"));
+	/* While it lives, no new child is started. */
+	ctx->restart_at_ns = 0;
+	assert_int_equal(dld_child_start(ctx), 0);
+	assert_int_equal(ctx->child, 0);
+	assert_true(ctx->restart_at_ns > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	ctx->abandoned = 0;
+}
+
+/* Wait for SIGCHLD (blocked, read from a signalfd), then reap. */
+static void reap_child(struct dld_ctx *ctx, int sfd)
+{
+	struct pollfd p = { .fd = sfd, .events = POLLIN };
+	struct signalfd_siginfo si;
+
+	while (ctx->child) {
+		assert_int_equal(poll(&p, 1, 10000), 1);
+		assert_int_equal(read(sfd, &si, sizeof(si)), (ssize_t)sizeof(si));
+		dld_child_reap(ctx);
+	}
+}
+
+static void test_child_fails_and_restarts(void **state)
+{
+	struct dld_ctx *ctx = *state;
+	sigset_t set;
+	int sfd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	assert_int_equal(sigprocmask(SIG_BLOCK, &set, NULL), 0);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	assert_true(sfd >= 0);
+	ctx->cfg.tun.restart_min_ms = 100;
+	ctx->cfg.tun.restart_max_ms = 400;
+	ctx->ever_ready = true;        /* a device that went away, not a bad config */
+	assert_int_equal(dld_child_start(ctx), 0);
+	assert_true(ctx->child > 0);
+	assert_int_equal(ctx->children, 1);
+	assert_non_null(ctx->chan.shm);
+	reap_child(ctx, sfd);
+	assert_null(ctx->chan.shm);
+	assert_false(ctx->loop.quit);
+	assert_true(ctx->error[0] != 0);
+	assert_int_equal(ctx->backoff_ms, 100);
+	assert_true(ctx->restart_at_ns > 0);
+	assert_true(ctx->notified);    /* serves status while the device is away */
+	/* The tick starts the next one, whose failure doubles the back-off. */
+	dld_child_tick(ctx, ctx->restart_at_ns);
+	assert_true(ctx->child > 0);
+	assert_int_equal(ctx->children, 2);
+	reap_child(ctx, sfd);
+	assert_int_equal(ctx->backoff_ms, 200);
+	close(sfd);
+	assert_int_equal(sigprocmask(SIG_UNBLOCK, &set, NULL), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_device_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tunables_and_peers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_notify_ready_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_without_child, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stall_and_abandon, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_child_fails_and_restarts, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
