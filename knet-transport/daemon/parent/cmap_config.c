@@ -3,7 +3,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,20 +10,7 @@
 #include <corosync/cfg.h>
 
 #include "cmap_config.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	errno = EINVAL;
-	return -1;
-}
+#include "text.h"
 
 int dld_cmap_local_id(uint32_t *node_id, char *err, size_t errlen)
 {
@@ -34,12 +20,12 @@ int dld_cmap_local_id(uint32_t *node_id, char *err, size_t errlen)
 
 	rc = corosync_cfg_initialize(&cfg, NULL);
 	if (rc != CS_OK)
-		return fail(err, errlen, "cannot connect to corosync (cfg error %d): is corosync "
+		return dl_fail_msg(err, errlen, EINVAL, "cannot connect to corosync (cfg error %d): is corosync "
 			    "running? start it first, or use --node-id/--peer", rc);
 	rc = corosync_cfg_local_get(cfg, &id);
 	corosync_cfg_finalize(cfg);
 	if (rc != CS_OK || id == 0)
-		return fail(err, errlen, "corosync did not tell the local node id (cfg error %d)", rc);
+		return dl_fail_msg(err, errlen, EINVAL, "corosync did not tell the local node id (cfg error %d)", rc);
 	*node_id = id;
 	return 0;
 }
@@ -141,12 +127,12 @@ int dld_cmap_load_handle(cmap_handle_t h, uint32_t local_id, int link,
 		out->port = 5405u + (uint32_t)link;
 	raw = calloc(DLD_CMAP_MAX_NODES, sizeof(*raw));
 	if (!raw)
-		return fail(err, errlen, "out of memory");
+		return dl_fail_msg(err, errlen, ENOMEM, "out of memory");
 	r = collect_nodes(h, link, raw, DLD_CMAP_MAX_NODES);
 	if (r == -1)
-		r = fail(err, errlen, "cannot read corosync's nodelist from cmap");
+		r = dl_fail_msg(err, errlen, EINVAL, "cannot read corosync's nodelist from cmap");
 	else if (r == -2)
-		r = fail(err, errlen, "corosync's nodelist has more than %u entries; a disklink "
+		r = dl_fail_msg(err, errlen, EINVAL, "corosync's nodelist has more than %u entries; a disklink "
 			 "volume serves at most that many nodes", DLD_CMAP_MAX_NODES);
 	else
 		r = build_link(raw, out, err, errlen);
@@ -167,21 +153,21 @@ static int build_link(const struct raw_node *raw, struct dld_cmap_link *out,
 		if (!raw[i].used)
 			continue;
 		if (raw[i].id == 0 || raw[i].id > 65535)
-			return fail(err, errlen, "corosync nodelist entry %zu has node id %u; knet "
+			return dl_fail_msg(err, errlen, EINVAL, "corosync nodelist entry %zu has node id %u; knet "
 				    "and disklink need ids 1 to 65535", i, raw[i].id);
 		if (!raw[i].addr[0])
 			continue;
 		if (!is_loopback(raw[i].addr))
-			return fail(err, errlen, "link %d of node %u has address %s, not a loopback "
+			return dl_fail_msg(err, errlen, EINVAL, "link %d of node %u has address %s, not a loopback "
 				    "address: it is not a disklink link (see 'disklink corosync-link')",
 				    link, raw[i].id, raw[i].addr);
 		for (uint32_t j = 0; j < out->n_nodes; j++) {
 			if (!strcmp(out->nodes[j].addr, raw[i].addr))
-				return fail(err, errlen, "nodes %u and %u both have link %d address %s "
+				return dl_fail_msg(err, errlen, EINVAL, "nodes %u and %u both have link %d address %s "
 					    "in corosync.conf; give each node its own",
 					    out->nodes[j].node_id, raw[i].id, link, raw[i].addr);
 			if (out->nodes[j].node_id == raw[i].id)
-				return fail(err, errlen, "node id %u appears twice in corosync's nodelist",
+				return dl_fail_msg(err, errlen, EINVAL, "node id %u appears twice in corosync's nodelist",
 					    raw[i].id);
 		}
 		n = &out->nodes[out->n_nodes++];
@@ -192,14 +178,14 @@ static int build_link(const struct raw_node *raw, struct dld_cmap_link *out,
 			have_local = 1;
 	}
 	if (out->n_nodes == 0) {
-		fail(err, errlen, "corosync has no ring%d_addr for any node: link %d is not "
+		dl_fail_msg(err, errlen, EINVAL, "corosync has no ring%d_addr for any node: link %d is not "
 		     "configured (add it with 'disklink corosync-link --link %d')",
 		     link, link, link);
 		errno = ENOENT;
 		return -1;
 	}
 	if (!have_local) {
-		fail(err, errlen, "this node (id %u) has no ring%d_addr in corosync.conf; "
+		dl_fail_msg(err, errlen, EINVAL, "this node (id %u) has no ring%d_addr in corosync.conf; "
 		     "add link %d on every node", out->local_id, link, link);
 		errno = ENOENT;
 		return -1;
@@ -230,13 +216,13 @@ int dld_cmap_watch_start(struct dld_cmap_watch *w, char *err, size_t errlen)
 	memset(w, 0, sizeof(*w));
 	w->fd = -1;
 	if (cmap_initialize(&w->handle) != CS_OK)
-		return fail(err, errlen, "cannot connect to corosync's cmap: is corosync running?");
+		return dl_fail_msg(err, errlen, EINVAL, "cannot connect to corosync's cmap: is corosync running?");
 	if (cmap_track_add(w->handle, "nodelist.", ev, on_change, w, &w->track_nodes) != CS_OK ||
 	    cmap_track_add(w->handle, "totem.interface.", ev, on_change, w,
 			   &w->track_totem) != CS_OK ||
 	    cmap_fd_get(w->handle, &w->fd) != CS_OK) {
 		cmap_finalize(w->handle);
-		return fail(err, errlen, "cannot track corosync's configuration in cmap");
+		return dl_fail_msg(err, errlen, EINVAL, "cannot track corosync's configuration in cmap");
 	}
 	return 0;
 }
