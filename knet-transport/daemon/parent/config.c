@@ -556,7 +556,7 @@ static int cmdline(struct dld_config *c, int argc, char **argv, bool *exit_now)
 			*exit_now = true;
 			return 0;
 		case OPT_VERSION:
-			printf("disklinkd %s\n", PACKAGE_VERSION);
+			printf("disklinkd %s\n", DL_VERSION_STRING);
 			*exit_now = true;
 			return 0;
 		case ':':
