@@ -94,8 +94,8 @@ done
 step "rpmbuild"
 v=$(sed -n 's/^Version:[[:space:]]*//p' "$top_builddir/disklink.spec")
 mkdir -p "$T/rpm/SOURCES"
-if make -s -C "$top_builddir" dist-gzip distdir="$T/rpm/disklink-$v" >"$T/rpm/dist.log" 2>&1 &&
-   mv "$T/rpm/disklink-$v.tar.gz" "$T/rpm/SOURCES/"; then
+if make -s -C "$top_builddir" dist-gzip >"$T/rpm/dist.log" 2>&1 &&
+   mv "$top_builddir/disklink-$v.tar.gz" "$T/rpm/SOURCES/"; then
 	ok "make dist"
 else
 	tail -n 20 "$T/rpm/dist.log"; fail "make dist"
