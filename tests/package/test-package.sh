@@ -122,6 +122,11 @@ if [ -n "$rpm" ]; then
 fi
 
 step "throwaway root: install, run, remove, purge"
+if [ "${DL_PKG_LAB:-}" != none ]; then
+	# The lab scenario's CPG client (a test program, not packaged).
+	make -s -C "$top_builddir/tests" lab/cpg_client >"$T/cpg_client.log" 2>&1 ||
+		{ cat "$T/cpg_client.log"; fail "cannot build tests/lab/cpg_client (needs libcpg)"; }
+fi
 # Everything below runs in a mount namespace of its own: the overlay, its
 # tmpfs and the chroot's mounts vanish with it.
 mkdir -p "$T/debs" && cp "$T"/deb/disklink_*.deb "$T"/deb/disklink-dev_*.deb "$T/debs/"
