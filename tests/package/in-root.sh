@@ -1,6 +1,6 @@
 #!/bin/sh
-# Runs inside the throwaway root of test-package.sh (a chroot into an
-# overlay over /, in a mount namespace of its own): installs the .debs in
+# Runs inside the throwaway root of test-package.sh (an overlay over /,
+# made the root of a mount namespace of its own): installs the .debs in
 # $1, checks the installed files (not the build tree), runs one lab
 # scenario against them, then removes and purges the package and checks
 # what is left.  Exit 0 pass, 1 fail.
@@ -19,6 +19,11 @@ dpkg -i "$DEBS"/disklink_*.deb "$DEBS"/disklink-dev_*.deb >"$W/dpkg-i.log" 2>&1 
 dpkg-query -W -f '${Status}\n' disklink | grep -q "install ok installed" &&
 	ok "disklink is installed" || fail "disklink is not installed"
 dpkg -L disklink >"$W/files"
+# From here on only the package's programs can run: the build tree's are
+# hidden (in this mount namespace only).
+for b in "$top_builddir/knet-transport/disklinkd" "$top_builddir/knet-transport/disklink"; do
+	[ -e "$b" ] && mount --bind /dev/null "$b"
+done
 
 step "installed files"
 want=$(sed -n '1s/^disklink (\([^)]*\)).*/\1/p' "$top_srcdir/debian/changelog")
@@ -95,7 +100,9 @@ elif DL_INSTALLED=1 /usr/bin/python3 "$top_srcdir/tests/${DL_PKG_LAB:-lab/test-d
 	>"$W/lab.log" 2>&1; then
 	tail -n 5 "$W/lab.log"; ok "lab scenario with /usr/sbin/disklinkd"
 else
-	tail -n 60 "$W/lab.log"; fail "lab scenario with the installed binaries"
+	grep -n -m 30 -E "FAIL|Error|rror:|Traceback|SKIP" "$W/lab.log"
+	echo "... (last 40 lines)"; tail -n 40 "$W/lab.log"
+	fail "lab scenario with the installed binaries"
 fi
 
 step "dpkg -r, dpkg -P"

@@ -8,8 +8,8 @@
 #     `make dist`; rpmbuild fails on any file `make install` installs that
 #     %files does not list, and on any listed file it does not install.
 #  3. A throwaway root: a mount namespace with an overlay over / (upper and
-#     work directories on a tmpfs, so nothing reaches the disk) and a chroot
-#     into it.  in-root.sh installs the .debs there and runs, against the
+#     work directories on a tmpfs, so nothing reaches the disk) made its
+#     root (pivot_root; the host's root is then detached from it).  in-root.sh installs the .debs there and runs, against the
 #     installed files: --version, systemd-analyze verify of the installed
 #     unit, ocf-tester on the installed agent, and one lab scenario
 #     (tests/lab/test-disklink-netcut.py with DL_INSTALLED=1: corosync,
@@ -33,8 +33,8 @@ ok()   { echo "ok: $*"; }
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 step() { printf '\n== %s (%s, %ss)\n' "$*" "$(date +%T)" $(($(date +%s) - START)); }
 
-[ "$(id -u)" = 0 ] || skip "needs root (mount namespace, overlay, chroot, loop devices)"
-for t in dpkg-buildpackage dh lintian rpmbuild unshare chroot git systemd-analyze ocf-tester; do
+[ "$(id -u)" = 0 ] || skip "needs root (mount namespace, overlay, pivot_root, loop devices)"
+for t in dpkg-buildpackage dh lintian rpmbuild unshare pivot_root git systemd-analyze ocf-tester; do
 	command -v "$t" >/dev/null 2>&1 || skip "$t is not installed (tools/debian-packages)"
 done
 grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null ||
@@ -128,7 +128,7 @@ if [ "${DL_PKG_LAB:-}" != none ]; then
 		{ cat "$T/cpg_client.log"; fail "cannot build tests/lab/cpg_client (needs libcpg)"; }
 fi
 # Everything below runs in a mount namespace of its own: the overlay, its
-# tmpfs and the chroot's mounts vanish with it.
+# tmpfs and the root's mounts vanish with it.
 mkdir -p "$T/debs" && cp "$T"/deb/disklink_*.deb "$T"/deb/disklink-dev_*.deb "$T/debs/"
 if unshare -m --propagation private sh -c '
 	set -e
@@ -149,7 +149,14 @@ if unshare -m --propagation private sh -c '
 		mkdir -p "$R$d" && mount --rbind "$d" "$R$d"
 	done
 	mkdir -p "$R/tmp/debs" && cp "$T"/debs/*.deb "$R/tmp/debs/"
-	exec chroot "$R" /bin/sh "$top_srcdir/tests/package/in-root.sh" /tmp/debs
+	# pivot_root, not a bare chroot: the lab enters its nodes with nsenter,
+	# which lands in the root of the mount namespace.
+	mkdir -p "$R/.oldroot"
+	cd "$R"
+	pivot_root . .oldroot
+	umount -l /.oldroot
+	rmdir /.oldroot
+	exec /bin/sh "$top_srcdir/tests/package/in-root.sh" /tmp/debs
 ' sh "$T" 2>&1; then
 	ok "in the throwaway root: every check passed"
 else
