@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2015,SC2016 # "check && ok || fail": ok only prints; sh -c scripts in single quotes
 # Runs inside the throwaway root of test-package.sh (an overlay over /,
 # made the root of a mount namespace of its own): installs the .debs in
 # $1, checks the installed files (not the build tree), runs one lab

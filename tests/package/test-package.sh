@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2015,SC2016 # "check && ok || fail": ok only prints; sh -c scripts in single quotes
 # The packages, as an operator gets them (make check-package; a stage of
 # tools/test.sh):
 #  1. debian/: dpkg-buildpackage -us -uc -b from a clean copy of the source
