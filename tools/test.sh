@@ -1,7 +1,8 @@
 #!/bin/bash
 # The whole test suite, as CI runs it: build, `make check` (unit, volume
 # tool, relay with real libknet, live lab clusters), sanitizer and
-# valgrind runs of the unit tests, bounded fuzzing, and `make distcheck`.
+# valgrind runs of the unit tests, bounded fuzzing, the packages (.deb and
+# RPM built, the .deb installed in a throwaway root), and `make distcheck`.
 # Run as root on Debian 12 after tools/install-deps.sh.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,6 +34,13 @@ if [ -x "$src/tests/run-fuzz.sh" ]; then
 	step "bounded fuzzing"
 	"$src/tests/run-fuzz.sh" || failed+=("fuzzing")
 fi
+
+step "packages"
+# debian/ and disklink.spec built; the .deb installed and run in a throwaway
+# root (tests/package/test-package.sh).
+pkg_start=$(date +%s)
+make -C "$DL_BUILD" check-package || failed+=("packages")
+echo "packages: $(($(date +%s) - pkg_start)) s"
 
 step "make distcheck"
 make -C "$DL_BUILD" distcheck >"$DL_BUILD/distcheck.out" 2>&1 || {

@@ -45,7 +45,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[1], "--version")) {
-		printf("disklink %s\n", PACKAGE_VERSION);
+		printf("disklink %s\n", DL_VERSION_STRING);
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

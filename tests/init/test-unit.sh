@@ -20,7 +20,7 @@ ok()   { echo "ok: $*"; }
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 # As init/Makefile.am generates it, with the build's binary.
-sed -e "s|@sbindir[@]|$(dirname "$DLD")|g" -e "s|@sysconfdir[@]|$T/etc|g" "$IN" \
+sed -e "s|@sbindir[@]|$(dirname "$DLD")|g" -e "s|@sysconfdir[@]|$T/etc|g" -e "s|@initconfigdir[@]|$T/etc/default|g" "$IN" \
 	> "$T/disklink.service"
 if "$SA" verify --man=no "$T/disklink.service" >"$T/verify.out" 2>&1; then
 	ok "systemd-analyze verify accepts the unit"

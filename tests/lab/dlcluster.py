@@ -156,10 +156,18 @@ def build_dir():
     return os.path.abspath(os.path.join(HERE, "..", "..", "build"))
 
 
+# DL_INSTALLED=1: the lab runs the installed daemon and tool (tests/package/
+# runs it against a package); test programs still come from the build dir.
+INSTALLED = {"knet-transport/disklinkd": "/usr/sbin/disklinkd",
+             "knet-transport/disklink": "/usr/bin/disklink"}
+
+
 def binary(rel):
     """Absolute path of a built program (rel to the build dir), or
     LabSkip if it was not built."""
     p = os.path.join(build_dir(), rel)
+    if os.environ.get("DL_INSTALLED") == "1" and rel in INSTALLED:
+        p = INSTALLED[rel]
     if not os.access(p, os.X_OK):
         raise dllab.LabSkip("%s not built (build dir %s; run make)" % (rel, build_dir()))
     return p

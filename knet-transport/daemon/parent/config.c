@@ -73,7 +73,7 @@ static void run_action(enum dld_action act)
 	if (act == DLD_ACT_HELP)
 		dld_settings_usage(stdout);
 	else if (act == DLD_ACT_VERSION)
-		printf("disklinkd %s\n", PACKAGE_VERSION);
+		printf("disklinkd %s\n", DL_VERSION_STRING);
 	else
 		dld_settings_man(stdout);
 }

@@ -264,10 +264,10 @@ int main(int argc, char **argv)
 	dld_log_init(&ctx->cfg);
 	if (ctx->cfg.link >= 0)
 		log_notice(DLD_SUB_MAIN, "disklinkd %s starting: device %s, corosync link %d",
-			   PACKAGE_VERSION, ctx->cfg.device, ctx->cfg.link);
+			   DL_VERSION_STRING, ctx->cfg.device, ctx->cfg.link);
 	else
 		log_notice(DLD_SUB_MAIN, "disklinkd %s starting: node %u (%s), device %s, "
-			   "link %s:%u, %u peers", PACKAGE_VERSION, ctx->cfg.node_id,
+			   "link %s:%u, %u peers", DL_VERSION_STRING, ctx->cfg.node_id,
 			   ctx->cfg.node_name, ctx->cfg.device, ctx->cfg.local_text, ctx->cfg.port,
 			   ctx->cfg.peer_count);
 	rc = DLD_EXIT_RUNTIME;
