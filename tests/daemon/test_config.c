@@ -328,7 +328,7 @@ static void test_help(void **state)
 	assert_int_equal(tc_load(&c, &cap, &ex, ver), 0);
 	tc_capture_end(&out);
 	assert_true(ex);
-	assert_string_equal(out.text, "disklinkd " PACKAGE_VERSION "\n");
+	assert_string_equal(out.text, "disklinkd " DL_VERSION_STRING "\n");
 }
 
 static void test_addr(void **state)
