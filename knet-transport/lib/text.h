@@ -1,13 +1,11 @@
 /* Small text helpers: trimming a line in place and reporting a parse
- * error in a caller's message buffer (the configuration readers), the
- * rule for names stored on disk (superblock, slot headers), and JSON
- * string literals (the tool's and the daemon's JSON output). */
+ * error in a caller's message buffer (the configuration readers) and the
+ * rule for names stored on disk (superblock, slot headers).  JSON: json.h. */
 #ifndef DL_TEXT_H
 #define DL_TEXT_H
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdio.h>
 
 /* Skip leading white space (isspace) and cut trailing white space in
  * place; returns the first non-space character of s (maybe its NUL). */
@@ -22,9 +20,5 @@ int dl_fail_msg(char *err, size_t errlen, int e, const char *fmt, ...)
  * inside it, printable ASCII (0x20..0x7e), zero padding after the
  * terminator, and not empty unless empty_ok. */
 bool dl_name_field_valid(const char *name, size_t field, bool empty_ok);
-
-/* Write s as a JSON string literal: quoted, '"' and '\\' escaped, control
- * characters and bytes >= 0x7f as \u00XX (the output stays ASCII). */
-void dl_json_str(FILE *out, const char *s);
 
 #endif

@@ -10,7 +10,7 @@
 #include "cli.h"
 #include "cli_util.h"
 #include "realtime.h"
-#include "text.h"
+#include "json.h"
 #include "le.h"
 
 #define CMD "dump"

@@ -9,7 +9,7 @@
 
 #include "cli.h"
 #include "cli_util.h"
-#include "text.h"
+#include "json.h"
 #include "volume_find.h"
 
 #define CMD "find"
