@@ -7,17 +7,7 @@
 #include <string.h>
 
 #include "gate.h"
-
-void dl_sh_quote(FILE *out, const char *s)
-{
-	fputc('\'', out);
-	for (; *s; s++)
-		if (*s == '\'')
-			fputs("'\\''", out);
-		else
-			fputc(*s, out);
-	fputc('\'', out);
-}
+#include "text.h"
 
 /* A shell word as `status --shell` writes it ('...' pieces, \x) into
  * out[0..len), truncated: 0, or -1 when a quote is not closed. */
@@ -199,7 +189,7 @@ static const char *verdict(const struct dl_gate_in *in, const struct dl_gate_pee
 static void assign(FILE *out, const char *key, const char *val)
 {
 	fprintf(out, "%s=", key);
-	dl_sh_quote(out, val);
+	dl_sh_str(out, val);
 	fputc('\n', out);
 }
 

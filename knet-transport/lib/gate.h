@@ -73,7 +73,4 @@ struct dl_gate_in {
  * 0, or -1 with errno (no memory) and nothing printed. */
 int dl_gate_eval(const struct dl_gate_in *in, FILE *out);
 
-/* Write s single-quoted for sh ('\'' for a quote). */
-void dl_sh_quote(FILE *out, const char *s);
-
 #endif

@@ -11,19 +11,22 @@
 #include "cli_util.h"
 #include "realtime.h"
 #include "json.h"
+#include "text.h"
 
 #define CMD "show"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: disklink show DEVICE [--json] [--cluster NAME]\n"
+		"Usage: disklink show DEVICE [--json|--shell] [--cluster NAME]\n"
 		"\n"
 		"Show a volume's superblock and every slot: owner node id and name,\n"
 		"state, role, generation, last header write, last and newest sequence\n"
 		"number, and the owner's acknowledgements of its peers' rings.\n"
 		"\n"
 		"  -j, --json           print JSON\n"
+		"      --shell          show_KEY='value' lines, safe to eval (show_slotN_KEY\n"
+		"                       for slot N)\n"
 		"  -c, --cluster NAME   fail unless the volume belongs to cluster NAME\n"
 		"  -h, --help           this help\n"
 		"\n"
@@ -187,17 +190,51 @@ static void json_slot(const struct slot_view *sv, uint64_t now)
 	printf("}");
 }
 
+/* --shell: a few keys of the JSON as show_KEY='value' lines (the
+ * resource agent reads them; doc/disklink.8). */
+static void shell_sb(const char *dev, const struct dl_volume *v)
+{
+	char uuid[37];
+
+	dl_uuid_format(v->sb.uuid, uuid);
+	printf("show_format_version='%d'\nshow_device=", DL_JSON_FORMAT_VERSION);
+	dl_sh_str(stdout, dev);
+	printf("\nshow_uuid='%s'\nshow_cluster=", uuid);
+	dl_sh_str(stdout, v->sb.cluster_name);
+	printf("\nshow_slot_count='%" PRIu32 "'\n", v->sb.slot_count);
+}
+
+static void shell_slot(const struct slot_view *sv, uint64_t now)
+{
+	const struct dl_slot_hdr *h = &sv->h;
+	uint32_t s = sv->slot;
+
+	printf("show_slot%" PRIu32 "_valid='%s'\n", s, sv->rc ? "false" : "true");
+	if (sv->rc)
+		return;
+	printf("show_slot%" PRIu32 "_state='%s'\nshow_slot%" PRIu32 "_node_id='%" PRIu32
+	       "'\nshow_slot%" PRIu32 "_node_name=", s, dl_slot_state_name(h->state), s,
+	       h->node_id, s);
+	dl_sh_str(stdout, h->node_name);
+	printf("\nshow_slot%" PRIu32 "_role='%s'\nshow_slot%" PRIu32 "_age_s='", s,
+	       dl_role_name(h->role), s);
+	if (h->update_time_ns)
+		printf("%.3f", ((double)now - (double)h->update_time_ns) / 1e9);
+	printf("'\n");
+}
+
 int dl_cmd_show(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ .name = "json", .has_arg = no_argument, .val = 'j' },
+		{ .name = "shell", .has_arg = no_argument, .val = 'S' },
 		{ .name = "cluster", .has_arg = required_argument, .val = 'c' },
 		{ .name = "help", .has_arg = no_argument, .val = 'h' },
 		{ .name = NULL },
 	};
 	const char *dev, *cluster = NULL;
 	struct dl_volume v;
-	bool json = false;
+	bool json = false, shell = false;
 	uint64_t now;
 	int c, rc;
 
@@ -206,6 +243,9 @@ int dl_cmd_show(int argc, char **argv)
 		switch (c) {
 		case 'j':
 			json = true;
+			break;
+		case 'S':
+			shell = true;
 			break;
 		case 'c':
 			cluster = optarg;
@@ -223,7 +263,10 @@ int dl_cmd_show(int argc, char **argv)
 	if (rc)
 		return rc;
 	now = dl_realtime_ns();
-	if (json) {
+	if (shell) {
+		json = false;
+		shell_sb(dev, &v);
+	} else if (json) {
 		json_sb(dev, &v);
 		printf(",\"slots\":[");
 	} else {
@@ -233,7 +276,9 @@ int dl_cmd_show(int argc, char **argv)
 		struct slot_view sv;
 
 		load_slot(&v, s, &sv);
-		if (json) {
+		if (shell) {
+			shell_slot(&sv, now);
+		} else if (json) {
 			if (s)
 				printf(",");
 			json_slot(&sv, now);

@@ -11,7 +11,7 @@
 #include <stdio.h>
 
 #include "ctx.h"
-#include "json.h"
+#include "text.h"
 #include "status_view.h"
 
 #define SHELL_PREFIX_MAX 64
@@ -27,29 +27,6 @@ struct shell_sink {
 static struct shell_sink *sh(struct dld_status_sink *s)
 {
 	return (struct shell_sink *)s;
-}
-
-static void quoted(FILE *out, const char *str)
-{
-	const unsigned char *p = (const unsigned char *)str;
-
-	fputc('\'', out);
-	while (*p) {
-		size_t n = dl_utf8_len(p);
-
-		if (n == 0) {
-			fputs("\xef\xbf\xbd", out);
-			n = 1;
-		} else if (*p == '\'') {
-			fputs("'\\''", out);
-		} else if (*p < 0x20 || *p == 0x7f) {
-			fputc('?', out);
-		} else {
-			fwrite(p, 1, n, out);
-		}
-		p += n;
-	}
-	fputs("'\n", out);
 }
 
 static void key(struct shell_sink *s, const char *k)
@@ -86,7 +63,8 @@ static void s_close(struct dld_status_sink *base, char kind)
 static void s_str(struct dld_status_sink *base, const char *k, const char *v)
 {
 	key(sh(base), k);
-	quoted(sh(base)->out, v);
+	dl_sh_str(sh(base)->out, v);
+	fputc('\n', sh(base)->out);
 }
 
 static void s_u64(struct dld_status_sink *base, const char *k, uint64_t v)
