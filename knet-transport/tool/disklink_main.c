@@ -26,6 +26,8 @@ static const struct dl_command commands[] = {
 	  .summary = "the mirror agent's promotion gate (fence history, disk ring)" },
 	{ .name = "corosync-link", .run = dl_cmd_corosync_link,
 	  .summary = "print or add the corosync.conf link disklinkd serves" },
+	{ .name = "corosync-conf", .run = dl_cmd_corosync_conf,
+	  .summary = "corosync.conf's cluster name and nodes, for eval" },
 };
 
 static void usage(FILE *out)
