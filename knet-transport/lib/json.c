@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 
 #include "json.h"
@@ -136,4 +137,13 @@ void dl_json_null(struct dl_json *j, const char *key)
 {
 	member(j, key);
 	fputs("null", j->out);
+}
+
+void dl_json_fixed(struct dl_json *j, const char *key, double v, int decimals)
+{
+	member(j, key);
+	if (isfinite(v))
+		fprintf(j->out, "%.*f", decimals, v);
+	else
+		fputs("null", j->out);
 }

@@ -46,5 +46,7 @@ void dl_json_u64(struct dl_json *j, const char *key, uint64_t v);
 void dl_json_i64(struct dl_json *j, const char *key, int64_t v);
 void dl_json_bool(struct dl_json *j, const char *key, bool v);
 void dl_json_null(struct dl_json *j, const char *key);
+/* v with `decimals` digits after the point; null when not finite. */
+void dl_json_fixed(struct dl_json *j, const char *key, double v, int decimals);
 
 #endif
