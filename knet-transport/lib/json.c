@@ -41,7 +41,7 @@ size_t dl_utf8_len(const unsigned char *s)
 	return n;
 }
 
-void dl_json_str(FILE *out, const char *str)
+static void json_str(FILE *out, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
 
@@ -78,7 +78,7 @@ static void member(struct dl_json *j, const char *key)
 		fputc(',', j->out);
 	j->more[d] = true;
 	if (key) {
-		dl_json_str(j->out, key);
+		json_str(j->out, key);
 		fputc(':', j->out);
 	}
 }
@@ -112,7 +112,7 @@ void dl_json_end(struct dl_json *j, char close)
 void dl_json_string(struct dl_json *j, const char *key, const char *s)
 {
 	member(j, key);
-	dl_json_str(j->out, s);
+	json_str(j->out, s);
 }
 
 void dl_json_u64(struct dl_json *j, const char *key, uint64_t v)

@@ -25,9 +25,6 @@ struct dl_json {
 	bool more[DL_JSON_DEPTH + 1];   /* a value was written at a level  */
 };
 
-/* Write s as a JSON string literal (see above). */
-void dl_json_str(FILE *out, const char *s);
-
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 when the byte
  * at s does not start one (a lone continuation byte, an overlong form,
  * a surrogate, past U+10FFFF, a cut sequence). */
@@ -41,6 +38,7 @@ void dl_json_obj(struct dl_json *j, const char *key);
 void dl_json_arr(struct dl_json *j, const char *key);
 /* Close the innermost object or array. */
 void dl_json_end(struct dl_json *j, char close);
+/* s as a JSON string literal (see above). */
 void dl_json_string(struct dl_json *j, const char *key, const char *s);
 void dl_json_u64(struct dl_json *j, const char *key, uint64_t v);
 void dl_json_i64(struct dl_json *j, const char *key, int64_t v);

@@ -10,9 +10,11 @@ static char *lit(const char *s)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&buf, &len);
+	struct dl_json j;
 
 	assert_non_null(out);
-	dl_json_str(out, s);
+	dl_json_init(&j, out);
+	dl_json_string(&j, NULL, s);
 	assert_int_equal(fclose(out), 0);
 	return buf;
 }
@@ -81,10 +83,13 @@ static void test_writer(void **state)
 	dl_json_end(&j, '}');
 	dl_json_end(&j, ']');
 	dl_json_bool(&j, "last", false);
+	dl_json_fixed(&j, "age_s", 1.23456, 3);
+	dl_json_fixed(&j, "nan", 0.0 / 0.0, 3);
 	dl_json_end(&j, '}');
 	assert_int_equal(fclose(out), 0);
 	assert_string_equal(buf, "{\"format_version\":1,\"name\":\"n\\ufffd\",\"lag\":-1,"
-			    "\"peers\":[{\"up\":true,\"x\":null},{}],\"last\":false}");
+			    "\"peers\":[{\"up\":true,\"x\":null},{}],\"last\":false,"
+			    "\"age_s\":1.235,\"nan\":null}");
 	free(buf);
 }
 

@@ -1,5 +1,6 @@
 /* Text helpers (lib/text.c): trimming in place, parse errors into a
- * message buffer, names in on-disk fields (JSON: test_json.c). */
+ * message buffer, names in on-disk fields, shell words (JSON:
+ * test_json.c). */
 #include "test_util.h"
 
 #include "text.h"
@@ -72,12 +73,29 @@ static void test_name_field(void **state)
 	assert_false(dl_name_field_valid(f, sizeof(f), true));
 }
 
+static void test_sh_str(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	(void)state;
+	out = open_memstream(&buf, &len);
+	assert_non_null(out);
+	dl_sh_str(out, "it's $(x)\n\x01\xff\xc3\xa9");
+	dl_sh_str(out, "");
+	assert_int_equal(fclose(out), 0);
+	assert_string_equal(buf, "'it'\\''s $(x)??\xef\xbf\xbd\xc3\xa9'''");
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_trim),
 		cmocka_unit_test(test_fail_msg),
 		cmocka_unit_test(test_name_field),
+		cmocka_unit_test(test_sh_str),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
