@@ -1,8 +1,8 @@
 /* The mirror agent's promotion gate (lib/gate.c, lib/fence_history.c)
  * against the fence-history fixtures in tests/replica/fence-history/
- * (found through $top_srcdir, which `make check` exports), a history
- * larger than 128 KiB (what one argument could not carry) and the
- * verdict table. */
+ * (found through $top_srcdir, which `make check` exports, or this
+ * file's path), a history larger than 128 KiB (what one argument could
+ * not carry) and the verdict table. */
 #include "test_util.h"
 
 #include <time.h>
@@ -14,12 +14,17 @@
 
 static FILE *fixture(const char *name)
 {
-	const char *top = getenv("top_srcdir");
+	const char *top = getenv("top_srcdir"), *slash = strrchr(__FILE__, '/');
 	char path[4096];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/tests/replica/fence-history/%s", top ? top : "..",
-		 name);
+	/* Without make check's $top_srcdir (valgrind runs): from this
+	 * file's directory, tests/unit/. */
+	if (top)
+		snprintf(path, sizeof(path), "%s/tests/replica/fence-history/%s", top, name);
+	else
+		snprintf(path, sizeof(path), "%.*s/../replica/fence-history/%s",
+			 slash ? (int)(slash - __FILE__) : 1, slash ? __FILE__ : ".", name);
 	f = fopen(path, "r");
 	if (!f)
 		fail_msg("fixture %s: %s", path, strerror(errno));
