@@ -75,6 +75,7 @@ static void test_formats(void **state)
 	free(h);
 }
 
+/* As pacemaker 2.1.5 prints it (a list element, times in UTC with Z). */
 static void test_pacemaker_21(void **state)
 {
 	struct dl_fence_history *h = calloc(1, sizeof(*h));
