@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json.h"
 #include "text.h"
 
 char *dl_trim(char *s)
@@ -47,18 +48,25 @@ bool dl_name_field_valid(const char *name, size_t field, bool empty_ok)
 	return true;
 }
 
-void dl_json_str(FILE *out, const char *s)
+void dl_sh_str(FILE *out, const char *str)
 {
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	const unsigned char *p = (const unsigned char *)str;
 
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
+	fputc('\'', out);
+	while (*p) {
+		size_t n = dl_utf8_len(p);
+
+		if (n == 0) {
+			fputs("\xef\xbf\xbd", out);
+			n = 1;
+		} else if (*p == '\'') {
+			fputs("'\\''", out);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			fputc('?', out);
+		} else {
+			fwrite(p, 1, n, out);
+		}
+		p += n;
 	}
-	fputc('"', out);
+	fputc('\'', out);
 }

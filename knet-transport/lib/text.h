@@ -1,7 +1,7 @@
 /* Small text helpers: trimming a line in place and reporting a parse
  * error in a caller's message buffer (the configuration readers), the
- * rule for names stored on disk (superblock, slot headers), and JSON
- * string literals (the tool's and the daemon's JSON output). */
+ * rule for names stored on disk (superblock, slot headers), and shell
+ * words for output meant for eval.  JSON: json.h. */
 #ifndef DL_TEXT_H
 #define DL_TEXT_H
 
@@ -23,8 +23,9 @@ int dl_fail_msg(char *err, size_t errlen, int e, const char *fmt, ...)
  * terminator, and not empty unless empty_ok. */
 bool dl_name_field_valid(const char *name, size_t field, bool empty_ok);
 
-/* Write s as a JSON string literal: quoted, '"' and '\\' escaped, control
- * characters and bytes >= 0x7f as \u00XX (the output stays ASCII). */
-void dl_json_str(FILE *out, const char *s);
+/* Write s as one single-quoted shell word, safe to eval and on one line:
+ * ' as '\'', control characters as '?', bytes that are not UTF-8 as
+ * U+FFFD. */
+void dl_sh_str(FILE *out, const char *s);
 
 #endif

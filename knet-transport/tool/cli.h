@@ -12,5 +12,7 @@ int dl_cmd_release(int argc, char **argv);
 int dl_cmd_find(int argc, char **argv);
 int dl_cmd_corosync_link(int argc, char **argv);
 int dl_cmd_role(int argc, char **argv);
+int dl_cmd_gate(int argc, char **argv);
+int dl_cmd_corosync_conf(int argc, char **argv);
 
 #endif

@@ -10,7 +10,7 @@
 #include "cli.h"
 #include "cli_util.h"
 #include "realtime.h"
-#include "text.h"
+#include "json.h"
 #include "le.h"
 
 #define CMD "dump"
@@ -39,7 +39,7 @@ struct dump_ctx {
 	const struct dl_volume *v;
 	bool json;
 	bool all;
-	bool first;                  /* no JSON element printed yet */
+	struct dl_json j;            /* with json */
 	uint64_t now;
 };
 
@@ -57,11 +57,11 @@ static const char *flag_text(uint8_t flags)
 	}
 }
 
-static void print_dsts(const struct dl_rec *rec, bool json)
+static void print_dsts(const struct dl_rec *rec)
 {
 	for (uint32_t i = 0; i < rec->dst_count; i++)
 		printf("%s%u", i ? "," : "", (unsigned)dl_get16(rec->dst + 2 * i));
-	if (!json && !rec->dst_count)
+	if (!rec->dst_count)
 		printf("-");
 }
 
@@ -76,31 +76,54 @@ static void text_records(const struct dl_block *blk)
 		printf("      rec %" PRIu32 ": %-10s dgram %" PRIu32 " len %" PRIu32
 		       " frag %" PRIu32 "+%" PRIu32 " dst ", k++, flag_text(rec.flags),
 		       rec.dgram_id, rec.dgram_len, rec.frag_offset, rec.frag_len);
-		print_dsts(&rec, false);
+		print_dsts(&rec);
 		printf("\n");
 	}
 	if (r < 0)
 		printf("      bad record: %s\n", dl_strerror(why));
 }
 
-static void json_records(const struct dl_block *blk)
+static void json_records(struct dl_json *j, const struct dl_block *blk)
 {
 	struct dl_rec rec;
 	uint32_t off = 0;
 	enum dl_err why = DL_OK;
-	bool first = true;
 
-	printf(",\"records\":[");
+	dl_json_arr(j, "records");
 	while (dl_rec_next(blk, &off, &rec, &why) == 1) {
-		printf("%s{\"flags\":\"%s\",\"dgram_id\":%" PRIu32 ",\"dgram_len\":%" PRIu32
-		       ",\"frag_offset\":%" PRIu32 ",\"frag_len\":%" PRIu32 ",\"dst\":[",
-		       first ? "" : ",", flag_text(rec.flags), rec.dgram_id, rec.dgram_len,
-		       rec.frag_offset, rec.frag_len);
-		print_dsts(&rec, true);
-		printf("]}");
-		first = false;
+		dl_json_obj(j, NULL);
+		dl_json_string(j, "flags", flag_text(rec.flags));
+		dl_json_u64(j, "dgram_id", rec.dgram_id);
+		dl_json_u64(j, "dgram_len", rec.dgram_len);
+		dl_json_u64(j, "frag_offset", rec.frag_offset);
+		dl_json_u64(j, "frag_len", rec.frag_len);
+		dl_json_arr(j, "dst");
+		for (uint32_t i = 0; i < rec.dst_count; i++)
+			dl_json_u64(j, NULL, dl_get16(rec.dst + 2 * i));
+		dl_json_end(j, ']');
+		dl_json_end(j, '}');
 	}
-	printf("]");
+	dl_json_end(j, ']');
+}
+
+static void json_block(struct dl_json *j, uint32_t index, enum dl_blk_class cls,
+		       const struct dl_block *blk, enum dl_err why)
+{
+	dl_json_obj(j, NULL);
+	dl_json_u64(j, "index", index);
+	dl_json_string(j, "class", dl_cli_blk_class_name(cls));
+	if (why != DL_OK)
+		dl_json_string(j, "reason", dl_strerror(why));
+	if (blk) {
+		dl_json_u64(j, "seq", blk->seq);
+		dl_json_u64(j, "generation", blk->generation);
+		dl_json_u64(j, "node_id", blk->node_id);
+		dl_json_u64(j, "slot", blk->slot_index);
+		dl_json_u64(j, "write_time_ns", blk->write_time_ns);
+		dl_json_u64(j, "payload_len", blk->payload_len);
+		json_records(j, blk);
+	}
+	dl_json_end(j, '}');
 }
 
 static int dump_block(void *arg, uint32_t index, enum dl_blk_class cls,
@@ -112,22 +135,7 @@ static int dump_block(void *arg, uint32_t index, enum dl_blk_class cls,
 	if (cls == DL_BLK_EMPTY && !d->all)
 		return 0;
 	if (d->json) {
-		printf("%s{\"index\":%" PRIu32 ",\"class\":\"%s\"", d->first ? "" : ",",
-		       index, dl_cli_blk_class_name(cls));
-		d->first = false;
-		if (why != DL_OK) {
-			printf(",\"reason\":");
-			dl_json_str(stdout, dl_strerror(why));
-		}
-		if (blk) {
-			printf(",\"seq\":%" PRIu64 ",\"generation\":%" PRIu64 ",\"node_id\":%"
-			       PRIu32 ",\"slot\":%" PRIu32 ",\"write_time_ns\":%" PRIu64
-			       ",\"payload_len\":%" PRIu32, blk->seq, blk->generation,
-			       blk->node_id, blk->slot_index, blk->write_time_ns,
-			       blk->payload_len);
-			json_records(blk);
-		}
-		printf("}");
+		json_block(&d->j, index, cls, blk, why);
 		return 0;
 	}
 	if (!blk) {
@@ -238,18 +246,22 @@ static int parse_args(int argc, char **argv, struct dump_args *a)
 }
 
 /* What comes before the blocks: the slot, its owner, the ring's shape. */
-static void print_head(const struct dump_args *a, const struct dl_volume *v, uint32_t slot,
-		       const struct dl_slot_hdr *h, bool hdr_ok)
+static void print_head(const struct dump_args *a, struct dl_json *j,
+		       const struct dl_volume *v, uint32_t slot, const struct dl_slot_hdr *h,
+		       bool hdr_ok)
 {
 	if (a->json) {
-		printf("{\"device\":");
-		dl_json_str(stdout, a->dev);
-		printf(",\"slot\":%" PRIu32 ",\"block_size\":%" PRIu32 ",\"ring_blocks\":%"
-		       PRIu32, slot, v->sb.block_size, v->sb.ring_blocks);
-		if (hdr_ok)
-			printf(",\"node_id\":%" PRIu32 ",\"state\":\"%s\"", h->node_id,
-			       dl_slot_state_name(h->state));
-		printf(",\"blocks\":[");
+		dl_json_obj(j, NULL);
+		dl_json_u64(j, "format_version", DL_JSON_FORMAT_VERSION);
+		dl_json_string(j, "device", a->dev);
+		dl_json_u64(j, "slot", slot);
+		dl_json_u64(j, "block_size", v->sb.block_size);
+		dl_json_u64(j, "ring_blocks", v->sb.ring_blocks);
+		if (hdr_ok) {
+			dl_json_u64(j, "node_id", h->node_id);
+			dl_json_string(j, "state", dl_slot_state_name(h->state));
+		}
+		dl_json_arr(j, "blocks");
 		return;
 	}
 	printf("Slot %" PRIu32 " of %s: ", slot, a->dev);
@@ -265,27 +277,30 @@ static void print_head(const struct dump_args *a, const struct dl_volume *v, uin
 }
 
 /* What comes after the blocks: how many of each class. */
-static void print_counts(bool json, const struct dl_cli_ring_stats *scan)
+static void print_counts(struct dump_ctx *d, const struct dl_cli_ring_stats *scan)
 {
-	if (json)
-		printf("],\"counts\":{\"valid\":%" PRIu32 ",\"empty\":%" PRIu32 ",\"torn\":%"
-		       PRIu32 ",\"invalid\":%" PRIu32 ",\"misplaced\":%" PRIu32
-		       ",\"foreign\":%" PRIu32 "}}\n",
-		       scan->count[DL_BLK_VALID], scan->count[DL_BLK_EMPTY],
-		       scan->count[DL_BLK_TORN], scan->count[DL_BLK_INVALID],
-		       scan->count[DL_BLK_MISPLACED], scan->count[DL_BLK_FOREIGN]);
-	else
+	if (d->json) {
+		dl_json_end(&d->j, ']');
+		dl_json_obj(&d->j, "counts");
+		for (int c = DL_BLK_VALID; c <= DL_BLK_FOREIGN; c++)
+			dl_json_u64(&d->j, dl_cli_blk_class_name((enum dl_blk_class)c),
+				    scan->count[c]);
+		dl_json_end(&d->j, '}');
+		dl_json_end(&d->j, '}');
+		putchar('\n');
+	} else {
 		printf("Blocks: %" PRIu32 " valid, %" PRIu32 " empty, %" PRIu32 " torn, %"
 		       PRIu32 " invalid, %" PRIu32 " misplaced, %" PRIu32 " foreign\n",
 		       scan->count[DL_BLK_VALID], scan->count[DL_BLK_EMPTY],
 		       scan->count[DL_BLK_TORN], scan->count[DL_BLK_INVALID],
 		       scan->count[DL_BLK_MISPLACED], scan->count[DL_BLK_FOREIGN]);
+	}
 }
 
 int dl_cmd_dump(int argc, char **argv)
 {
 	struct dump_args a = { .dev = NULL };
-	struct dump_ctx d = { .first = true };
+	struct dump_ctx d = { .json = false };
 	struct dl_volume v;
 	struct dl_slot_hdr h;
 	struct dl_cli_ring_stats scan;
@@ -308,19 +323,23 @@ int dl_cmd_dump(int argc, char **argv)
 	d.json = a.json;
 	d.all = a.all;
 	d.now = dl_realtime_ns();
-	print_head(&a, &v, slot, &h, hdr_ok);
+	dl_json_init(&d.j, stdout);
+	print_head(&a, &d.j, &v, slot, &h, hdr_ok);
 	if (dl_cli_ring_scan(&v, slot, &scan, dump_block, &d)) {
 		int err = errno;
 
-		if (d.json)
-			printf("]}\n");
+		if (d.json) {
+			dl_json_end(&d.j, ']');
+			dl_json_end(&d.j, '}');
+			putchar('\n');
+		}
 		fflush(stdout);
 		dl_cli_err(CMD, "%s: cannot read the ring of slot %" PRIu32 ": %s; check the "
 			   "device", a.dev, slot, strerror(err));
 		dl_volume_close(&v);
 		return DL_EXIT_ERROR;
 	}
-	print_counts(d.json, &scan);
+	print_counts(&d, &scan);
 	dl_volume_close(&v);
 	if (dl_cli_flush_output(CMD))
 		return DL_EXIT_ERROR;

@@ -9,7 +9,7 @@
 
 #include "cli.h"
 #include "cli_util.h"
-#include "text.h"
+#include "json.h"
 #include "volume_find.h"
 
 #define CMD "find"
@@ -37,6 +37,7 @@ struct find_ctx {
 	const char *cluster;
 	const uint8_t *uuid;
 	bool json;
+	struct dl_json j;              /* with json */
 	unsigned found;
 };
 
@@ -61,14 +62,16 @@ static int show_one(void *arg, const char *path, const struct dl_sb *sb, enum dl
 		return 0;
 	dl_uuid_format(sb->uuid, uuid);
 	if (f->json) {
-		printf("%s{\"device\":", f->found ? "," : "");
-		dl_json_str(stdout, path);
-		printf(",\"uuid\":\"%s\",\"cluster\":", uuid);
-		dl_json_str(stdout, sb->cluster_name);
-		printf(",\"kind\":\"%s\",\"slot_count\":%" PRIu32 ",\"block_size\":%" PRIu32
-		       ",\"ring_blocks\":%" PRIu32 ",\"held\":%s}",
-		       dl_cli_kind_name(sb->volume_kind), sb->slot_count, sb->block_size,
-		       sb->ring_blocks, held ? "true" : "false");
+		dl_json_obj(&f->j, NULL);
+		dl_json_string(&f->j, "device", path);
+		dl_json_string(&f->j, "uuid", uuid);
+		dl_json_string(&f->j, "cluster", sb->cluster_name);
+		dl_json_string(&f->j, "kind", dl_cli_kind_name(sb->volume_kind));
+		dl_json_u64(&f->j, "slot_count", sb->slot_count);
+		dl_json_u64(&f->j, "block_size", sb->block_size);
+		dl_json_u64(&f->j, "ring_blocks", sb->ring_blocks);
+		dl_json_bool(&f->j, "held", held);
+		dl_json_end(&f->j, '}');
 	} else {
 		if (!f->found)
 			printf("%-20s %-36s %-6s %5s %s\n", "DEVICE", "UUID", "KIND", "SLOTS",
@@ -123,20 +126,26 @@ int dl_cmd_find(int argc, char **argv)
 			   "(see 'disklink find --help')", argv[optind]);
 		return DL_EXIT_ERROR;
 	}
-	if (f.json)
-		printf("[");
+	if (f.json) {
+		dl_json_init(&f.j, stdout);
+		dl_json_arr(&f.j, NULL);
+	}
 	if (dl_volume_find_each(show_one, &f)) {
 		int err = errno;
 
-		if (f.json)
-			printf("]\n");
+		if (f.json) {
+			dl_json_end(&f.j, ']');
+			putchar('\n');
+		}
 		fflush(stdout);
 		dl_cli_err(CMD, "cannot list block devices in /sys/class/block: %s; is sysfs "
 			   "mounted?", strerror(err));
 		return DL_EXIT_ERROR;
 	}
-	if (f.json)
-		printf("]\n");
+	if (f.json) {
+		dl_json_end(&f.j, ']');
+		putchar('\n');
+	}
 	if (dl_cli_flush_output(CMD))
 		return DL_EXIT_ERROR;
 	if (!f.found) {

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "cli_util.h"
 #include "realtime.h"
+#include "json.h"
 #include "text.h"
 
 #define CMD "show"
@@ -17,13 +18,15 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: disklink show DEVICE [--json] [--cluster NAME]\n"
+		"Usage: disklink show DEVICE [--json|--shell] [--cluster NAME]\n"
 		"\n"
 		"Show a volume's superblock and every slot: owner node id and name,\n"
 		"state, role, generation, last header write, last and newest sequence\n"
 		"number, and the owner's acknowledgements of its peers' rings.\n"
 		"\n"
 		"  -j, --json           print JSON\n"
+		"      --shell          show_KEY='value' lines, safe to eval (show_slotN_KEY\n"
+		"                       for slot N)\n"
 		"  -c, --cluster NAME   fail unless the volume belongs to cluster NAME\n"
 		"  -h, --help           this help\n"
 		"\n"
@@ -131,73 +134,118 @@ static void text_slot(const struct slot_view *sv, uint64_t now)
 	}
 }
 
-static void json_sb(const char *dev, const struct dl_volume *v)
+static void json_sb(struct dl_json *j, const char *dev, const struct dl_volume *v)
 {
 	const struct dl_sb *sb = &v->sb;
 	char uuid[37];
 
 	dl_uuid_format(sb->uuid, uuid);
-	printf("{\"device\":");
-	dl_json_str(stdout, dev);
-	printf(",\"uuid\":\"%s\",\"cluster\":", uuid);
-	dl_json_str(stdout, sb->cluster_name);
-	printf(",\"version\":%" PRIu32 ",\"kind\":\"%s\",\"block_size\":%" PRIu32
-	       ",\"sector_size\":%" PRIu32 ",\"slot_count\":%" PRIu32 ",\"ring_blocks\":%"
-	       PRIu32 ",\"volume_bytes\":%" PRIu64 ",\"device_bytes\":%" PRIu64
-	       ",\"format_time\":%" PRIu64, sb->version, dl_cli_kind_name(sb->volume_kind),
-	       sb->block_size, v->bio.sector_size, sb->slot_count, sb->ring_blocks,
-	       sb->volume_bytes, v->bio.size, sb->format_time);
+	dl_json_obj(j, NULL);
+	dl_json_u64(j, "format_version", DL_JSON_FORMAT_VERSION);
+	dl_json_string(j, "device", dev);
+	dl_json_string(j, "uuid", uuid);
+	dl_json_string(j, "cluster", sb->cluster_name);
+	dl_json_u64(j, "version", sb->version);
+	dl_json_string(j, "kind", dl_cli_kind_name(sb->volume_kind));
+	dl_json_u64(j, "block_size", sb->block_size);
+	dl_json_u64(j, "sector_size", v->bio.sector_size);
+	dl_json_u64(j, "slot_count", sb->slot_count);
+	dl_json_u64(j, "ring_blocks", sb->ring_blocks);
+	dl_json_u64(j, "volume_bytes", sb->volume_bytes);
+	dl_json_u64(j, "device_bytes", v->bio.size);
+	dl_json_u64(j, "format_time", sb->format_time);
+	dl_json_arr(j, "slots");
 }
 
-static void json_slot(const struct slot_view *sv, uint64_t now)
+static void json_slot(struct dl_json *j, const struct slot_view *sv, uint64_t now)
 {
 	const struct dl_slot_hdr *h = &sv->h;
 	char reason[192];
 
-	printf("{\"slot\":%" PRIu32 ",\"valid\":%s", sv->slot, sv->rc ? "false" : "true");
+	dl_json_obj(j, NULL);
+	dl_json_u64(j, "slot", sv->slot);
+	dl_json_bool(j, "valid", !sv->rc);
 	if (sv->rc) {
 		bad_reason(sv, reason, sizeof(reason));
-		printf(",\"error\":");
-		dl_json_str(stdout, reason);
-		printf("}");
+		dl_json_string(j, "error", reason);
+		dl_json_end(j, '}');
 		return;
 	}
-	printf(",\"state\":\"%s\",\"node_id\":%" PRIu32 ",\"node_name\":",
-	       dl_slot_state_name(h->state), h->node_id);
-	dl_json_str(stdout, h->node_name);
-	printf(",\"role\":\"%s\",\"generation\":%" PRIu64 ",\"last_seq\":%" PRIu64
-	       ",\"update_time_ns\":%" PRIu64, dl_role_name(h->role), h->generation,
-	       h->last_seq, h->update_time_ns);
+	dl_json_string(j, "state", dl_slot_state_name(h->state));
+	dl_json_u64(j, "node_id", h->node_id);
+	dl_json_string(j, "node_name", h->node_name);
+	dl_json_string(j, "role", dl_role_name(h->role));
+	dl_json_u64(j, "generation", h->generation);
+	dl_json_u64(j, "last_seq", h->last_seq);
+	dl_json_u64(j, "update_time_ns", h->update_time_ns);
 	if (h->update_time_ns)
-		printf(",\"age_s\":%.3f", ((double)now - (double)h->update_time_ns) / 1e9);
-	printf(",\"acks\":[");
-	for (uint32_t i = 0; i < h->ack_count; i++)
-		printf("%s{\"node_id\":%" PRIu32 ",\"seq\":%" PRIu64 "}", i ? "," : "",
-		       h->acks[i].node_id, h->acks[i].seq);
-	printf("]");
-	if (sv->why_a != DL_OK || sv->why_b != DL_OK) {
-		printf(",\"copy_error\":");
-		dl_json_str(stdout, dl_strerror(sv->why_a != DL_OK ? sv->why_a : sv->why_b));
+		dl_json_fixed(j, "age_s", ((double)now - (double)h->update_time_ns) / 1e9, 3);
+	dl_json_arr(j, "acks");
+	for (uint32_t i = 0; i < h->ack_count; i++) {
+		dl_json_obj(j, NULL);
+		dl_json_u64(j, "node_id", h->acks[i].node_id);
+		dl_json_u64(j, "seq", h->acks[i].seq);
+		dl_json_end(j, '}');
 	}
-	if (sv->scanned && sv->scan.newest.count > 0)
-		printf(",\"newest_seq\":%" PRIu64 ",\"newest_index\":%" PRIu32
-		       ",\"newest_generation\":%" PRIu64 ",\"newest_write_time_ns\":%" PRIu64,
-		       sv->scan.newest.seq, sv->scan.newest.index, sv->scan.newest.generation,
-		       sv->scan.newest.write_time_ns);
-	printf("}");
+	dl_json_end(j, ']');
+	if (sv->why_a != DL_OK || sv->why_b != DL_OK)
+		dl_json_string(j, "copy_error",
+			       dl_strerror(sv->why_a != DL_OK ? sv->why_a : sv->why_b));
+	if (sv->scanned && sv->scan.newest.count > 0) {
+		dl_json_u64(j, "newest_seq", sv->scan.newest.seq);
+		dl_json_u64(j, "newest_index", sv->scan.newest.index);
+		dl_json_u64(j, "newest_generation", sv->scan.newest.generation);
+		dl_json_u64(j, "newest_write_time_ns", sv->scan.newest.write_time_ns);
+	}
+	dl_json_end(j, '}');
+}
+
+/* --shell: a few keys of the JSON as show_KEY='value' lines (the
+ * resource agent reads them; doc/disklink.8). */
+static void shell_sb(const char *dev, const struct dl_volume *v)
+{
+	char uuid[37];
+
+	dl_uuid_format(v->sb.uuid, uuid);
+	printf("show_format_version='%d'\nshow_device=", DL_JSON_FORMAT_VERSION);
+	dl_sh_str(stdout, dev);
+	printf("\nshow_uuid='%s'\nshow_cluster=", uuid);
+	dl_sh_str(stdout, v->sb.cluster_name);
+	printf("\nshow_slot_count='%" PRIu32 "'\n", v->sb.slot_count);
+}
+
+static void shell_slot(const struct slot_view *sv, uint64_t now)
+{
+	const struct dl_slot_hdr *h = &sv->h;
+	uint32_t s = sv->slot;
+
+	printf("show_slot%" PRIu32 "_valid='%s'\n", s, sv->rc ? "false" : "true");
+	if (sv->rc)
+		return;
+	printf("show_slot%" PRIu32 "_state='%s'\nshow_slot%" PRIu32 "_node_id='%" PRIu32
+	       "'\nshow_slot%" PRIu32 "_node_name=", s, dl_slot_state_name(h->state), s,
+	       h->node_id, s);
+	dl_sh_str(stdout, h->node_name);
+	printf("\nshow_slot%" PRIu32 "_role='%s'\nshow_slot%" PRIu32 "_age_s='", s,
+	       dl_role_name(h->role), s);
+	if (h->update_time_ns)
+		printf("%.3f", ((double)now - (double)h->update_time_ns) / 1e9);
+	printf("'\n");
 }
 
 int dl_cmd_show(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ .name = "json", .has_arg = no_argument, .val = 'j' },
+		{ .name = "shell", .has_arg = no_argument, .val = 'S' },
 		{ .name = "cluster", .has_arg = required_argument, .val = 'c' },
 		{ .name = "help", .has_arg = no_argument, .val = 'h' },
 		{ .name = NULL },
 	};
 	const char *dev, *cluster = NULL;
 	struct dl_volume v;
-	bool json = false;
+	struct dl_json j;
+	bool json = false, shell = false;
 	uint64_t now;
 	int c, rc;
 
@@ -206,6 +254,9 @@ int dl_cmd_show(int argc, char **argv)
 		switch (c) {
 		case 'j':
 			json = true;
+			break;
+		case 'S':
+			shell = true;
 			break;
 		case 'c':
 			cluster = optarg;
@@ -223,9 +274,12 @@ int dl_cmd_show(int argc, char **argv)
 	if (rc)
 		return rc;
 	now = dl_realtime_ns();
-	if (json) {
-		json_sb(dev, &v);
-		printf(",\"slots\":[");
+	if (shell) {
+		json = false;
+		shell_sb(dev, &v);
+	} else if (json) {
+		dl_json_init(&j, stdout);
+		json_sb(&j, dev, &v);
 	} else {
 		text_sb(dev, &v);
 	}
@@ -233,16 +287,19 @@ int dl_cmd_show(int argc, char **argv)
 		struct slot_view sv;
 
 		load_slot(&v, s, &sv);
-		if (json) {
-			if (s)
-				printf(",");
-			json_slot(&sv, now);
+		if (shell) {
+			shell_slot(&sv, now);
+		} else if (json) {
+			json_slot(&j, &sv, now);
 		} else {
 			text_slot(&sv, now);
 		}
 	}
-	if (json)
-		printf("]}\n");
+	if (json) {
+		dl_json_end(&j, ']');
+		dl_json_end(&j, '}');
+		putchar('\n');
+	}
 	dl_volume_close(&v);
 	if (dl_cli_flush_output(CMD))
 		return DL_EXIT_ERROR;

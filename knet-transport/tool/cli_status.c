@@ -1,6 +1,6 @@
-/* `disklink status [--json] [--socket PATH]`: asks the running disklinkd
- * over its control socket ("status" gives JSON, "status text" a table)
- * and prints the reply. */
+/* `disklink status [--json|--shell] [--socket PATH]`: asks the running
+ * disklinkd over its control socket ("status" gives JSON, "status shell"
+ * shell assignments, "status text" a table) and prints the reply. */
 #include "config.h"
 
 #include <errno.h>
@@ -16,9 +16,10 @@
 
 static void status_usage(FILE *out)
 {
-	fprintf(out, "Usage: disklink status [--json] [--socket PATH]\n"
+	fprintf(out, "Usage: disklink status [--json|--shell] [--socket PATH]\n"
 		"Shows the running disklinkd's device and per-peer link state.\n\n"
 		"  --json         the daemon's JSON reply (stable keys, see disklinkd(8))\n"
+		"  --shell        the same keys as status_KEY='value' lines, safe to eval\n"
 		"  --socket PATH  its control socket (default %s)\n",
 		DL_CONTROL_SOCKET_DEFAULT);
 }
@@ -27,6 +28,7 @@ int dl_cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ .name = "json", .has_arg = no_argument, .val = 'j' },
+		{ .name = "shell", .has_arg = no_argument, .val = 'S' },
 		{ .name = "socket", .has_arg = required_argument, .val = 's' },
 		{ .name = "help", .has_arg = no_argument, .val = 'h' },
 		{ .name = NULL },
@@ -42,6 +44,9 @@ int dl_cmd_status(int argc, char **argv)
 		switch (opt) {
 		case 'j':
 			req = "status\n";
+			break;
+		case 'S':
+			req = "status shell\n";
 			break;
 		case 's':
 			path = optarg;

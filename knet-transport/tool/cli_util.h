@@ -1,6 +1,6 @@
 /* Helpers shared by the volume subcommands of the `disklink` tool: exit
- * statuses, option values, opening a volume with a one-line error, time
- * and JSON output. */
+ * statuses, option values, opening a volume with a one-line error, the
+ * control socket, time output (JSON: lib/json.h). */
 #ifndef DL_CLI_UTIL_H
 #define DL_CLI_UTIL_H
 

@@ -22,8 +22,12 @@ static const struct dl_command commands[] = {
 	{ .name = "status", .run = dl_cmd_status, .summary = "show the running daemon's links" },
 	{ .name = "role", .run = dl_cmd_role,
 	  .summary = "write this node's replication role (through the daemon)" },
+	{ .name = "gate", .run = dl_cmd_gate,
+	  .summary = "the mirror agent's promotion gate (fence history, disk ring)" },
 	{ .name = "corosync-link", .run = dl_cmd_corosync_link,
 	  .summary = "print or add the corosync.conf link disklinkd serves" },
+	{ .name = "corosync-conf", .run = dl_cmd_corosync_conf,
+	  .summary = "corosync.conf's cluster name and nodes, for eval" },
 };
 
 static void usage(FILE *out)

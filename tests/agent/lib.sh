@@ -51,6 +51,8 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/dl-agent.XXXXXX") || exit 1
 AGENT_DIR=$(mktemp -d /var/tmp/dl-agent-bin.XXXXXX) || exit 1
 chmod 755 "$AGENT_DIR"
 install -m 755 "$AGENT" "$AGENT_DIR/disklink" || exit 1
+# The agents' shared helpers, found beside the agent (agent/dl-shellfuncs).
+install -m 644 "$top_srcdir/agent/dl-shellfuncs" "$AGENT_DIR/dl-shellfuncs" || exit 1
 AGENT=$AGENT_DIR/disklink
 LOOPDEV=""
 PIDS=""

@@ -22,6 +22,7 @@ Needs root, the lab's tools, and a disklinkd with the corosync mode
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -51,9 +52,23 @@ def check(cond, msg):
     say("ok: " + msg)
 
 
-def AgentInstall():
-    """The source tree's agent as ocf:disklink:disklink (dlcluster.OcfAgents)."""
-    return dlcluster.OcfAgents({"disklink": AGENT})
+class AgentInstall(dlcluster.OcfAgents):
+    """The source tree's agent as ocf:disklink:disklink (dlcluster.OcfAgents),
+    with the shared helpers (agent/dl-shellfuncs) beside the copies, where
+    the agents find them."""
+
+    def __init__(self):
+        super().__init__({"disklink": AGENT})
+
+    def __enter__(self):
+        super().__enter__()
+        try:
+            shutil.copyfile(os.path.join(TOP_SRC, "agent", "dl-shellfuncs"),
+                            os.path.join(self.copies, "dl-shellfuncs"))
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
 
 
 def attr(node, name):

@@ -25,6 +25,14 @@ ra 0 start
 "$DISKLINK" status --json --socket "$CONTROL" >"$WORK/status.json" || fail "disklink status"
 python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['device_state']=='ok', d" \
 	"$WORK/status.json" || fail "device_state not ok after start"
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['format_version']==1, d" \
+	"$WORK/status.json" || fail "no format_version 1 in the status"
+# The same status for eval, through sh.
+"$DISKLINK" status --shell --socket "$CONTROL" >"$WORK/status.sh" || fail "disklink status --shell"
+# shellcheck disable=SC2016 # expanded by the sh that evals the status
+sh -c 'eval "$(cat "$1")" && [ "$status_device_state" = ok ] && [ "$status_node_id" = 1 ] &&
+	[ "$status_peer_count" = 1 ] && [ "$status_peer0_node_id" = 2 ]' sh "$WORK/status.sh" ||
+	fail "status --shell: $(cat "$WORK/status.sh")"
 
 log "reload: new tunables, same daemon"
 OCF_RESKEY_io_timeout_ms=4000 ra 0 reload

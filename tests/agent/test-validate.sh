@@ -1,7 +1,9 @@
 #!/bin/sh
 # validate-all on a real volume (loop device), no cluster, no daemon: the
 # exit codes that tell Pacemaker "wrong everywhere" (6) from "wrong on this
-# node" (5, 2, 1); and crm_resource --validate, as an operator runs it.
+# node" (5, 2, 1); corosync mode without corosync (corosync.conf read
+# through `disklink corosync-conf`); and crm_resource --validate, as an
+# operator runs it.
 . "$(dirname "$0")/lib.sh"
 need_live "$@"
 
@@ -63,6 +65,35 @@ if [ -x "$WRITER" ]; then
 else
 	log "($WRITER not built: full-volume case not run)"
 fi
+
+log "corosync mode without corosync: cluster and link from corosync.conf (disklink corosync-conf)"
+conf() {
+	cat >"$WORK/corosync.conf" <<EOT
+totem {
+    cluster_name: $1
+    transport: knet
+}
+nodelist {
+    node {
+        ring0_addr: 10.0.0.1
+        ring1_addr: $2
+        nodeid: 1
+    }
+}
+EOT
+}
+conf "$CLUSTER" 127.77.0.1
+export DL_COROSYNC_CONF="$WORK/corosync.conf"
+OCF_RESKEY_node_id="" OCF_RESKEY_cluster="" ra 0 validate-all
+conf other 127.77.0.1
+OCF_RESKEY_node_id="" OCF_RESKEY_cluster="" ra 5 validate-all
+ra_out_has "not 'other'"
+conf "$CLUSTER" 10.1.0.1
+OCF_RESKEY_node_id="" OCF_RESKEY_cluster="" ra 2 validate-all
+ra_out_has "ring1_addr 10.1.0.1 in $WORK/corosync.conf"
+OCF_RESKEY_node_id="" OCF_RESKEY_cluster="" OCF_RESKEY_link=2 ra 2 validate-all
+ra_out_has "has no ring2_addr"
+unset DL_COROSYNC_CONF
 
 log "crm_resource --validate without a cluster"
 command -v crm_resource >/dev/null 2>&1 || skip "crm_resource is not installed"

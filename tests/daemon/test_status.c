@@ -1,8 +1,9 @@
-/* The status replies (daemon/parent/status_json.c, status_text.c) and
- * the mirror states they show (mirror_status.c), from a context whose
- * snapshot this test fills as a running I/O child would publish it.  The
- * JSON must parse (python3's json module reads it when python3 is
- * there) and carry the pinned keys. */
+/* The status view (daemon/parent/status_view.c), the replies that print
+ * it (status_json.c, status_shell.c, status_text.c) and the mirror
+ * states they show (mirror_status.c), from a context whose snapshot this
+ * test fills as a running I/O child would publish it.  The JSON must
+ * parse (python3's json module reads it when python3 is there) and
+ * carry the pinned keys; the shell output must survive `sh -c eval`. */
 #include "config.h"
 
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include "ctx.h"
 #include "mirror_status.h"
 #include "slot_header.h"
+#include "status_view.h"
 
 static void peer(struct dld_config *c, uint32_t id, const char *addr)
 {
@@ -77,6 +79,8 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* Not inlined: gcc would see its memstream buffer as a dangling local. */
+__attribute__((noinline))
 static char *render(struct dld_ctx *ctx, void (*fn)(struct dld_ctx *, FILE *))
 {
 	char *text = NULL;
@@ -165,10 +169,13 @@ static void test_text(void **state)
 	free(t);
 }
 
+#define STALLED "device /dev/vol: stalled: an I/O request has been pending for "
+
 static void test_text_stalled_corosync(void **state)
 {
 	struct dld_ctx *ctx = *state;
-	char *t;
+	char *t, nl = 0;
+	unsigned long ms = 99999;
 
 	ctx->stalled = true;
 	ctx->stalled_since_ns = dld_mono_ns();
@@ -177,10 +184,120 @@ static void test_text_stalled_corosync(void **state)
 	snprintf(ctx->cs.why, sizeof(ctx->cs.why), "corosync is not running");
 	t = render(ctx, dld_status_text);
 	assert_non_null(strstr(t, "corosync link 1: waiting: corosync is not running\n"));
-	assert_non_null(strstr(t, "device /dev/vol: stalled: an I/O request has been pending "
-			       "for 0 ms\n"));
+	/* Pending since just now: well under a second, even under valgrind. */
+	assert_non_null(strstr(t, STALLED));
+	assert_int_equal(sscanf(strstr(t, STALLED), STALLED "%lu ms%c", &ms, &nl), 2);
+	assert_true(ms < 1000);
+	assert_int_equal(nl, '\n');
 	assert_non_null(strstr(t, "2      127.77.0.2       unknown"));
 	free(t);
+}
+
+static void test_view(void **state)
+{
+	struct dld_ctx *ctx = *state;
+	struct dld_status_view v;
+
+	dld_status_view(ctx, &v);
+	assert_int_equal(v.node_id, 1);
+	assert_string_equal(v.device_state, "ok");
+	assert_string_equal(v.role, "primary");
+	assert_int_equal(v.slot, 0);
+	assert_int_equal(v.io_pid, 4242);
+	assert_int_equal(v.io_restarts, 1);
+	assert_int_equal(v.peer_count, 2);
+	/* The parent's order, the child's data matched by node id. */
+	assert_int_equal(v.peers[0].node_id, 2);
+	assert_string_equal(v.peers[0].state, "up");
+	assert_string_equal(v.peers[0].mirror, "lagging");
+	assert_true(v.peers[0].lag_known && v.peers[0].lag_warn);
+	assert_false(v.peers[0].lag_max_exceeded);
+	assert_int_equal(v.peers[0].lag_ms, 70);
+	assert_int_equal(v.peers[0].dgrams_out, 9);
+	assert_string_equal(v.peers[0].path, "/dev/vol");
+	assert_int_equal(v.peers[1].node_id, 3);
+	assert_false(v.peers[1].lag_known);
+	assert_string_equal(v.peers[1].role, "none");
+	/* Without a child: nothing is live. */
+	ctx->child = 0;
+	dld_status_view(ctx, &v);
+	assert_int_equal(v.slot, -1);
+	assert_string_equal(v.peers[0].state, "unknown");
+	assert_string_equal(v.peers[0].mirror, "unknown");
+	assert_false(v.peers[0].lag_known);
+}
+
+/* A node name that is not UTF-8 (Latin-1 "é", a lone continuation
+ * byte) next to one that is ("€"): valid JSON, and U+FFFD for the
+ * invalid bytes only. */
+static void test_invalid_utf8(void **state)
+{
+	struct dld_ctx *ctx = *state;
+	char *j, *t;
+
+	snprintf(ctx->cfg.node_name, sizeof(ctx->cfg.node_name), "n\xe9\x80-\xe2\x82\xac");
+	snprintf(ctx->cfg.peers[0].text, sizeof(ctx->cfg.peers[0].text), "a\x01\xff");
+	j = render(ctx, dld_status_json);
+	assert_int_not_equal(json_parses(j), 1);
+	assert_non_null(strstr(j, "\"node_name\":\"n\\ufffd\\ufffd-\xe2\x82\xac\""));
+	assert_non_null(strstr(j, "\"addr\":\"a\\u0001\\ufffd\""));
+	assert_non_null(strstr(j, "{\"format_version\":1,"));
+	free(j);
+	/* The table prints the name as it is (people read it). */
+	t = render(ctx, dld_status_text);
+	assert_non_null(strstr(t, "node 1 (n\xe9\x80-\xe2\x82\xac)"));
+	free(t);
+}
+
+/* Run `sh -c 'eval "$(cat file)"; printf ...'` and return its output. */
+static char *eval_in_sh(const char *assignments, const char *print)
+{
+	char path[] = "/tmp/test_status.XXXXXX";
+	char cmd[512], *buf = calloc(1, 4096);
+	int fd = mkstemp(path);
+	FILE *p;
+	size_t n;
+
+	assert_true(fd >= 0);
+	assert_non_null(buf);
+	assert_int_equal(write(fd, assignments, strlen(assignments)), (ssize_t)strlen(assignments));
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "sh -c 'set -eu; eval \"$(cat %s)\"; %s'", path, print);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(buf, 1, 4095, p);
+	buf[n] = 0;
+	assert_int_equal(pclose(p), 0);
+	unlink(path);
+	return buf;
+}
+
+static void test_shell(void **state)
+{
+	struct dld_ctx *ctx = *state;
+	char *o, *e;
+
+	/* Quotes, a command substitution, a newline and invalid UTF-8. */
+	snprintf(ctx->cfg.node_name, sizeof(ctx->cfg.node_name), "it's $(false)`x`\n\xff");
+	o = render(ctx, dld_status_shell);
+	assert_non_null(strstr(o, "status_format_version='1'\n"));
+	assert_non_null(strstr(o, "status_node_id='1'\n"));
+	assert_non_null(strstr(o, "status_io_writes='11'\n"));
+	assert_non_null(strstr(o, "status_peer_count='2'\n"));
+	assert_non_null(strstr(o, "status_peer0_node_id='2'\n"));
+	assert_non_null(strstr(o, "status_peer0_lag_warn='true'\n"));
+	assert_non_null(strstr(o, "status_peer1_lag_ms=''\n"));
+	assert_non_null(strstr(o, "status_peer1_mirror='frozen'\n"));
+	/* One key a line: every line is NAME='...'. */
+	for (char *l = o; *l; l = strchr(l, '\n') + 1) {
+		assert_non_null(strchr(l, '\n'));
+		assert_int_equal(strncmp(l, "status_", 7), 0);
+	}
+	e = eval_in_sh(o, "printf \"%s|%s|%s|%s\" \"$status_node_name\" \"$status_peer_count\" "
+		       "\"$status_peer1_node_id\" \"$status_device_state\"");
+	assert_string_equal(e, "it's $(false)`x`?\xef\xbf\xbd|2|3|ok");
+	free(e);
+	free(o);
 }
 
 static void test_names(void **state)
@@ -222,6 +339,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_json_without_child, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_text_stalled_corosync, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_view, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invalid_utf8, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shell, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mirror_of, setup, teardown),
 	};

@@ -51,9 +51,23 @@ FAKE = os.path.join(TOP_SRC, "tests", "replica", "mirror_cmd_fake")
 SHIM = os.path.join(TOP_SRC, "tests", "replica", "disklink_role_shim")
 
 
-def AgentInstall():
-    """Both agents of the source tree as ocf:disklink:* (dlcluster.OcfAgents)."""
-    return dlcluster.OcfAgents(AGENTS)
+class AgentInstall(dlcluster.OcfAgents):
+    """Both agents of the source tree as ocf:disklink:* (dlcluster.OcfAgents),
+    with the shared helpers (agent/dl-shellfuncs) beside the copies, where
+    the agents find them."""
+
+    def __init__(self):
+        super().__init__(AGENTS)
+
+    def __enter__(self):
+        super().__enter__()
+        try:
+            shutil.copyfile(os.path.join(TOP_SRC, "agent", "dl-shellfuncs"),
+                            os.path.join(self.copies, "dl-shellfuncs"))
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
 
 
 def calls(fake_dir):

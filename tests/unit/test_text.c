@@ -1,5 +1,6 @@
 /* Text helpers (lib/text.c): trimming in place, parse errors into a
- * message buffer, names in on-disk fields, JSON string literals. */
+ * message buffer, names in on-disk fields, shell words (JSON:
+ * test_json.c). */
 #include "test_util.h"
 
 #include "text.h"
@@ -72,7 +73,7 @@ static void test_name_field(void **state)
 	assert_false(dl_name_field_valid(f, sizeof(f), true));
 }
 
-static void test_json_str(void **state)
+static void test_sh_str(void **state)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -81,10 +82,10 @@ static void test_json_str(void **state)
 	(void)state;
 	out = open_memstream(&buf, &len);
 	assert_non_null(out);
-	dl_json_str(out, "a\"b\\c\n\x01\x7f\xc3\xa9");
-	dl_json_str(out, "");
+	dl_sh_str(out, "it's $(x)\n\x01\xff\xc3\xa9");
+	dl_sh_str(out, "");
 	assert_int_equal(fclose(out), 0);
-	assert_string_equal(buf, "\"a\\\"b\\\\c\\u000a\\u0001\\u007f\\u00c3\\u00a9\"\"\"");
+	assert_string_equal(buf, "'it'\\''s $(x)??\xef\xbf\xbd\xc3\xa9'''");
 	free(buf);
 }
 
@@ -94,7 +95,7 @@ int main(void)
 		cmocka_unit_test(test_trim),
 		cmocka_unit_test(test_fail_msg),
 		cmocka_unit_test(test_name_field),
-		cmocka_unit_test(test_json_str),
+		cmocka_unit_test(test_sh_str),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -174,6 +174,8 @@ static void reply(struct dld_ctx *ctx, uint32_t i, const char *cmd)
 		dld_status_json(ctx, out);
 	else if (!strcmp(cmd, "status text"))
 		dld_status_text(ctx, out);
+	else if (!strcmp(cmd, "status shell"))
+		dld_status_shell(ctx, out);
 	else
 		fprintf(out, "error: unknown command '%.40s' (try 'status')\n", cmd);
 	fclose(out);

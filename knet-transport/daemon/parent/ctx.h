@@ -173,8 +173,11 @@ bool dld_role_request(struct dld_ctx *ctx, struct dld_role_req *req, const char 
 bool dld_role_check(struct dld_ctx *ctx, struct dld_role_req *req, uint64_t now,
 		    char *text, size_t len);
 
-/* status_json.c, status_text.c: the reply to "status" / "status text". */
+/* status_json.c, status_shell.c, status_text.c: the reply to "status",
+ * "status shell" and "status text" (each prints the status view,
+ * status_view.h). */
 void dld_status_json(struct dld_ctx *ctx, FILE *out);
+void dld_status_shell(struct dld_ctx *ctx, FILE *out);
 void dld_status_text(struct dld_ctx *ctx, FILE *out);
 const char *dld_peer_state_name(uint32_t state);
 /* The child's status of the parent's peer i (matched by node id). */
