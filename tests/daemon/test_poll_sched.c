@@ -52,7 +52,7 @@ static void test_idle_grid_and_jitter(void **state)
 		uint64_t g = (next - s.phase_ns) % s.idle_ns;   /* from the grid */
 
 		assert_true(next >= now + s.fast_ns);
-		assert_true(next <= now + s.idle_ns + s.idle_ns / 4 + s.fast_ns);
+		assert_true(next <= now + s.idle_ns + s.idle_ns / 2);
 		off = g <= s.idle_ns / 2 ? g : s.idle_ns - g;
 		assert_true(off <= s.idle_ns / 8);
 		if (next - now < lo)
@@ -128,7 +128,7 @@ static uint64_t mean_period(struct dld_sched *s, uint64_t *now, int n)
 		uint64_t next = dld_sched_next(s, *now);
 
 		assert_true(next - *now >= s->fast_ns);
-		assert_true(next - *now <= s->idle_ns + s->idle_ns / 4 + s->fast_ns);
+		assert_true(next - *now <= s->idle_ns + s->idle_ns / 2);
 		*now = next;
 	}
 	return (*now - start) / (uint64_t)n;
