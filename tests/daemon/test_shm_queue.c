@@ -292,6 +292,8 @@ static void test_status_seqlock(void **state)
 				st->peers[k].generation = i;
 			dld_status_publish(ch->shm, st);
 		}
+		free(st);              /* valgrind follows the child too */
+		free(out);
 		_exit(0);
 	}
 	for (uint32_t n = 0; n < PUBLISHES; n++) {

@@ -167,6 +167,7 @@ static void test_fault(void **state)
 	assert_int_equal(fb.st.torn, 1);
 	assert_int_equal(fb.st.read_faults, 1);
 	assert_int_equal(e->bio.in_flight, 0);
+	dl_bio_close(&e->bio);         /* before fb goes */
 }
 
 /* A deferred device: it stands for a device (or the simulator) that
@@ -256,6 +257,7 @@ static void test_out_of_order(void **state)
 	assert_int_equal(e->bio.in_flight, 0);
 	assert_memory_equal(e->a, e->b, 3 * SECT);
 	assert_int_equal(dl_bio_wait(&e->bio, DL_BIO_NOWAIT), 0);
+	dl_bio_close(&e->bio);         /* before d goes */
 }
 
 int main(void)

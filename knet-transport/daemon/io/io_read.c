@@ -47,7 +47,8 @@ static void peer_detach(struct dld_io_peer *p)
 static void peer_attach(struct dld_io *io, struct dld_io_peer *p, uint32_t slot,
 			const struct dl_slot_hdr *h, uint64_t now)
 {
-	uint64_t real = dl_clock_real(io->dev.clock), fresh = 3ull * io->tun.header_interval_ms * 1000000u;
+	uint64_t real = dl_clock_real(io->dev.clock);
+	uint64_t fresh = 3ull * io->tun.header_interval_ms * 1000000u;
 	struct dl_volume *v = dld_io_peer_vol(io, p);
 
 	peer_detach(p);
@@ -55,7 +56,7 @@ static void peer_attach(struct dld_io *io, struct dld_io_peer *p, uint32_t slot,
 		return;
 	if (dl_reader_init(&p->rd, &v->sb, slot, io->cfg->node_id)) {
 		log_err(DLD_SUB_IO, "cannot read the ring of node %u: %s", p->node_id,
-		       strerror(errno));
+			strerror(errno));
 		return;
 	}
 	p->rd.torn_limit = io->tun.torn_limit;
@@ -83,10 +84,10 @@ static void peer_attach(struct dld_io *io, struct dld_io_peer *p, uint32_t slot,
 	p->last_change_ns = (h->state == DL_SLOT_ACTIVE && h->update_time_ns + fresh > real) ?
 			    now : 0;
 	log_info(DLD_SUB_IO, "node %u ('%s') found in slot %d (%s, generation %llu), "
-	       "reading %s", p->node_id, h->node_name, (int)slot, dl_slot_state_name(h->state),
-	       (unsigned long long)h->generation,
-	       p->rd.attach_gen ? "its whole generation" :
-	       p->rd.resume_seq ? "on from where this node stopped" : "from its newest block");
+		 "reading %s", p->node_id, h->node_name, (int)slot, dl_slot_state_name(h->state),
+		 (unsigned long long)h->generation,
+		 p->rd.attach_gen ? "its whole generation" :
+		 p->rd.resume_seq ? "on from where this node stopped" : "from its newest block");
 }
 
 /* One pass over the slot headers for the peers without a slot. */
@@ -308,16 +309,16 @@ void dld_io_peer_headers(struct dld_io *io, uint64_t now)
 			p->last_change_ns = now;
 		if (h.generation != p->generation) {
 			log_info(DLD_SUB_IO, "node %u restarted (generation %llu -> %llu)",
-			       p->node_id, (unsigned long long)p->generation,
-			       (unsigned long long)h.generation);
+				 p->node_id, (unsigned long long)p->generation,
+				 (unsigned long long)h.generation);
 			p->resync = true;
 		}
 		if (h.state != p->slot_state)
 			log_info(DLD_SUB_IO, "node %u is %s", p->node_id,
-			       dl_slot_state_name(h.state));
+				 dl_slot_state_name(h.state));
 		if (h.role != p->role)
 			log_notice(DLD_SUB_IO, "node %u claims the replication role %s", p->node_id,
-			       dl_role_name(h.role));
+				   dl_role_name(h.role));
 		p->hdr_seq = h.hdr_seq;
 		p->generation = h.generation;
 		p->slot_state = h.state;

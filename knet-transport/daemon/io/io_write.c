@@ -123,7 +123,8 @@ static void write_batch(struct dld_io *io, uint32_t n)
 			 * see no gap. */
 			io->w.next_seq = first;
 			io->st.io.write_drops += done;
-			dld_dev_fail(&io->dev, "cannot write to %s: %s", io->device, strerror(errno));
+			dld_dev_fail(&io->dev, "cannot write to %s: %s", io->device,
+				     strerror(errno));
 		} else {
 			io->st.io.dgrams_written += done;
 			io->st.io.blocks_written += blocks;
