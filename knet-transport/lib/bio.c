@@ -85,18 +85,6 @@ int dl_bio_wait(struct dl_bio *bio, uint64_t timeout_ns)
 	return bio->ops->wait(bio, timeout_ns);
 }
 
-void dl_bio_complete(struct dl_bio *bio, struct dl_bio_req *req, int result, int err)
-{
-	req->result = result ? -1 : 0;
-	req->error = result ? (err ? err : EIO) : 0;
-	req->complete_ns = dl_clock_mono(bio->clock);
-	req->done = true;
-	if (bio->in_flight)
-		bio->in_flight--;
-	if (req->complete)
-		req->complete(req);
-}
-
 int dl_bio_wait_req(struct dl_bio *bio, struct dl_bio_req *req)
 {
 	while (!req->done) {

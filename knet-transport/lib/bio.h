@@ -27,6 +27,7 @@
 #ifndef DL_BIO_H
 #define DL_BIO_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -96,6 +97,22 @@ struct dl_bio {
 	void    *priv;                 /* for wrapping implementations */
 };
 
+/* For implementations: req finished with result (0, or -1 with err):
+ * record it, stamp it, call its callback.  Inline, so that an
+ * implementation depends on no code of bio.c. */
+static inline void dl_bio_complete(struct dl_bio *bio, struct dl_bio_req *req, int result,
+				   int err)
+{
+	req->result = result ? -1 : 0;
+	req->error = result ? (err ? err : EIO) : 0;
+	req->complete_ns = dl_clock_mono(bio->clock);
+	req->done = true;
+	if (bio->in_flight)
+		bio->in_flight--;
+	if (req->complete)
+		req->complete(req);
+}
+
 /* The real implementation: O_DIRECT, aligned buffers, BLKSSZGET; every
  * request completes inside submit. */
 extern const struct dl_bio_ops dl_bio_direct_ops;
@@ -114,8 +131,6 @@ void dl_bio_close(struct dl_bio *bio);
 int dl_bio_submit(struct dl_bio *bio, struct dl_bio_req *req);
 /* The ops' wait: how many requests completed, or -1 with errno. */
 int dl_bio_wait(struct dl_bio *bio, uint64_t timeout_ns);
-/* For implementations: req finished with result (0, or -1 with err). */
-void dl_bio_complete(struct dl_bio *bio, struct dl_bio_req *req, int result, int err);
 /* Wait until req is done (submitted on bio): 0 once done, -1 with errno
  * when the ops' wait failed or nothing more can complete (EDEADLK). */
 int dl_bio_wait_req(struct dl_bio *bio, struct dl_bio_req *req);
