@@ -203,7 +203,8 @@ static int pdev_check(struct dld_io *io, struct dld_io_peer *p)
 		pdev_close(p);
 		return -1;
 	}
-	if (memcmp(sb.uuid, d->vol.sb.uuid, 16) || strcmp(sb.cluster_name, d->vol.sb.cluster_name)) {
+	if (memcmp(sb.uuid, d->vol.sb.uuid, 16) ||
+	    strcmp(sb.cluster_name, d->vol.sb.cluster_name)) {
 		dl_uuid_format(sb.uuid, uuid);
 		pdev_fail(io, p, "%s was reformatted (now volume %s, cluster '%s'): restart "
 			  "disklinkd to read it", d->resolved, uuid, sb.cluster_name);
