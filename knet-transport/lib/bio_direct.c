@@ -1,7 +1,8 @@
 /* The real block I/O: O_DIRECT so that peers read the medium, not our
  * page cache; O_DSYNC on request.  A regular file (tests) is opened with
  * O_DIRECT where its filesystem supports it, else buffered, with a
- * stated sector size. */
+ * stated sector size.  Every request is transferred (pread/pwrite) and
+ * completed inside submit. */
 #include "config.h"
 
 #include <errno.h>
@@ -91,20 +92,29 @@ static int transfer(struct dl_bio *bio, void *rbuf, const void *wbuf, size_t len
 	return 0;
 }
 
-static int direct_read(struct dl_bio *bio, void *buf, size_t len, uint64_t off)
+/* The transfer happens here: the request completes before submit
+ * returns. */
+static int direct_submit(struct dl_bio *bio, struct dl_bio_req *req)
 {
-	return transfer(bio, buf, NULL, len, off);
+	int rc = req->op == DL_BIO_READ ? transfer(bio, req->buf, NULL, req->len, req->off)
+					: transfer(bio, NULL, req->buf, req->len, req->off);
+
+	dl_bio_complete(bio, req, rc, rc ? errno : 0);
+	return 0;
 }
 
-static int direct_write(struct dl_bio *bio, const void *buf, size_t len, uint64_t off)
+/* Nothing is ever left in flight. */
+static int direct_wait(struct dl_bio *bio, uint64_t timeout_ns)
 {
-	return transfer(bio, NULL, buf, len, off);
+	(void)bio;
+	(void)timeout_ns;
+	return 0;
 }
 
 const struct dl_bio_ops dl_bio_direct_ops = {
 	.name = "direct",
 	.open = direct_open,
 	.close = direct_close,
-	.read = direct_read,
-	.write = direct_write,
+	.submit = direct_submit,
+	.wait = direct_wait,
 };

@@ -82,45 +82,59 @@ static void fault_close(struct dl_bio *bio)
 	fb_of(bio)->real->close(bio);
 }
 
-static int fail_eio(void)
+/* A transfer through the real ops, waited for (a part of a faulted
+ * request, or a request the plan lets through). */
+static int real_io(struct fault_bio *fb, struct dl_bio *bio, enum dl_bio_op op, void *buf,
+		   size_t len, uint64_t off)
 {
-	errno = EIO;
-	return -1;
+	struct dl_bio_req r = { .op = op, .buf = buf, .len = len, .off = off };
+
+	bio->in_flight++;
+	if (fb->real->submit(bio, &r)) {
+		bio->in_flight--;
+		return -1;
+	}
+	while (!r.done)
+		if (fb->real->wait(bio, DL_BIO_FOREVER) < 0)
+			return -1;
+	if (r.result)
+		errno = r.error;
+	return r.result;
 }
 
-static int fault_read(struct dl_bio *bio, void *buf, size_t len, uint64_t off)
+/* The outcome of a read: 0, or -1 with errno. */
+static int fault_read(struct fault_bio *fb, struct dl_bio *bio, struct dl_bio_req *req)
 {
-	struct fault_bio *fb = fb_of(bio);
 	const struct fault_rule *r = &fb->plan.read;
 	size_t part;
 
 	fb->st.reads++;
 	pause_ns(fb->plan.read_delay_ns);
-	if (!in_window(fb, len, off) || !rule_fires(fb, r, &fb->read_seen, &fb->read_hits))
-		return fb->real->read(bio, buf, len, off);
+	if (!in_window(fb, req->len, req->off) ||
+	    !rule_fires(fb, r, &fb->read_seen, &fb->read_hits))
+		return real_io(fb, bio, DL_BIO_READ, req->buf, req->len, req->off);
 	fb->st.read_faults++;
 	if (r->kind == FAULT_SHORT) {
-		part = partial_bytes(bio, r, len);
-		if (part && fb->real->read(bio, buf, part, off))
+		part = partial_bytes(bio, r, req->len);
+		if (part && real_io(fb, bio, DL_BIO_READ, req->buf, part, req->off))
 			return -1;
 	}
-	return fail_eio();
+	errno = EIO;
+	return -1;
 }
 
-static int fault_write(struct dl_bio *bio, const void *buf, size_t len, uint64_t off)
+/* The outcome of a write: 0, or -1 with errno. */
+static int fault_write(struct fault_bio *fb, struct dl_bio *bio, struct dl_bio_req *req)
 {
-	struct fault_bio *fb = fb_of(bio);
 	const struct fault_rule *r = &fb->plan.write;
-	size_t part;
+	size_t part, len = req->len;
 
 	fb->st.writes++;
 	pause_ns(fb->plan.write_delay_ns);
-	if (!in_window(fb, len, off) || !rule_fires(fb, r, &fb->write_seen, &fb->write_hits))
-		return fb->real->write(bio, buf, len, off);
+	if (!in_window(fb, len, req->off) || !rule_fires(fb, r, &fb->write_seen, &fb->write_hits))
+		return real_io(fb, bio, DL_BIO_WRITE, req->buf, len, req->off);
 	fb->st.write_faults++;
-	switch (r->kind) {
-	case FAULT_SHORT:
-	case FAULT_TORN:
+	if (r->kind == FAULT_SHORT || r->kind == FAULT_TORN) {
 		part = partial_bytes(bio, r, len);
 		fb->st.sectors_dropped += (len - part) / bio->sector_size;
 		if (r->kind == FAULT_SHORT)
@@ -130,15 +144,30 @@ static int fault_write(struct dl_bio *bio, const void *buf, size_t len, uint64_t
 		if (part) {
 			size_t skip = r->kind == FAULT_TORN && r->torn_tail ? len - part : 0;
 
-			if (fb->real->write(bio, (const char *)buf + skip, part, off + skip))
+			if (real_io(fb, bio, DL_BIO_WRITE, (char *)req->buf + skip, part,
+				    req->off + skip))
 				return -1;
 		}
 		if (r->kind == FAULT_TORN && r->torn_success)
 			return 0;
-		return fail_eio();
-	default:
-		return fail_eio();
 	}
+	errno = EIO;
+	return -1;
+}
+
+/* Every request completes inside submit, in order. */
+static int fault_submit(struct dl_bio *bio, struct dl_bio_req *req)
+{
+	struct fault_bio *fb = fb_of(bio);
+	int rc = req->op == DL_BIO_READ ? fault_read(fb, bio, req) : fault_write(fb, bio, req);
+
+	dl_bio_complete(bio, req, rc, rc ? errno : 0);
+	return 0;
+}
+
+static int fault_wait(struct dl_bio *bio, uint64_t timeout_ns)
+{
+	return fb_of(bio)->real->wait(bio, timeout_ns);
 }
 
 void fault_bio_init(struct fault_bio *fb, const struct dl_bio_ops *real)
@@ -149,8 +178,8 @@ void fault_bio_init(struct fault_bio *fb, const struct dl_bio_ops *real)
 		.name = "fault",
 		.open = fault_open,
 		.close = fault_close,
-		.read = fault_read,
-		.write = fault_write,
+		.submit = fault_submit,
+		.wait = fault_wait,
 	};
 	fault_bio_clear(fb);
 }

@@ -24,7 +24,9 @@
  *     fault_bio_init(&fb, NULL);
  *     dl_volume_open(&v, path, fault_bio_ops(&fb), NULL, &why);
  *     fault_bio_set_plan(&fb, &(struct fault_plan){ ... });
- * One struct fault_bio serves one open device at a time. */
+ * One struct fault_bio serves one open device at a time.  Its submit
+ * decides and performs the transfer through the real ops, and completes
+ * the request before it returns (bio.h). */
 #ifndef DL_FAULT_BIO_H
 #define DL_FAULT_BIO_H
 

@@ -3,9 +3,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "shm_queue.h"
@@ -170,6 +172,26 @@ void dld_efd_drain(int efd)
 
 	if (read(efd, &v, sizeof(v)) < 0)
 		return;
+}
+
+int dld_chan_wait_tx(struct dld_chan *ch, uint64_t timeout_ns)
+{
+	struct pollfd p = { .fd = ch->tx_efd, .events = POLLIN };
+	struct timespec ts = {
+		.tv_sec = (time_t)(timeout_ns / 1000000000u),
+		.tv_nsec = (long)(timeout_ns % 1000000000u),
+	};
+
+	if (ppoll(&p, 1, &ts, NULL) < 0 && errno != EINTR)
+		return -1;
+	if (p.revents & POLLIN)
+		dld_efd_drain(ch->tx_efd);
+	return 0;
+}
+
+bool dld_chan_stop_asked(struct dld_chan *ch)
+{
+	return atomic_load_explicit(&ch->shm->stop, memory_order_acquire) != 0;
 }
 
 void dld_status_publish(struct dld_shm *shm, const struct dld_status *st)

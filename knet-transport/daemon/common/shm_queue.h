@@ -7,6 +7,7 @@
 #define DLD_SHM_QUEUE_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -147,6 +148,12 @@ int dld_chan_create(struct dld_chan *ch, uint32_t queue_kib);
 void dld_chan_destroy(struct dld_chan *ch);
 void dld_efd_kick(int efd);
 void dld_efd_drain(int efd);
+/* The child's event wait: up to timeout_ns for a kick on tx_efd (a
+ * datagram queued, a request from the parent), drained.  0, or -1 with
+ * errno (a signal is no error). */
+int dld_chan_wait_tx(struct dld_chan *ch, uint64_t timeout_ns);
+/* The parent asked the child to stop (mark its slot stopped and exit). */
+bool dld_chan_stop_asked(struct dld_chan *ch);
 
 /* Status publication (child) and snapshot (parent; 0, or -1 when the
  * child stayed mid-update, e.g. stopped: *out then holds a best effort). */

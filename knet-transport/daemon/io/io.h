@@ -1,6 +1,20 @@
 /* The disk I/O child: the one process that touches the volume.  It owns
  * no socket; it exchanges datagrams with the parent through the shared
- * queues (shm_queue.h) and publishes its state in the status area. */
+ * queues (shm_queue.h) and publishes its state in the status area.
+ *
+ * Layers, each calling only those below it:
+ *   io_child.c    the loop (wait, tick, publish), start and stop
+ *   io_volume.c   attach (open, validate, claim), our slot header, the
+ *                 superblock check, role requests
+ *   io_write.c    the tx queue into our ring       io_read.c  the peers
+ *   io_peerdev.c  the peers' own devices (mirror paths), their upkeep
+ *   io_dev.c      timed device access and device state, buffers
+ *
+ * One error convention: 0, or -1 with errno.  A step that may end the
+ * child also sets *exit_code: the DLD_EXIT_* status to end with, or
+ * DLD_EXIT_OK (0) when the child goes on (a failed write marks the
+ * device failed and is no reason to end).  A stop request met while
+ * waiting is -1 with errno ECANCELED and *exit_code DLD_EXIT_OK. */
 #ifndef DLD_IO_H
 #define DLD_IO_H
 
@@ -12,6 +26,7 @@
 #include "volume.h"
 
 #include "dld.h"
+#include "io_dev.h"
 #include "poll_sched.h"
 #include "shm_queue.h"
 
@@ -29,6 +44,7 @@ struct dld_io_pdev {
 	char     error[200];
 	uint64_t retry_ns;             /* next open attempt (monotonic)     */
 	uint64_t next_check_ns;        /* next superblock re-check          */
+	struct dld_lograte fail_log;   /* one message per failure reason   */
 };
 
 struct dld_io_peer {
@@ -56,20 +72,15 @@ struct dld_io {
 	uint32_t tun_seq;
 	const char *device;            /* resolved path                     */
 	char device_buf[4096];
-	struct dl_volume vol;
-	bool vol_open;
+	struct dld_io_dev dev;         /* the main device, timed (io_dev.h) */
 	uint32_t slot;
 	struct dl_slot_hdr hdr;        /* our slot header as last written   */
 	struct dl_slot_hdr claimed;    /* our header as found at the claim:
 					* its acks say where reading stopped */
 	bool peers_scanned;            /* the first scan for peers is done  */
 	bool hdr_written;              /* by this generation: check it stays ours */
-	bool write_failed;             /* the last write failed: only a write clears it */
 	struct dl_writer w;
-	uint8_t *ring;                 /* one ring of blocks, aligned       */
-	uint8_t *wbuf;                 /* max_batch blocks, aligned         */
-	uint32_t max_batch;
-	/* the batch being packed */
+	/* the batch being packed (io_write.c) */
 	struct dl_dgram *dg;
 	uint16_t (*dst)[DL_DEST_MAX];
 	uint64_t *dg_end;              /* queue position after each entry   */
@@ -85,50 +96,32 @@ struct dld_io {
 	uint32_t role_seq;             /* last role request handled         */
 };
 
-/* io_child.c */
+/* io_child.c: the entry point (supervise.c forks it). */
 int dld_io_child_main(const struct dld_config *cfg, struct dld_chan *ch);
-/* Wait up to ns for a stop request: true when asked to stop. */
-bool dld_io_wait(struct dld_io *io, uint64_t ns);
-bool dld_io_stop_requested(struct dld_io *io);
-void dld_io_fail(struct dld_io *io, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void dld_io_ok(struct dld_io *io);
-/* Buffers sized from the open volume. */
-int dld_io_alloc(struct dld_io *io);
-/* The write buffer holds one largest datagram for every peer: grow it
- * when peers were added.  0, or -1 (logged; the old size stays). */
-int dld_io_resize(struct dld_io *io);
-
-/* Timed device access: the deadline word tells the parent an I/O is in
- * progress since when; latency and errors are counted. */
-int dld_io_read_blocks(struct dld_io *io, uint32_t slot, uint32_t first, uint32_t n,
-		       void *buf);
-int dld_io_write_blocks(struct dld_io *io, uint32_t first, uint32_t n, const void *buf);
-int dld_io_read_slot(struct dld_io *io, uint32_t slot, struct dl_slot_hdr *h);
-int dld_io_write_slot(struct dld_io *io, struct dl_slot_hdr *h);
-void dld_io_begin(struct dld_io *io);
-void dld_io_end(struct dld_io *io, bool write, int rc);
 
 /* io_volume.c: open, validate, claim, header, superblock check. */
-int dld_io_attach(struct dld_io *io);
-int dld_io_write_header(struct dld_io *io, uint32_t state);
-int dld_io_check_volume(struct dld_io *io);
+int dld_io_attach(struct dld_io *io, int *exit_code);
+/* Write our slot header in state: -1 with errno when it was not written
+ * (*exit_code says whether the child must end). */
+int dld_io_write_header(struct dld_io *io, uint32_t state, int *exit_code);
+int dld_io_check_volume(struct dld_io *io, int *exit_code);
 /* A role request from the parent: write it into our header, answer. */
-int dld_io_role_check(struct dld_io *io);
+int dld_io_role_check(struct dld_io *io, int *exit_code);
 
 /* io_peerdev.c: peers read through their own devices (mirrors). */
 /* Give p its own device when the configuration names one. */
 void dld_io_pdev_setup(struct dld_io *io, struct dld_io_peer *p);
 void dld_io_pdev_free(struct dld_io_peer *p);
+/* Path upkeep, once a loop turn: open (or retry) and re-check the peers'
+ * own devices when due.  A path that fails or reopens loses its reader
+ * (p->slot -1) here, never in the middle of a read. */
+void dld_io_paths_upkeep(struct dld_io *io, uint64_t now);
 /* The volume and ring buffer p is read through; NULL while its own
  * device is not open (failed path). */
 struct dl_volume *dld_io_peer_vol(struct dld_io *io, struct dld_io_peer *p);
 uint8_t *dld_io_peer_ring(struct dld_io *io, struct dld_io_peer *p);
-/* Open (or retry) and re-check the peer's own device when due.  true
- * when p can be read now. */
-bool dld_io_pdev_usable(struct dld_io *io, struct dld_io_peer *p, uint64_t now);
-/* A read through p's path failed: mark its own device failed. */
-void dld_io_pdev_error(struct dld_io *io, struct dld_io_peer *p, const char *what, int err);
-/* Timed reads through p's path (the main device or its own). */
+/* Timed reads through p's path (the main device or its own); a failed
+ * read of its own device marks the path failed. */
 int dld_io_peer_read_blocks(struct dld_io *io, struct dld_io_peer *p, uint32_t first,
 			    uint32_t n, void *buf);
 int dld_io_peer_read_slot(struct dld_io *io, struct dld_io_peer *p, uint32_t slot,
@@ -138,6 +131,8 @@ int dld_io_pdev_find(struct dld_io *io, struct dld_io_peer *p, uint32_t *slot,
 		     struct dl_slot_hdr *h);
 
 /* io_write.c: drain the tx queue into the ring (group commit). */
+int dld_io_batch_alloc(struct dld_io *io);
+void dld_io_batch_free(struct dld_io *io);
 void dld_io_drain_tx(struct dld_io *io);
 
 /* io_read.c: the peers' rings and headers. */

@@ -6,7 +6,10 @@
  * fails (unreadable, gone, reformatted) only that peer's path fails, with
  * a reason, and the open is retried.  A mirror is a block copy of its R1,
  * so it carries the R1's volume uuid: uuids need not differ between
- * devices. */
+ * devices.  The paths' upkeep (open, retry, re-check) runs once a loop
+ * turn (dld_io_paths_upkeep), never inside a read: a read only finds a
+ * path usable or not.  Device access goes through io_dev.c's peer-path
+ * variant. */
 #include "config.h"
 
 #include <errno.h>
@@ -15,8 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <qb/qblog.h>
-
 #include "io.h"
 
 #include "volume_find.h"
@@ -24,6 +25,11 @@
 static uint64_t retry_ns(const struct dld_io *io)
 {
 	return (uint64_t)io->tun.header_interval_ms * 1000000u;
+}
+
+static uint64_t now_ns(const struct dld_io *io)
+{
+	return dl_clock_mono(io->dev.clock);
 }
 
 static void __attribute__((format(printf, 3, 4)))
@@ -36,11 +42,13 @@ pdev_fail(struct dld_io *io, struct dld_io_peer *p, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (!d->failed || strcmp(msg, d->error))
-		qb_log(LOG_ERR, "io: path of node %u: %s", p->node_id, msg);
+	if (!d->failed)
+		dld_lograte_reset(&d->fail_log);
+	if (dld_lograte_ok(&d->fail_log, msg, now_ns(io), 0))
+		log_err(DLD_SUB_IO, "path of node %u: %s", p->node_id, msg);
 	d->failed = true;
 	snprintf(d->error, sizeof(d->error), "%s", msg);
-	d->retry_ns = dld_mono_ns() + retry_ns(io);
+	d->retry_ns = now_ns(io) + retry_ns(io);
 	io->next_pub_ns = 0;
 }
 
@@ -68,8 +76,8 @@ void dld_io_pdev_setup(struct dld_io *io, struct dld_io_peer *p)
 		return;
 	p->dev = calloc(1, sizeof(*p->dev));
 	if (!p->dev) {
-		qb_log(LOG_ERR, "io: out of memory for the device of node %u: reading it from %s",
-		       p->node_id, io->device);
+		log_err(DLD_SUB_IO, "out of memory for the device of node %u: reading it from %s",
+			p->node_id, io->device);
 		return;
 	}
 	snprintf(p->dev->path, sizeof(p->dev->path), "%s", path);
@@ -87,13 +95,13 @@ void dld_io_pdev_free(struct dld_io_peer *p)
 struct dl_volume *dld_io_peer_vol(struct dld_io *io, struct dld_io_peer *p)
 {
 	if (!p->dev)
-		return &io->vol;
+		return &io->dev.vol;
 	return p->dev->open && !p->dev->failed ? &p->dev->vol : NULL;
 }
 
 uint8_t *dld_io_peer_ring(struct dld_io *io, struct dld_io_peer *p)
 {
-	return p->dev ? p->dev->ring : io->ring;
+	return p->dev ? p->dev->ring : io->dev.ring;
 }
 
 static int resolve(struct dld_io *io, struct dld_io_peer *p)
@@ -125,18 +133,13 @@ static int resolve(struct dld_io *io, struct dld_io_peer *p)
 static int pdev_open(struct dld_io *io, struct dld_io_peer *p)
 {
 	struct dld_io_pdev *d = p->dev;
-	struct dl_bio_opts opts = { .read_only = true };
 	enum dl_err why = DL_OK;
 	char uuid[37];
-	int rc;
 
 	pdev_close(p);
 	if (resolve(io, p))
 		return -1;
-	dld_io_begin(io);
-	rc = dl_volume_open(&d->vol, d->resolved, NULL, &opts, &why);
-	atomic_store_explicit(&io->shm->io_start_ns, 0, memory_order_release);
-	if (rc) {
+	if (dld_dev_path_open(&io->dev, &d->vol, d->resolved, &why)) {
 		if (why == DL_OK)
 			pdev_fail(io, p, "cannot open %s: %s (check that the mirror is attached)",
 				  d->resolved, strerror(errno));
@@ -148,10 +151,10 @@ static int pdev_open(struct dld_io *io, struct dld_io_peer *p)
 	}
 	d->open = true;
 	dl_uuid_format(d->vol.sb.uuid, uuid);
-	if (strcmp(d->vol.sb.cluster_name, io->vol.sb.cluster_name)) {
+	if (strcmp(d->vol.sb.cluster_name, io->dev.vol.sb.cluster_name)) {
 		pdev_fail(io, p, "%s (volume %s) belongs to cluster '%s', not '%s': give node "
 			  "%u's mirror", d->resolved, uuid, d->vol.sb.cluster_name,
-			  io->vol.sb.cluster_name, p->node_id);
+			  io->dev.vol.sb.cluster_name, p->node_id);
 		pdev_close(p);
 		return -1;
 	}
@@ -170,13 +173,13 @@ static int pdev_open(struct dld_io *io, struct dld_io_peer *p)
 	memcpy(d->uuid, d->vol.sb.uuid, 16);
 	d->have_uuid = true;
 	if (d->failed)
-		qb_log(LOG_NOTICE, "io: path of node %u works again: %s", p->node_id, d->resolved);
+		log_notice(DLD_SUB_IO, "path of node %u works again: %s", p->node_id, d->resolved);
 	else
-		qb_log(LOG_INFO, "io: reading node %u from %s (volume %s)", p->node_id,
-		       d->resolved, uuid);
+		log_info(DLD_SUB_IO, "reading node %u from %s (volume %s)", p->node_id,
+			 d->resolved, uuid);
 	d->failed = false;
 	d->error[0] = 0;
-	d->next_check_ns = dld_mono_ns() + (uint64_t)io->tun.sb_check_ms * 1000000u;
+	d->next_check_ns = now_ns(io) + (uint64_t)io->tun.sb_check_ms * 1000000u;
 	io->next_pub_ns = 0;
 	return 0;
 }
@@ -188,91 +191,86 @@ static int pdev_check(struct dld_io *io, struct dld_io_peer *p)
 	enum dl_err why = DL_OK;
 	struct dl_sb sb;
 	char uuid[37];
-	int rc;
 
-	dld_io_begin(io);
-	rc = dl_bio_read(&d->vol.bio, d->vol.region, DL_REGION_MIN, 0);
-	atomic_store_explicit(&io->shm->io_start_ns, 0, memory_order_release);
-	if (rc) {
+	if (dld_dev_path_read_sb(&io->dev, &d->vol, &sb, &why) && why == DL_OK) {
 		pdev_fail(io, p, "cannot read the superblock of %s: %s", d->resolved,
 			  strerror(errno));
 		return -1;
 	}
-	if (dl_sb_decode(d->vol.region, DL_REGION_MIN, &sb, &why)) {
+	if (why != DL_OK) {
 		pdev_fail(io, p, "the superblock of %s is no longer valid (%s): the mirror was "
 			  "overwritten", d->resolved, dl_strerror(why));
 		pdev_close(p);
 		return -1;
 	}
-	if (memcmp(sb.uuid, d->vol.sb.uuid, 16) || strcmp(sb.cluster_name, d->vol.sb.cluster_name)) {
+	if (memcmp(sb.uuid, d->vol.sb.uuid, 16) ||
+	    strcmp(sb.cluster_name, d->vol.sb.cluster_name)) {
 		dl_uuid_format(sb.uuid, uuid);
 		pdev_fail(io, p, "%s was reformatted (now volume %s, cluster '%s'): restart "
 			  "disklinkd to read it", d->resolved, uuid, sb.cluster_name);
 		pdev_close(p);
 		return -1;
 	}
-	d->next_check_ns = dld_mono_ns() + (uint64_t)io->tun.sb_check_ms * 1000000u;
+	d->next_check_ns = now_ns(io) + (uint64_t)io->tun.sb_check_ms * 1000000u;
 	return 0;
 }
 
-bool dld_io_pdev_usable(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
+/* Open (or retry) and re-check p's own device when due. */
+static void upkeep(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
 {
 	struct dld_io_pdev *d = p->dev;
 
-	if (!d)
-		return true;
 	if (d->failed) {
 		if (now < d->retry_ns)
-			return false;
+			return;
 		/* A read error with the device still open: re-validate it. */
 		if (d->open && pdev_check(io, p) == 0) {
 			d->failed = false;
 			d->error[0] = 0;
-			qb_log(LOG_NOTICE, "io: path of node %u works again: %s", p->node_id,
-			       d->resolved);
+			log_notice(DLD_SUB_IO, "path of node %u works again: %s", p->node_id,
+				   d->resolved);
 			io->next_pub_ns = 0;
-			return true;
+		} else if (!d->open) {
+			pdev_open(io, p);
 		}
-		return !d->open && pdev_open(io, p) == 0;
+		return;
 	}
 	if (!d->open)
-		return pdev_open(io, p) == 0;
-	if (now >= d->next_check_ns)
-		return pdev_check(io, p) == 0;
-	return true;
+		pdev_open(io, p);
+	else if (now >= d->next_check_ns)
+		pdev_check(io, p);
 }
 
-void dld_io_pdev_error(struct dld_io *io, struct dld_io_peer *p, const char *what, int err)
+void dld_io_paths_upkeep(struct dld_io *io, uint64_t now)
 {
-	if (p->dev)
-		pdev_fail(io, p, "cannot read %s of %s: %s", what, p->dev->resolved,
-			  strerror(err));
+	for (uint32_t i = 0; i < io->npeers; i++)
+		if (io->peers[i].dev)
+			upkeep(io, &io->peers[i], now);
+}
+
+static void pdev_error(struct dld_io *io, struct dld_io_peer *p, const char *what, int err)
+{
+	pdev_fail(io, p, "cannot read %s of %s: %s", what, p->dev->resolved, strerror(err));
 }
 
 int dld_io_peer_read_blocks(struct dld_io *io, struct dld_io_peer *p, uint32_t first,
 			    uint32_t n, void *buf)
 {
 	struct dl_volume *v = dld_io_peer_vol(io, p);
-	int rc, err;
+	int err;
 
 	if (!p->dev)
-		return dld_io_read_blocks(io, (uint32_t)p->slot, first, n, buf);
+		return dld_dev_read_blocks(&io->dev, (uint32_t)p->slot, first, n, buf);
 	if (!v) {
 		errno = ENODEV;
 		return -1;
 	}
-	dld_io_begin(io);
-	rc = dl_volume_read_blocks(v, (uint32_t)p->slot, first, n, buf);
+	if (dld_dev_path_read_blocks(&io->dev, v, (uint32_t)p->slot, first, n, buf) == 0)
+		return 0;
 	err = errno;
-	/* Counted with the reads; the main device's state stays its own. */
-	atomic_store_explicit(&io->shm->io_start_ns, 0, memory_order_release);
-	io->st.io.reads++;
-	if (rc) {
-		io->st.io.errors++;
-		dld_io_pdev_error(io, p, "the ring", err);
-	}
+	pdev_error(io, p, "the ring", err);
 	errno = err;
-	return rc;
+	return -1;
 }
 
 int dld_io_peer_read_slot(struct dld_io *io, struct dld_io_peer *p, uint32_t slot,
@@ -280,25 +278,21 @@ int dld_io_peer_read_slot(struct dld_io *io, struct dld_io_peer *p, uint32_t slo
 {
 	struct dl_volume *v = dld_io_peer_vol(io, p);
 	enum dl_err why = DL_OK;
-	int rc, err;
+	int err;
 
 	if (!p->dev)
-		return dld_io_read_slot(io, slot, h);
+		return dld_dev_read_slot(&io->dev, slot, h);
 	if (!v) {
 		errno = ENODEV;
 		return -1;
 	}
-	dld_io_begin(io);
-	rc = dl_volume_read_slot(v, slot, h, &why);
+	if (dld_dev_path_read_slot(&io->dev, v, slot, h, &why) == 0)
+		return 0;
 	err = errno;
-	atomic_store_explicit(&io->shm->io_start_ns, 0, memory_order_release);
-	io->st.io.reads++;
-	if (rc && why == DL_OK) {
-		io->st.io.errors++;
-		dld_io_pdev_error(io, p, "a slot header", err);
-	}
+	if (why == DL_OK)
+		pdev_error(io, p, "a slot header", err);
 	errno = err;
-	return rc;
+	return -1;
 }
 
 int dld_io_pdev_find(struct dld_io *io, struct dld_io_peer *p, uint32_t *slot,

@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <qb/qblog.h>
-
 #include "io.h"
 
 #define MAX_READS_PER_PEER 64          /* read-ahead rounds in one wake-up */
@@ -49,15 +47,16 @@ static void peer_detach(struct dld_io_peer *p)
 static void peer_attach(struct dld_io *io, struct dld_io_peer *p, uint32_t slot,
 			const struct dl_slot_hdr *h, uint64_t now)
 {
-	uint64_t real = dld_real_ns(), fresh = 3ull * io->tun.header_interval_ms * 1000000u;
+	uint64_t real = dl_clock_real(io->dev.clock);
+	uint64_t fresh = 3ull * io->tun.header_interval_ms * 1000000u;
 	struct dl_volume *v = dld_io_peer_vol(io, p);
 
 	peer_detach(p);
 	if (!v)
 		return;
 	if (dl_reader_init(&p->rd, &v->sb, slot, io->cfg->node_id)) {
-		qb_log(LOG_ERR, "io: cannot read the ring of node %u: %s", p->node_id,
-		       strerror(errno));
+		log_err(DLD_SUB_IO, "cannot read the ring of node %u: %s", p->node_id,
+			strerror(errno));
 		return;
 	}
 	p->rd.torn_limit = io->tun.torn_limit;
@@ -84,11 +83,11 @@ static void peer_attach(struct dld_io *io, struct dld_io_peer *p, uint32_t slot,
 	 * whether it is fresh. */
 	p->last_change_ns = (h->state == DL_SLOT_ACTIVE && h->update_time_ns + fresh > real) ?
 			    now : 0;
-	qb_log(LOG_INFO, "io: node %u ('%s') found in slot %d (%s, generation %llu), "
-	       "reading %s", p->node_id, h->node_name, (int)slot, dl_slot_state_name(h->state),
-	       (unsigned long long)h->generation,
-	       p->rd.attach_gen ? "its whole generation" :
-	       p->rd.resume_seq ? "on from where this node stopped" : "from its newest block");
+	log_info(DLD_SUB_IO, "node %u ('%s') found in slot %d (%s, generation %llu), "
+		 "reading %s", p->node_id, h->node_name, (int)slot, dl_slot_state_name(h->state),
+		 (unsigned long long)h->generation,
+		 p->rd.attach_gen ? "its whole generation" :
+		 p->rd.resume_seq ? "on from where this node stopped" : "from its newest block");
 }
 
 /* One pass over the slot headers for the peers without a slot. */
@@ -107,14 +106,14 @@ static void find_absent(struct dld_io *io, uint64_t now)
 			absent++;
 			continue;
 		}
-		/* Its own device: look there. */
-		if (dld_io_pdev_usable(io, p, now) && dld_io_pdev_find(io, p, &s, &h) == 0)
+		/* Its own device, when usable: look there. */
+		if (dld_io_peer_vol(io, p) && dld_io_pdev_find(io, p, &s, &h) == 0)
 			peer_attach(io, p, s, &h, now);
 	}
-	for (uint32_t s = 0; absent && s < io->vol.sb.slot_count; s++) {
+	for (uint32_t s = 0; absent && s < io->dev.vol.sb.slot_count; s++) {
 		struct dl_slot_hdr h;
 
-		if (s == io->slot || dld_io_read_slot(io, s, &h) || h.state == DL_SLOT_FREE)
+		if (s == io->slot || dld_dev_read_slot(&io->dev, s, &h) || h.state == DL_SLOT_FREE)
 			continue;
 		for (uint32_t i = 0; i < io->npeers; i++) {
 			struct dld_io_peer *p = &io->peers[i];
@@ -142,7 +141,8 @@ void dld_io_peers_init(struct dld_io *io)
 		io->peers[i].lag_ms = -1;
 		dld_io_pdev_setup(io, &io->peers[i]);
 	}
-	find_absent(io, dld_mono_ns());
+	dld_io_paths_upkeep(io, dl_clock_mono(io->dev.clock));
+	find_absent(io, dl_clock_mono(io->dev.clock));
 	io->peers_scanned = true;
 	io->st.peer_count = io->npeers;
 }
@@ -162,7 +162,7 @@ void dld_io_peers_check(struct dld_io *io, uint64_t now)
 	np = calloc(DLD_MAX_PEERS, sizeof(*np));
 	ns = calloc(DLD_MAX_PEERS, sizeof(*ns));
 	if (!np || !ns) {
-		qb_log(LOG_ERR, "io: out of memory for the new peer list");
+		log_err(DLD_SUB_IO, "out of memory for the new peer list");
 		io->peers_seq--;       /* retry at the next turn */
 		free(np);
 		free(ns);
@@ -184,7 +184,7 @@ void dld_io_peers_check(struct dld_io *io, uint64_t now)
 	for (uint32_t i = 0; i < io->npeers; i++) {
 		if (kept[i])
 			continue;
-		qb_log(LOG_NOTICE, "io: node %u is no longer a peer", io->peers[i].node_id);
+		log_notice(DLD_SUB_IO, "node %u is no longer a peer", io->peers[i].node_id);
 		peer_detach(&io->peers[i]);
 		dld_io_pdev_free(&io->peers[i]);
 	}
@@ -196,8 +196,9 @@ void dld_io_peers_check(struct dld_io *io, uint64_t now)
 	io->st.peer_count = n;
 	for (uint32_t i = 0; i < n; i++)
 		dld_io_pdev_setup(io, &io->peers[i]);
-	qb_log(LOG_NOTICE, "io: peer list updated: %u peers", n);
-	dld_io_resize(io);
+	log_notice(DLD_SUB_IO, "peer list updated: %u peers", n);
+	dld_dev_resize(&io->dev, io->npeers);
+	dld_io_paths_upkeep(io, now);
 	find_absent(io, now);
 	io->next_pub_ns = 0;
 }
@@ -212,7 +213,7 @@ void dld_io_peers_free(struct dld_io *io)
 
 static void note_consumed(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
 {
-	uint64_t real = dld_real_ns(), wt = p->rd.last_write_time_ns;
+	uint64_t real = dl_clock_real(io->dev.clock), wt = p->rd.last_write_time_ns;
 	uint64_t us = wt && real > wt ? (real - wt) / 1000u : 0;
 	struct dld_peer_status *ps = &io->st.peers[p - io->peers];
 
@@ -283,8 +284,8 @@ void dld_io_poll_peers(struct dld_io *io, uint64_t now)
 	for (uint32_t i = 0; i < io->npeers; i++) {
 		struct dld_io_peer *p = &io->peers[i];
 
-		if (p->reader_ok && p->slot >= 0 && dld_io_pdev_usable(io, p, now) &&
-		    p->reader_ok && p->slot >= 0)
+		/* Its path's upkeep ran this turn: tested once. */
+		if (p->reader_ok && p->slot >= 0 && dld_io_peer_vol(io, p))
 			poll_peer(io, p, now);
 	}
 }
@@ -295,29 +296,29 @@ void dld_io_peer_headers(struct dld_io *io, uint64_t now)
 		struct dld_io_peer *p = &io->peers[i];
 		struct dl_slot_hdr h;
 
-		if (p->slot < 0 || !dld_io_pdev_usable(io, p, now) || p->slot < 0)
+		if (p->slot < 0 || !dld_io_peer_vol(io, p))
 			continue;
 		if (dld_io_peer_read_slot(io, p, (uint32_t)p->slot, &h))
 			continue;      /* torn or unreadable: next time */
 		if (h.state == DL_SLOT_FREE || h.node_id != p->node_id) {
-			qb_log(LOG_NOTICE, "io: node %u released slot %d", p->node_id, p->slot);
+			log_notice(DLD_SUB_IO, "node %u released slot %d", p->node_id, p->slot);
 			peer_detach(p);
 			continue;
 		}
 		if (h.hdr_seq != p->hdr_seq)
 			p->last_change_ns = now;
 		if (h.generation != p->generation) {
-			qb_log(LOG_INFO, "io: node %u restarted (generation %llu -> %llu)",
-			       p->node_id, (unsigned long long)p->generation,
-			       (unsigned long long)h.generation);
+			log_info(DLD_SUB_IO, "node %u restarted (generation %llu -> %llu)",
+				 p->node_id, (unsigned long long)p->generation,
+				 (unsigned long long)h.generation);
 			p->resync = true;
 		}
 		if (h.state != p->slot_state)
-			qb_log(LOG_INFO, "io: node %u is %s", p->node_id,
-			       dl_slot_state_name(h.state));
+			log_info(DLD_SUB_IO, "node %u is %s", p->node_id,
+				 dl_slot_state_name(h.state));
 		if (h.role != p->role)
-			qb_log(LOG_NOTICE, "io: node %u claims the replication role %s", p->node_id,
-			       dl_role_name(h.role));
+			log_notice(DLD_SUB_IO, "node %u claims the replication role %s", p->node_id,
+				   dl_role_name(h.role));
 		p->hdr_seq = h.hdr_seq;
 		p->generation = h.generation;
 		p->slot_state = h.state;

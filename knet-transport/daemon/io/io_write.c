@@ -6,13 +6,37 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
-
-#include <qb/qblog.h>
 
 #include "io.h"
 
 #define MAX_ROUNDS 4                   /* batches before peers get a turn */
+#define BATCH_ENTRIES 256              /* queue entries packed at most at once */
+
+int dld_io_batch_alloc(struct dld_io *io)
+{
+	io->dg_cap = BATCH_ENTRIES;
+	io->dg = calloc(io->dg_cap, sizeof(*io->dg));
+	io->dst = calloc(io->dg_cap, sizeof(*io->dst));
+	io->dg_end = calloc(io->dg_cap, sizeof(*io->dg_end));
+	if (!io->dg || !io->dst || !io->dg_end) {
+		log_err(DLD_SUB_IO, "out of memory");
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+void dld_io_batch_free(struct dld_io *io)
+{
+	free(io->dg);
+	free(io->dst);
+	free(io->dg_end);
+	io->dg = NULL;
+	io->dst = NULL;
+	io->dg_end = NULL;
+}
 
 static bool dst_overlap(const struct dl_dgram *d, const uint16_t *dst, uint16_t n)
 {
@@ -64,13 +88,15 @@ static uint32_t collect(struct dld_io *io)
  * ring indexes, split at the end of the ring. */
 static int write_ring(struct dld_io *io, uint64_t first, uint32_t blocks)
 {
-	uint32_t R = io->vol.sb.ring_blocks, idx = (uint32_t)(first % R);
+	struct dld_io_dev *d = &io->dev;
+	uint32_t R = d->vol.sb.ring_blocks, idx = (uint32_t)(first % R);
 	uint32_t n1 = blocks < R - idx ? blocks : R - idx;
 
-	if (dld_io_write_blocks(io, idx, n1, io->wbuf))
+	if (dld_dev_write_blocks(d, io->slot, idx, n1, d->wbuf))
 		return -1;
 	if (blocks > n1 &&
-	    dld_io_write_blocks(io, 0, blocks - n1, io->wbuf + (size_t)n1 * io->vol.sb.block_size))
+	    dld_dev_write_blocks(d, io->slot, 0, blocks - n1,
+				 d->wbuf + (size_t)n1 * d->vol.sb.block_size))
 		return -1;
 	return 0;
 }
@@ -84,10 +110,10 @@ static void write_batch(struct dld_io *io, uint32_t n)
 		uint32_t blocks = 0;
 		size_t done = 0;
 
-		if (dl_writer_pack(&io->w, io->dg + off, n - off, &done, io->wbuf, io->max_batch,
-				   &blocks, dld_real_ns())) {
-			qb_log(LOG_DEBUG, "io: dropping a datagram of %u bytes: %s",
-			       io->dg[off].len, strerror(errno));
+		if (dl_writer_pack(&io->w, io->dg + off, n - off, &done, io->dev.wbuf,
+				   io->dev.max_batch, &blocks, dl_clock_real(io->dev.clock))) {
+			log_debug(DLD_SUB_IO, "dropping a datagram of %u bytes: %s",
+				  io->dg[off].len, strerror(errno));
 			io->st.io.write_drops++;
 			off++;
 			continue;
@@ -97,7 +123,8 @@ static void write_batch(struct dld_io *io, uint32_t n)
 			 * see no gap. */
 			io->w.next_seq = first;
 			io->st.io.write_drops += done;
-			dld_io_fail(io, "cannot write to %s: %s", io->device, strerror(errno));
+			dld_dev_fail(&io->dev, "cannot write to %s: %s", io->device,
+				     strerror(errno));
 		} else {
 			io->st.io.dgrams_written += done;
 			io->st.io.blocks_written += blocks;

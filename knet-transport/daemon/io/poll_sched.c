@@ -63,8 +63,11 @@ uint64_t dld_sched_next(struct dld_sched *s, uint64_t now)
 	if (dld_sched_is_fast(s, now))
 		return now + s->fast_ns + (uint64_t)((int64_t)s->fast_ns / 8 +
 						     jitter(s, s->fast_ns / 8));
-	/* The next point of this node's idle grid, jittered by 1/8 period. */
-	k = (now - (now < s->phase_ns ? 0 : s->phase_ns)) / s->idle_ns + 1;
+	/* The next point of this node's idle grid, jittered by 1/8 period.
+	 * A poll up to 1/4 period early (jittered) counts as the grid
+	 * point it was for: the next one is a period later, not the same
+	 * point again (which made idle polls 1.5 times as frequent). */
+	k = (now + s->idle_ns / 4 - (now < s->phase_ns ? 0 : s->phase_ns)) / s->idle_ns + 1;
 	t = s->phase_ns + k * s->idle_ns;
 	t = (uint64_t)((int64_t)t + jitter(s, s->idle_ns / 8));
 	if (t < now + s->fast_ns)
