@@ -25,6 +25,11 @@ static uint64_t system_real(void *arg)
 	return read_clock(CLOCK_REALTIME);
 }
 
+uint64_t dl_realtime_ns(void)
+{
+	return read_clock(CLOCK_REALTIME);
+}
+
 const struct dl_clock dl_clock_system = {
 	.mono_ns = system_mono,
 	.real_ns = system_real,

@@ -15,6 +15,10 @@ struct dl_clock {
 /* The system's clocks. */
 extern const struct dl_clock dl_clock_system;
 
+/* CLOCK_REALTIME in ns, for code that stamps what it writes with the wall
+ * clock and takes no injected clock (the tool, volume claims). */
+uint64_t dl_realtime_ns(void);
+
 static inline uint64_t dl_clock_mono(const struct dl_clock *c)
 {
 	return c->mono_ns(c->arg);

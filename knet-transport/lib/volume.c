@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "realtime.h"
+#include "dl_clock.h"
 #include "volume.h"
 
 int dl_volume_open(struct dl_volume *v, const char *path, const struct dl_bio_ops *ops,

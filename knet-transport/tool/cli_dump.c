@@ -9,7 +9,7 @@
 
 #include "cli.h"
 #include "cli_util.h"
-#include "realtime.h"
+#include "dl_clock.h"
 #include "json.h"
 #include "le.h"
 

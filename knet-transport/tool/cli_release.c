@@ -11,7 +11,7 @@
 
 #include "cli.h"
 #include "cli_util.h"
-#include "realtime.h"
+#include "dl_clock.h"
 
 #define CMD "release"
 /* A header of an active slot written less than this long ago means the

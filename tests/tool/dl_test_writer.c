@@ -18,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "realtime.h"
+#include "dl_clock.h"
 #include "ring_writer.h"
 #include "volume.h"
 

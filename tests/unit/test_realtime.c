@@ -1,9 +1,9 @@
-/* Wall-clock time (lib/realtime.c): nanoseconds of CLOCK_REALTIME. */
+/* Wall-clock time (lib/dl_clock.c dl_realtime_ns): nanoseconds of CLOCK_REALTIME. */
 #include "test_util.h"
 
 #include <time.h>
 
-#include "realtime.h"
+#include "dl_clock.h"
 
 static uint64_t ns_of(const struct timespec *ts)
 {

@@ -295,23 +295,33 @@ int dld_io_peer_read_slot(struct dld_io *io, struct dld_io_peer *p, uint32_t slo
 	return -1;
 }
 
+struct pdev_find_arg {
+	struct dld_io *io;
+	struct dld_io_peer *p;
+};
+
+/* dl_slot_find_owner's reader: an unreadable slot is skipped unless the
+ * path itself failed, which ends the search. */
+static int pdev_find_read(void *arg, uint32_t slot, struct dl_slot_hdr *h)
+{
+	struct pdev_find_arg *a = arg;
+
+	if (dld_io_peer_read_slot(a->io, a->p, slot, h) == 0)
+		return 0;
+	if (!dld_io_peer_vol(a->io, a->p)) {
+		errno = EIO;
+		return -1;
+	}
+	return 1;
+}
+
 int dld_io_pdev_find(struct dld_io *io, struct dld_io_peer *p, uint32_t *slot,
 		     struct dl_slot_hdr *h)
 {
 	struct dl_volume *v = dld_io_peer_vol(io, p);
+	struct pdev_find_arg a = { .io = io, .p = p };
 
 	if (!v)
 		return -1;
-	for (uint32_t s = 0; s < v->sb.slot_count; s++) {
-		if (dld_io_peer_read_slot(io, p, s, h)) {
-			if (!dld_io_peer_vol(io, p))
-				return -1;     /* the path failed */
-			continue;
-		}
-		if (h->state != DL_SLOT_FREE && h->node_id == p->node_id) {
-			*slot = s;
-			return 0;
-		}
-	}
-	return -1;
+	return dl_slot_find_owner(v->sb.slot_count, p->node_id, pdev_find_read, &a, slot, h);
 }

@@ -10,6 +10,7 @@
 
 #include "block.h"
 #include "io.h"
+#include "ring_scan.h"
 
 #include "volume_find.h"
 
@@ -53,18 +54,19 @@ static int resolve_device(struct dld_io *io, int *exit_code)
 static uint64_t ring_head(struct dld_io *io, uint32_t slot)
 {
 	const struct dl_sb *sb = &io->dev.vol.sb;
-	uint64_t head = 0;
+	const struct dl_ring_filter f = {
+		.block_size = sb->block_size,
+		.ring_blocks = sb->ring_blocks,
+		.slot_index = slot,
+		.uuid = NULL,
+		.in_place = false,
+	};
+	struct dl_ring_newest n = { .count = 0 };
 
 	if (dld_dev_read_blocks(&io->dev, slot, 0, sb->ring_blocks, io->dev.ring))
 		return 0;
-	for (uint32_t i = 0; i < sb->ring_blocks; i++) {
-		struct dl_block b;
-
-		if (dl_block_decode(io->dev.ring + (size_t)i * sb->block_size, sb->block_size,
-				    &b, NULL) == 0 && b.slot_index == slot && b.seq > head)
-			head = b.seq;
-	}
-	return head;
+	dl_ring_newest_scan(io->dev.ring, 0, sb->ring_blocks, &f, &n);
+	return n.seq;
 }
 
 /* Wait ns, or until the parent asks to stop: 0, or -1/ECANCELED. */
