@@ -39,7 +39,7 @@ truncate -s 64M "$WORK/back/volume.img"
 for _ in $(seq 100); do mountpoint -q "$MNT" && [ -s "$WORK/fs.pid" ] && break; sleep 0.1; done
 FSPID=$(cat "$WORK/fs.pid" 2>/dev/null)
 mountpoint -q "$MNT" || skip "cannot mount the FUSE filesystem: $(tail -n 3 "$WORK/freezefs.log")"
-LOOPDEV=$(losetup --find --show --direct-io=on "$MNT/volume.img") || skip "no loop device available"
+LOOPDEV=$("$top_srcdir/tests/loop-attach" --find --direct-io=on "$MNT/volume.img") || skip "no loop device available"
 [ "$(cat "/sys/block/$(basename "$LOOPDEV")/loop/dio" 2>/dev/null)" = 1 ] ||
 	skip "the loop device does not do direct I/O over FUSE (cached pages would be served)"
 "$DISKLINK" format "$LOOPDEV" --cluster relaytest --slots 4 --ring-blocks 1024 \

@@ -95,7 +95,7 @@ bg_in_node() {
 # make_volume SLOTS [SECTOR_SIZE [RING_BLOCKS]]: a loop device, formatted.
 make_volume() {
 	truncate -s 64M "$WORK/volume.img" || fail "cannot create the backing file"
-	LOOPDEV=$(losetup --find --show --sector-size "${2:-512}" "$WORK/volume.img") ||
+	LOOPDEV=$("$top_srcdir/tests/loop-attach" --find --sector-size "${2:-512}" "$WORK/volume.img") ||
 		skip "no loop device available"
 	"$DISKLINK" format "$LOOPDEV" --cluster relaytest --slots "$1" \
 		--ring-blocks "${3:-1024}" > "$WORK/format.log" 2>&1 ||

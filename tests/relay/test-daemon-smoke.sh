@@ -47,7 +47,7 @@ trap 'exit 1' INT TERM
 fail() { echo "FAIL: $*"; for f in "$T"/*.log; do echo "--- $f"; tail -20 "$f"; done; exit 1; }
 
 truncate -s 64M "$T/vol.img"
-LOOP=$(losetup --find --show "$T/vol.img") || skip "no loop device available"
+LOOP=$("$top_srcdir/tests/loop-attach" --find "$T/vol.img") || skip "no loop device available"
 "$DL" format "$LOOP" --cluster smoke --slots 4 >/dev/null || fail "disklink format"
 
 cat >"$T/tun.conf" <<EOF

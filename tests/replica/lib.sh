@@ -24,7 +24,7 @@ replica_post_cleanup() {
 # new_loop VAR: a 1 MiB loop device (file in $WORK), its path in $VAR.
 new_loop() {
 	truncate -s 1M "$WORK/$1.img" || fail "cannot create $WORK/$1.img"
-	_l=$(losetup --find --show "$WORK/$1.img") || skip "no loop device available"
+	_l=$("$top_srcdir/tests/loop-attach" --find "$WORK/$1.img") || skip "no loop device available"
 	LOOPS="$LOOPS $_l"
 	eval "$1=$_l"
 }

@@ -99,7 +99,7 @@ loop_attach() {
 	LOOP=""
 	[ "$(id -u)" -eq 0 ] || return 1
 	command -v losetup >/dev/null 2>&1 || return 1
-	LOOP=$(losetup --find --show --sector-size "$2" "$1" 2>/dev/null) || { LOOP=""; return 1; }
+	LOOP=$("$top_srcdir/tests/loop-attach" --find --sector-size "$2" "$1" 2>/dev/null) || { LOOP=""; return 1; }
 	LOOPS="$LOOPS $LOOP"
 	return 0
 }

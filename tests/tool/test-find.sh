@@ -37,7 +37,7 @@ err_has "ENOENT"
 
 # The same volume seen through two devices is ambiguous.
 backing=$(losetup -n -O BACK-FILE "$A" | sed 's/[[:space:]]*$//')
-if C=$(losetup --find --show "$backing" 2>/dev/null); then
+if C=$("$top_srcdir/tests/loop-attach" --find "$backing" 2>/dev/null); then
 	LOOPS="$LOOPS $C"
 	run 3 "$FIND" "$UA"
 	err_has "ENOTUNIQ"

@@ -192,6 +192,9 @@ class Lab(LabCluster):
                    backing]).stdout.strip()
         self.st["loops"][-1]["dev"] = dev
         self._save()
+        # The kernel keeps a read-only flag (blockdev --setro) across
+        # losetup -d: clear what an earlier user may have left.
+        run(["blockdev", "--setrw", dev])
         return dev
 
     @property
