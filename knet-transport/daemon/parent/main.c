@@ -103,6 +103,7 @@ static void reload(struct dld_ctx *ctx)
 {
 	struct dld_tunables t = ctx->cfg.tun;
 
+	dld_log_reopen(&ctx->cfg);
 	log_notice(DLD_SUB_MAIN, "SIGHUP: rereading the tunables of %s", ctx->cfg.config_file);
 	/* In corosync mode, compare with what was given, not with corosync's. */
 	if (dld_config_reload(ctx->cfg.link >= 0 ? &ctx->cs.given : &ctx->cfg, &t))
