@@ -3,7 +3,8 @@
 # mode): idempotent start/stop, monitor of a dead daemon, a daemon that
 # ignores SIGTERM is killed within the stop timeout, reload keeps the
 # daemon (SIGHUP) for a tunable and restarts it for another parameter,
-# the daemon's stderr file stays bounded, a red #health stays across a
+# the daemon's stderr file stays bounded, a read-only device is named as
+# such, with the fix, a red #health stays across a
 # stop and the next working start clears it, an adopted daemon (the
 # system's) is never stopped, and a blank device is formatted only with
 # format_blank=true.
@@ -117,6 +118,18 @@ ra 0 start
 grep -q '^#health-disklink=\(green\|yellow\)$' "$ATTRS" || fail "start left the health: $(cat "$ATTRS")"
 ra 0 stop
 [ ! -e "$ATTRS" ] || fail "stop of a healthy instance left attributes: $(cat "$ATTRS")"
+
+log "a read-only device: the reason names it, with the fix"
+blockdev --setro "$LOOPDEV" || fail "blockdev --setro"
+OCF_RESKEY_CRM_meta_timeout=25000 "$AGENT" start >"$WORK/ra.out" 2>&1
+rc=$?
+blockdev --setrw "$LOOPDEV" || fail "blockdev --setrw"
+[ $rc -ne 0 ] || fail "start on a read-only device succeeded"
+ra_out_has "is read-only: make it writable (blockdev --setrw $LOOPDEV)"
+log "start said: $(grep -m1 exit-reason "$WORK/ra.out")"
+ra 0 stop
+[ -z "$(ours_left)" ] || fail "daemon left after stop: $(ours_left)"
+rm -f "$HA_RSCTMP/disklink-dl/attributes"
 
 log "adopt the system's daemon: start adopts, stop leaves it running"
 setsid "$DISKLINKD" --foreground --device "$LOOPDEV" --node-id 1 --local-addr 127.77.0.1 \
