@@ -22,6 +22,7 @@
 #include "dld.h"
 #include "loop.h"
 #include "shm_queue.h"
+#include "timing.h"
 
 #define DLD_CTL_CLIENTS 8
 #define DLD_TICK_MS     100u           /* deadline and restart checks  */
@@ -105,6 +106,7 @@ struct dld_ctx {
 
 	/* Corosync mode (--link): where the configuration comes from. */
 	struct dld_cs cs;
+	struct dld_timing timing;      /* knet's ping timeout (timing.h)    */
 
 	struct dld_pending pend;
 	bool tx_kick;                  /* queued something: wake the child  */
