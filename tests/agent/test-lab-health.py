@@ -5,17 +5,17 @@ A 3-node lab cluster (tests/lab) with the disk link on link 1 and
 node-health-strategy=migrate-on-red, the clone created as doc/agent.md
 says (allow-unhealthy-nodes=true), and a Dummy resource "web" that prefers
 dl1.  Each node reaches the shared volume through a device-mapper device of
-its own over the lab's loop device (the agent's device= is a link in the
-node's private /run), so one node's device can fail alone.
+its own over the lab volume's backing file (the agent's device= is a link
+in the node's private /run), so one node's device can fail alone.
 
-Asserts: with dl1's device failing (a dm "error" table), dl1's
+Asserts: with dl1's device failing (its writes refused), dl1's
 #health-disklink turns red and web leaves dl1; the clone instance on dl1
 stops (its restart fails on the device) and the health stays red, so web
 does not come back; nobody is fenced.  Once the device works again, a
 start of the instance (after a cleanup) turns the health green and web
 returns to dl1.
 
-Needs root, the lab's tools, dmsetup, and a disklinkd with the corosync
+Needs root, the lab's tools, and a disklinkd with the corosync
 mode (--link); exit 77 otherwise (1 under CI=true).
 """
 
@@ -88,41 +88,37 @@ def attr(node, name):
 
 
 class NodeDevices:
-    """A dm-linear device per node over the shared loop device: dm_name(n)
-    can be switched to an "error" table (the node's device fails) and
-    back."""
+    """A loop device per node over the lab volume's backing file (one
+    tmpfs file: the nodes share its pages, as they would a LUN), so that
+    one node's device can fail alone: blockdev --setro, a write error for
+    disklinkd (EPERM, reported as a read-only device), and --setrw."""
 
     def __init__(self, lab, loop):
-        self.lab, self.loop = lab, loop
-        self.sectors = host(["blockdev", "--getsz", loop]).stdout.strip()
-        self.names = []
-
-    def dm_name(self, nd):
-        return "dlhealth-%s-%s" % (self.lab.id, nd.name)
-
-    def table(self, kind):
-        if kind == "linear":
-            return "0 %s linear %s 0" % (self.sectors, self.loop)
-        return "0 %s error" % self.sectors
+        self.lab = lab
+        self.backing = host(["losetup", "-nO", "BACK-FILE", loop]).stdout.strip()
+        self.devs = {}
 
     def create(self):
         for nd in self.lab.nodes:
-            name = self.dm_name(nd)
-            host(["dmsetup", "create", name, "--table", self.table("linear")])
-            self.names.append(name)
-            nd.exec("mkdir -p %s && ln -sf /dev/mapper/%s %s"
-                    % (os.path.dirname(NODE_DEV), name, NODE_DEV), check=True)
+            dev = host(["losetup", "--find", "--show", "--sector-size", "4096",
+                        self.backing]).stdout.strip()
+            self.devs[nd.name] = dev
+            # A loop device keeps a read-only flag across detach/attach.
+            host(["blockdev", "--setrw", dev])
+            nd.exec("mkdir -p %s && ln -sf %s %s"
+                    % (os.path.dirname(NODE_DEV), dev, NODE_DEV), check=True)
 
-    def switch(self, nd, kind):
-        name = self.dm_name(nd)
-        host(["dmsetup", "load", name, "--table", self.table(kind)])
-        host(["dmsetup", "resume", name])
+    def fail(self, nd):
+        host(["blockdev", "--setro", self.devs[nd.name]])
+
+    def repair(self, nd):
+        host(["blockdev", "--setrw", self.devs[nd.name]])
 
     def remove(self):
-        for name in self.names:
-            if host(["dmsetup", "remove", "--retry", name], check_rc=False).returncode:
-                host(["dmsetup", "remove", "--deferred", name], check_rc=False)
-        self.names = []
+        # Busy ones detach when their last user closes them (autoclear).
+        for dev in self.devs.values():
+            host(["losetup", "-d", dev], check_rc=False)
+        self.devs = {}
 
 
 def clone_on(node, via):
@@ -168,8 +164,8 @@ def run(lab, devs):
     lab.wait_resource("web", on=n1.name, timeout=60)
     say("web runs on dl1 (its preference)")
 
-    devs.switch(n1, "error")
-    say("dl1's device fails (dm error table)")
+    devs.fail(n1)
+    say("dl1's device fails (writes refused: blockdev --setro)")
     dllab.wait_for(lambda: attr(n1, "#health-disklink") == "red", 60,
                    what="#health-disklink=red on dl1")
     say("dl1: #health-disklink=red")
@@ -178,7 +174,9 @@ def run(lab, devs):
                    what="web leaves dl1")
     say("web left dl1 (for %s)" % n2.resource_nodes("web"))
     # The instance on dl1 fails, is stopped, its restart fails on the device.
-    dllab.wait_for(lambda: not clone_on(n1, n2), 90, what="the clone instance on dl1 stops")
+    dllab.wait_for(lambda: not clone_on(n1, n2) and n1.exec(
+        "ls /run/resource-agents/disklink-dl*/state").returncode != 0, 90,
+        what="the clone instance on dl1 stops (the agent's stop ran: no state)")
     say("the clone instance on dl1 is stopped")
     for _ in range(4):
         time.sleep(5)
@@ -189,7 +187,7 @@ def run(lab, devs):
     for nd in (n2, n3):
         check(attr(nd, "#health-disklink") == "green", "%s stays green" % nd.name)
 
-    devs.switch(n1, "linear")
+    devs.repair(n1)
     say("dl1's device works again; cleanup of the failed instance")
     n1.exec(["crm_resource", "--cleanup", "--resource", "dl-clone", "--node", "dl1"],
             check=True)
@@ -203,8 +201,6 @@ def run(lab, devs):
 def main():
     if os.geteuid() != 0:
         dllab.skip_or_fail("needs root")
-    if not shutil.which("dmsetup"):
-        dllab.skip_or_fail("dmsetup is not installed")
     for p in (DISKLINKD, DISKLINK):
         if not os.access(p, os.X_OK):
             dllab.skip_or_fail("%s is not built" % p)
