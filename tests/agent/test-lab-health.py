@@ -116,7 +116,10 @@ class NodeDevices:
 
     def remove(self):
         # Busy ones detach when their last user closes them (autoclear).
+        # The read-only flag would outlive the detach (the next user of
+        # the loop device would find it read-only).
         for dev in self.devs.values():
+            host(["blockdev", "--setrw", dev], check_rc=False)
             host(["losetup", "-d", dev], check_rc=False)
         self.devs = {}
 
