@@ -19,6 +19,7 @@ Needs root, the lab's tools, and a disklinkd with the corosync
 mode (--link); exit 77 otherwise (1 under CI=true).
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -164,6 +165,14 @@ def run(lab, devs):
     dllab.wait_for(lambda: all(attr(nd, "#health-disklink") == "green" for nd in lab.nodes),
                    90, what="#health-disklink=green on every node")
     say("the clone runs, every node is green")
+    # The timing guard read knet's ping timeout from corosync's cmap.
+    r = n1.exec([DISKLINK, "status", "--json"])
+    st = json.loads(r.stdout) if r.returncode == 0 else {}
+    ping = st.get("knet_ping_timeout_ms", 0)
+    check(ping > 0 and st.get("io_timeout_ms") == max(100, ping // 3)
+          and st.get("timing_warning") == "",
+          "dl1: io_timeout_ms %s is a third of knet_ping_timeout %s, no warning"
+          % (st.get("io_timeout_ms"), ping))
     lab.wait_resource("web", on=n1.name, timeout=60)
     say("web runs on dl1 (its preference)")
 
