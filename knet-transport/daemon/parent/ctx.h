@@ -9,6 +9,7 @@
  *   control -> role -> supervise,
  *   control -> status_* -> mirror_status -> corosync_mode -> cmap_config,
  *   corosync_mode -> sockets -> supervise -> (the I/O child),
+ *   timing -> supervise (io_timeout_ms derived from knet's ping timeout),
  * and the child's channel handler (ctx->on_child_rx) is given by main.c. */
 #ifndef DLD_CTX_H
 #define DLD_CTX_H
