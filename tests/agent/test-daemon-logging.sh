@@ -66,6 +66,7 @@ stop_daemon
 
 log "a fatal signal dumps the blackbox into \$STATE_DIRECTORY"
 mkdir -p "$WORK/state"
+# shellcheck disable=SC3045 # dash and bash have ulimit -c
 ulimit -c 0 2>/dev/null   # no core file from the signal
 run_daemon crash STATE_DIRECTORY="$WORK/state"
 pid=$DPID
