@@ -2,8 +2,12 @@
 # The agent's lifecycle with a real daemon on a loop device (explicit
 # mode): idempotent start/stop, monitor of a dead daemon, a daemon that
 # ignores SIGTERM is killed within the stop timeout, reload keeps the
-# daemon (SIGHUP), an adopted daemon (the system's) is never stopped, and
-# a blank device is formatted only with format_blank=true.
+# daemon (SIGHUP) for a tunable and restarts it for another parameter,
+# the daemon's stderr file stays bounded, a read-only device is named as
+# such, with the fix, a red #health stays across a
+# stop and the next working start clears it, an adopted daemon (the
+# system's) is never stopped, and a blank device is formatted only with
+# format_blank=true.
 . "$(dirname "$0")/lib.sh"
 need_live "$@"
 need_daemon
@@ -40,6 +44,23 @@ OCF_RESKEY_io_timeout_ms=4000 ra 0 reload
 grep -qx "io_timeout_ms = 4000" "$HA_RSCTMP/disklink-dl/disklinkd.conf" || fail "reload did not write the tunable"
 sleep 1
 ra 0 monitor
+OCF_RESKEY_io_timeout_ms=4000 ra 0 reload-agent
+{ [ "$(agent_pid)" = "$pid" ] && alive "$pid"; } || fail "reload-agent restarted the daemon"
+
+log "reload: a non-reloadable parameter changed: a new daemon"
+OCF_RESKEY_attr_prefix=dlother ra 0 reload
+ra_out_has "restarting disklinkd"
+npid=$(agent_pid)
+{ [ -n "$npid" ] && [ "$npid" != "$pid" ] && alive "$npid"; } || fail "reload did not restart the daemon"
+alive "$pid" && fail "the old daemon $pid still runs after the restart"
+ra 0 reload
+pid=$(agent_pid)
+ra 0 monitor
+
+log "the daemon's stderr file is bounded"
+head -c 200000 /dev/zero | tr '\0' x >>"$HA_RSCTMP/disklink-dl/disklinkd.err"
+ra 0 monitor
+[ "$(wc -c <"$HA_RSCTMP/disklink-dl/disklinkd.err")" -le 65536 ] || fail "monitor did not trim the stderr file"
 
 log "stop, stop again, monitor: 7"
 ra 0 stop
@@ -85,9 +106,30 @@ done
 [ $rc -eq 1 ] || { cat "$WORK/ra.out"; fail "monitor of a failing device exited $rc, expected 1"; }
 ra_out_has "device"
 log "monitor said: $(grep -m1 exit-reason "$WORK/ra.out")"
+ATTRS=$HA_RSCTMP/disklink-dl/attributes
+grep -qx '#health-disklink=red' "$ATTRS" || fail "no red health after a device failure: $(cat "$ATTRS")"
 ra 0 stop
 [ -z "$(ours_left)" ] || fail "daemon left after stop: $(ours_left)"
+grep -qx '#health-disklink=red' "$ATTRS" || fail "stop cleared the red health"
+ra_out_has "keeping #health-disklink=red"
 "$DISKLINK" format "$LOOPDEV" --cluster "$CLUSTER" --slots 4 --force >/dev/null 2>&1 || fail "reformat"
+log "the next start that finds the device working clears the red health"
+ra 0 start
+grep -q '^#health-disklink=\(green\|yellow\)$' "$ATTRS" || fail "start left the health: $(cat "$ATTRS")"
+ra 0 stop
+[ ! -e "$ATTRS" ] || fail "stop of a healthy instance left attributes: $(cat "$ATTRS")"
+
+log "a read-only device: the reason names it, with the fix"
+blockdev --setro "$LOOPDEV" || fail "blockdev --setro"
+OCF_RESKEY_CRM_meta_timeout=25000 "$AGENT" start >"$WORK/ra.out" 2>&1
+rc=$?
+blockdev --setrw "$LOOPDEV" || fail "blockdev --setrw"
+[ $rc -ne 0 ] || fail "start on a read-only device succeeded"
+ra_out_has "is read-only: make it writable (blockdev --setrw $LOOPDEV)"
+log "start said: $(grep -m1 exit-reason "$WORK/ra.out")"
+ra 0 stop
+[ -z "$(ours_left)" ] || fail "daemon left after stop: $(ours_left)"
+rm -f "$HA_RSCTMP/disklink-dl/attributes"
 
 log "adopt the system's daemon: start adopts, stop leaves it running"
 setsid "$DISKLINKD" --foreground --device "$LOOPDEV" --node-id 1 --local-addr 127.77.0.1 \

@@ -1,8 +1,14 @@
 #!/bin/sh
-# The agent's meta-data: valid against resource-agents' ra-api-1.dtd (what
-# ocf-tester checks) and pcs's OCF 1.0 schema; OCF 1.0 with a legacy reload
-# and unique="1" exactly on the parameters that need a restart; the man
-# page built from it.
+# The agent's meta-data, OCF 1.1, checked two ways:
+#  - as Debian 12's ocf-tester does: `xmllint --valid` in resource-agents'
+#    directory, i.e. against the DTD the document names (ra-api-1.dtd, the
+#    OCF 1.0 one) extended by the document's internal subset, which
+#    declares OCF 1.1's reloadable="1" and the reload-agent action;
+#  - against pcs's OCF 1.1 RelaxNG schema (ocf-1.1.rng), what pcs uses to
+#    read an agent's meta-data: the 1.1 document as Pacemaker sees it.
+# Then: the tunables (and only they) are reloadable, reload-agent and the
+# legacy reload are both there, unique="1" exactly on device and link; the
+# man page built from it.
 . "$(dirname "$0")/lib.sh"
 
 DTD=""
@@ -13,9 +19,15 @@ done
 command -v xmllint >/dev/null 2>&1 || skip "xmllint is not installed"
 
 "$AGENT" meta-data >"$WORK/md.xml" || fail "meta-data exited $?"
-xmllint --noout --dtdvalid "$DTD" "$WORK/md.xml" 2>"$WORK/xmllint.log" ||
-	fail "meta-data does not validate against $DTD: $(cat "$WORK/xmllint.log")"
-RNG=/usr/share/pcs/data/ocf-1.0.rng
+(cd "$(dirname "$DTD")" && xmllint --noout --valid - <"$WORK/md.xml") 2>"$WORK/xmllint.log" ||
+	fail "meta-data does not validate as ocf-tester checks it ($DTD): $(cat "$WORK/xmllint.log")"
+# Without the internal subset the plain OCF 1.0 DTD refuses it: the check
+# above does see the 1.1 parts.
+sed '/^<!ATTLIST/d; s/ \[$/>/; /^\]>$/d' "$WORK/md.xml" >"$WORK/md10.xml"
+if (cd "$(dirname "$DTD")" && xmllint --noout --valid - <"$WORK/md10.xml") 2>/dev/null; then
+	fail "meta-data without its internal subset still validates against $DTD"
+fi
+RNG=/usr/share/pcs/data/ocf-1.1.rng
 if [ -r "$RNG" ]; then
 	xmllint --noout --relaxng "$RNG" "$WORK/md.xml" 2>"$WORK/xmllint.log" ||
 		fail "meta-data does not validate against pcs's $RNG: $(cat "$WORK/xmllint.log")"
@@ -28,12 +40,17 @@ OCF_FUNCTIONS_DIR=/nonexistent "$AGENT" meta-data | cmp -s - "$WORK/md.xml" ||
 python3 - "$WORK/md.xml" <<'PY' || fail "meta-data contents"
 import sys, xml.etree.ElementTree as ET
 r = ET.parse(sys.argv[1]).getroot()
-assert r.findtext("version") == "1.0", "OCF version must be 1.0 (legacy reload)"
+assert r.findtext("version") == "1.1", "OCF version must be 1.1 (reload-agent)"
 acts = [a.get("name") for a in r.find("actions")]
-for a in ("start", "stop", "monitor", "reload", "validate-all", "meta-data"):
+for a in ("start", "stop", "monitor", "reload", "reload-agent", "validate-all", "meta-data"):
     assert a in acts, "missing action " + a
-assert "reload-agent" not in acts
 params = {p.get("name"): p for p in r.find("parameters")}
+tunables = {"poll_fast_us", "poll_idle_us", "fast_window_ms", "header_interval_ms",
+            "io_timeout_ms", "abandon_ms", "dsync", "debug"}
+monitor_only = {"stall_timeout", "check_age", "dampen"}
+reloadable = {n for n, p in params.items() if p.get("reloadable") == "1"}
+assert reloadable == tunables | monitor_only, "reloadable: %s" % sorted(reloadable)
+assert params["dampen"].find("content").get("default") == "5s"
 uniq = sorted(n for n, p in params.items() if p.get("unique") == "1")
 assert uniq == ["device", "link"], "unique parameters: %s" % uniq
 assert params["device"].get("required") == "1"

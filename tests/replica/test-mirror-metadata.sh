@@ -1,7 +1,7 @@
 #!/bin/sh
 # ocf:disklink:mirror without a cluster: its meta-data is valid against
-# resource-agents' ra-api-1.dtd (ocf-tester) and pcs's OCF 1.0 schema, is
-# promotable (promote, demote, notify, role monitors) and needs no
+# resource-agents' ra-api-1.dtd (ocf-tester) and pcs's OCF 1.1 schema, is
+# promotable (promote, demote, notify, Promoted/Unpromoted monitors) and needs no
 # ocf-shellfuncs; the agent and the hook double are shellcheck -s sh
 # clean; validate-all returns the documented exit codes; the man page.
 . "$(dirname "$0")/../agent/lib.sh"
@@ -20,7 +20,7 @@ done
 "$AGENT" meta-data >"$WORK/md.xml" || fail "meta-data exited $?"
 xmllint --noout --dtdvalid "$DTD" "$WORK/md.xml" 2>"$WORK/xmllint.log" ||
 	fail "meta-data does not validate against $DTD: $(cat "$WORK/xmllint.log")"
-RNG=/usr/share/pcs/data/ocf-1.0.rng
+RNG=/usr/share/pcs/data/ocf-1.1.rng
 if [ -r "$RNG" ]; then
 	xmllint --noout --relaxng "$RNG" "$WORK/md.xml" 2>"$WORK/xmllint.log" ||
 		fail "meta-data does not validate against pcs's $RNG: $(cat "$WORK/xmllint.log")"
@@ -35,7 +35,7 @@ acts = [a.get("name") for a in r.find("actions")]
 for a in ("start", "stop", "promote", "demote", "notify", "monitor", "validate-all", "meta-data"):
     assert a in acts, "missing action " + a
 mons = sorted((a.get("role"), a.get("interval")) for a in r.find("actions") if a.get("name") == "monitor")
-assert [m[0] for m in mons] == ["Master", "Slave"], mons
+assert [m[0] for m in mons] == ["Promoted", "Unpromoted"], mons
 assert mons[0][1] != mons[1][1], "role monitors need different intervals"
 params = {p.get("name"): p for p in r.find("parameters")}
 assert params["mirror_cmd"].get("required") == "1"

@@ -1,14 +1,78 @@
-/* Logging through libqb, like corosync: syslog always, stderr in the
- * foreground, and a log file on request. */
+/* Logging through libqb, like corosync: syslog, stderr in the foreground
+ * (unless stderr is the journal, which syslog already reaches: no line
+ * twice), a log file on request (reopened on SIGHUP, for logrotate), and
+ * the blackbox, dumped on a fatal signal. */
 #include "config.h"
 
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <qb/qblog.h>
 
 #include "dld.h"
+
+/* Where a fatal signal dumps the blackbox: made at start-up, since the
+ * handler may only call what is async-signal-safe enough (as corosync's). */
+static char blackbox_path[PATH_MAX];
+
+bool dld_log_fd_is_journal(int fd, const char *journal_stream)
+{
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (!journal_stream || sscanf(journal_stream, "%llu:%llu", &dev, &ino) != 2)
+		return false;
+	if (fstat(fd, &st))
+		return false;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+int dld_log_blackbox_path(char *buf, size_t len, const char *state_dir, long pid)
+{
+	int n;
+
+	if (!state_dir || !state_dir[0])
+		state_dir = DLD_STATE_DIR;
+	/* StateDirectory= may list several, separated by ':': the first. */
+	n = snprintf(buf, len, "%.*s/fdata-disklinkd-%ld", (int)strcspn(state_dir, ":"),
+		     state_dir, pid);
+	return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
+static void on_fatal_signal(int sig)
+{
+	qb_log_blackbox_write_to_file(blackbox_path);
+	/* SA_RESETHAND: the default action (a core) follows. */
+	raise(sig);
+}
+
+static void blackbox_init(void)
+{
+	static const int fatal[] = { SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL };
+	struct sigaction sa = { .sa_handler = on_fatal_signal, .sa_flags = SA_RESETHAND };
+
+	qb_log_ctl(QB_LOG_BLACKBOX, QB_LOG_CONF_SIZE, 256 * 1024);
+	qb_log_filter_ctl(QB_LOG_BLACKBOX, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", LOG_DEBUG);
+	qb_log_ctl(QB_LOG_BLACKBOX, QB_LOG_CONF_ENABLED, QB_TRUE);
+	if (dld_log_blackbox_path(blackbox_path, sizeof(blackbox_path),
+				  getenv("STATE_DIRECTORY"), (long)getpid()))
+		return;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++) {
+#ifdef __SANITIZE_ADDRESS__
+		/* An ASan build keeps ASan's own report of a bad access. */
+		if (fatal[i] != SIGABRT)
+			continue;
+#endif
+		sigaction(fatal[i], &sa, NULL);
+	}
+}
 
 static void set_level(int32_t target, int level)
 {
@@ -24,7 +88,8 @@ void dld_log_init(struct dld_config *c)
 	qb_log_format_set(QB_LOG_SYSLOG, "%b");
 	set_level(QB_LOG_SYSLOG, level);
 	qb_log_ctl(QB_LOG_SYSLOG, QB_LOG_CONF_ENABLED, QB_TRUE);
-	if (c->foreground) {
+	/* Under systemd stderr is the journal, which syslog reaches too. */
+	if (c->foreground && !dld_log_fd_is_journal(STDERR_FILENO, getenv("JOURNAL_STREAM"))) {
 		qb_log_format_set(QB_LOG_STDERR, "%t %N[%P] %p: %b");
 		set_level(QB_LOG_STDERR, level);
 		qb_log_ctl(QB_LOG_STDERR, QB_LOG_CONF_ENABLED, QB_TRUE);
@@ -41,6 +106,15 @@ void dld_log_init(struct dld_config *c)
 			qb_log_ctl(c->log_target, QB_LOG_CONF_ENABLED, QB_TRUE);
 		}
 	}
+	blackbox_init();
+}
+
+void dld_log_reopen(const struct dld_config *c)
+{
+	if (c->log_target < 0)
+		return;
+	if (qb_log_file_reopen(c->log_target, NULL) < 0)
+		qb_log(LOG_WARNING, "cannot reopen the log file %s", c->log_file);
 }
 
 void dld_log_set_debug(const struct dld_config *c, bool debug)

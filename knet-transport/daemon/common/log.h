@@ -6,12 +6,16 @@
 #define DLD_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <syslog.h>
 
 #include <qb/qblog.h>
 
 struct dld_config;
+
+/* The blackbox's directory without systemd's StateDirectory=disklink. */
+#define DLD_STATE_DIR "/var/lib/disklink"
 
 enum dld_subsys {
 	DLD_SUB_MAIN = 0,    /* start-up, signals, shutdown: no prefix     */
@@ -56,7 +60,18 @@ bool dld_lograte_ok(struct dld_lograte *r, const char *key, uint64_t now_ns,
 /* The condition ended: the next occurrence is logged at once. */
 void dld_lograte_reset(struct dld_lograte *r);
 
+/* Syslog; stderr with --foreground unless stderr is the journal; the log
+ * file; the blackbox (dumped on SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL
+ * to $STATE_DIRECTORY/fdata-disklinkd-PID, as corosync's fdata). */
 void dld_log_init(struct dld_config *c);
+/* SIGHUP: reopen the log file (after logrotate moved it). */
+void dld_log_reopen(const struct dld_config *c);
+/* Is fd the journal's stream?  journal_stream: $JOURNAL_STREAM, "DEV:INO"
+ * of the stream systemd connected (NULL: not under systemd). */
+bool dld_log_fd_is_journal(int fd, const char *journal_stream);
+/* The blackbox's dump file in state_dir (NULL or empty: DLD_STATE_DIR; a
+ * ':'-separated list: its first).  0, or -1 when it does not fit. */
+int dld_log_blackbox_path(char *buf, size_t len, const char *state_dir, long pid);
 void dld_log_set_debug(const struct dld_config *c, bool debug);
 void dld_log_fini(void);
 

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <linux/fs.h>
 
 #include "ring_writer.h"
 
@@ -178,19 +180,37 @@ int dld_dev_read_sb(struct dld_io_dev *d, struct dl_sb *sb, enum dl_err *why)
 	return rc;
 }
 
+/* Did the write fail because the block device is read-only (BLKROGET:
+ * blockdev --setro, a LUN mapped read-only)?  Its writes fail with EPERM,
+ * "Operation not permitted", which says nothing of the cause. */
+static bool write_refused_read_only(const struct dld_io_dev *d, int err)
+{
+	int ro = 0;
+
+	if (!d->open || !d->write_failed || !d->vol.bio.is_blockdev ||
+	    (err != EPERM && err != EROFS && err != EACCES))
+		return false;
+	return ioctl(d->vol.bio.fd, BLKROGET, &ro) == 0 && ro;
+}
+
 void dld_dev_fail(struct dld_io_dev *d, const char *fmt, ...)
 {
 	char msg[sizeof(d->st->device_error)];
+	int err = errno;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (write_refused_read_only(d, err))
+		snprintf(msg, sizeof(msg), "device %s is read-only: make it writable (blockdev "
+			 "--setrw %s) or map the LUN read-write to this node; disklinkd retries",
+			 d->name, d->name);
 	if (dld_lograte_ok(&d->fail_log, msg, dl_clock_mono(d->clock), 0))
 		log_err(DLD_SUB_MAIN, "%s", msg);
 	d->st->device_state = DLD_DEV_FAILED;
 	memcpy(d->st->device_error, msg, sizeof(msg));
-	d->changed = true;
+	d->changed = true;	errno = err;               /* the callers report it */
 }
 
 void dld_dev_ok(struct dld_io_dev *d)

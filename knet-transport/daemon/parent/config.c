@@ -156,7 +156,7 @@ static int file_key(struct dld_config *c, const struct sink *snk, const char *ke
 	}
 	if (tunable && (c->set & s->set_bit))      /* --debug: stays on */
 		*(uint32_t *)dld_setting_ptr(s, c) = saved;
-	else if (!tunable)
+	else
 		c->given |= s->set_bit;
 	return 0;
 }

@@ -9,6 +9,7 @@
  *   control -> role -> supervise,
  *   control -> status_* -> mirror_status -> corosync_mode -> cmap_config,
  *   corosync_mode -> sockets -> supervise -> (the I/O child),
+ *   timing -> supervise (io_timeout_ms derived from knet's ping timeout),
  * and the child's channel handler (ctx->on_child_rx) is given by main.c. */
 #ifndef DLD_CTX_H
 #define DLD_CTX_H
@@ -22,6 +23,7 @@
 #include "dld.h"
 #include "loop.h"
 #include "shm_queue.h"
+#include "timing.h"
 
 #define DLD_CTL_CLIENTS 8
 #define DLD_TICK_MS     100u           /* deadline and restart checks  */
@@ -105,6 +107,7 @@ struct dld_ctx {
 
 	/* Corosync mode (--link): where the configuration comes from. */
 	struct dld_cs cs;
+	struct dld_timing timing;      /* knet's ping timeout (timing.h)    */
 
 	struct dld_pending pend;
 	bool tx_kick;                  /* queued something: wake the child  */

@@ -103,6 +103,7 @@ static void reload(struct dld_ctx *ctx)
 {
 	struct dld_tunables t = ctx->cfg.tun;
 
+	dld_log_reopen(&ctx->cfg);
 	log_notice(DLD_SUB_MAIN, "SIGHUP: rereading the tunables of %s", ctx->cfg.config_file);
 	/* In corosync mode, compare with what was given, not with corosync's. */
 	if (dld_config_reload(ctx->cfg.link >= 0 ? &ctx->cs.given : &ctx->cfg, &t))
@@ -110,6 +111,7 @@ static void reload(struct dld_ctx *ctx)
 	ctx->cfg.tun = t;
 	dld_log_set_debug(&ctx->cfg, t.debug);
 	dld_child_tunables(ctx);
+	dld_timing_reloaded(ctx);
 	log_notice(DLD_SUB_MAIN, "tunables reloaded: poll %u/%u us, fast window %u ms, "
 		   "header %u ms, io timeout %u ms", t.poll_fast_us, t.poll_idle_us,
 		   t.fast_window_ms, t.header_interval_ms, t.io_timeout_ms);
@@ -148,6 +150,7 @@ static void on_tick(int fd, uint32_t events, void *arg)
 		exp = 0;
 	dld_child_tick(ctx, dld_mono_ns());
 	dld_control_poll(ctx, dld_mono_ns());
+	dld_timing_tick(ctx, dld_mono_ns());
 }
 
 /* The I/O child's channel: datagrams to deliver, role requests done. */
@@ -218,6 +221,7 @@ static void cleanup(struct dld_ctx *ctx, int rc)
 			rc = rc ? rc : DLD_EXIT_RUNTIME;
 		close(ctx->ready_fd);
 	}
+	dld_timing_stop(ctx);
 	dld_cs_stop(ctx);
 	dld_sockets_close(ctx);
 	dld_control_close(ctx);
@@ -244,7 +248,7 @@ int main(int argc, char **argv)
 		return DLD_EXIT_RUNTIME;
 	}
 	ctx->sigfd = ctx->tickfd = ctx->coalfd = ctx->ctl_fd = ctx->ready_fd = -1;
-	ctx->cs.timerfd = -1;
+	ctx->cs.timerfd = ctx->timing.fd = -1;
 	for (uint32_t i = 0; i < DLD_MAX_PEERS; i++)
 		ctx->peers[i].fd = -1;
 	for (uint32_t i = 0; i < DLD_CTL_CLIENTS; i++)
@@ -287,6 +291,8 @@ int main(int argc, char **argv)
 		snprintf(ctx->error, sizeof(ctx->error), "cannot drop capabilities (see the log)");
 		goto out;
 	}
+	/* knet's ping timeout sets the default io_timeout_ms: before the child. */
+	dld_timing_start(ctx);
 	if (ctx->cfg.link >= 0) {
 		/* The sockets and the I/O child follow corosync's configuration. */
 		if (dld_cs_start(ctx) || ctx->loop.quit) {

@@ -139,10 +139,15 @@ const struct dld_setting dld_settings[] = {
 		 "peers' headers are read at the same interval. A peer is\n"
 		 ".B up\n"
 		 "while its ring or header moved within three intervals." },
-	{ TUN(io_timeout_ms, 2000, 100, 600000, "ms"),
+	{ TUN(io_timeout_ms, 2000, 100, 600000, "ms"), .set_bit = DLD_SET_IO_TIMEOUT,
 	  .man = "An I/O request (or the I/O child's loop) older than this marks the device\n"
 		 ".BR stalled ;\n"
-		 "datagrams for the disk are then dropped and counted." },
+		 "datagrams for the disk are then dropped and counted. In corosync mode the\n"
+		 "default is a third of the link's knet_ping_timeout (cmap's\n"
+		 "runtime.config.totem.interface.N.knet_ping_timeout, 500 ms with corosync's\n"
+		 "defaults), followed across corosync reloads; a warning is logged (and shown\n"
+		 "in systemd's status and the status reply) when this, or the link latency\n"
+		 "measured, reaches half of knet_ping_timeout." },
 	{ TUN(abandon_ms, 10000, 0, 3600000, "ms"),
 	  .man = "A stall this long makes the daemon kill the I/O child (it exits once the\n"
 		 "request returns; it owns no socket) and start another after back\\-off, with\n"

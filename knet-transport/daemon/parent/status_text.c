@@ -21,6 +21,8 @@ static void header(const struct dld_status_view *v, FILE *out)
 			v->corosync_why[0] ? ": " : "", v->corosync_why);
 	fprintf(out, "device %s: %s%s%s\n", v->device, v->device_state,
 		v->device_error[0] ? ": " : "", v->device_error);
+	if (v->timing_warning[0])
+		fprintf(out, "warning: %s\n", v->timing_warning);
 	if (v->volume_uuid[0])
 		fprintf(out, "volume %s, cluster '%s', slot %d, generation %llu, role %s\n",
 			v->volume_uuid, v->cluster, v->slot, u(v->generation), v->role);

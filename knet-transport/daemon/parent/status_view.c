@@ -112,6 +112,9 @@ void dld_status_view(struct dld_ctx *ctx, struct dld_status_view *v)
 		.io_pid = (int)ctx->child,
 		.io_restarts = ctx->children ? ctx->children - 1 : 0,
 		.uptime_s = (now - ctx->start_ns) / 1000000000u,
+		.io_timeout_ms = ctx->cfg.tun.io_timeout_ms,
+		.knet_ping_timeout_ms = ctx->timing.ping_timeout_ms,
+		.timing_warning = ctx->timing.warning,
 		.peer_count = ctx->cfg.peer_count,
 	};
 	v->device_state = dld_device_state(ctx, v->device_error, sizeof(v->device_error));
@@ -202,6 +205,9 @@ void dld_status_emit(const struct dld_status_view *v, struct dld_status_sink *s)
 	s->i64(s, "io_pid", v->io_pid);
 	s->u64(s, "io_restarts", v->io_restarts);
 	s->u64(s, "uptime_s", v->uptime_s);
+	s->u64(s, "io_timeout_ms", v->io_timeout_ms);
+	s->u64(s, "knet_ping_timeout_ms", v->knet_ping_timeout_ms);
+	s->str(s, "timing_warning", v->timing_warning);
 	s->open(s, "peers", '[');
 	for (uint32_t i = 0; i < v->peer_count; i++)
 		emit_peer(&v->peers[i], s);

@@ -56,6 +56,9 @@ struct dld_status_view {
 	int pid, io_pid;
 	uint32_t io_restarts;
 	uint64_t uptime_s;
+	uint32_t io_timeout_ms;
+	uint32_t knet_ping_timeout_ms; /* 0: unknown (explicit mode)        */
+	const char *timing_warning;    /* "": none (timing.h)               */
 	uint32_t peer_count;
 	struct dld_peer_view peers[DLD_MAX_PEERS];
 };
