@@ -122,7 +122,7 @@ ours_left() {
 # make_loop: an unformatted 16 MiB loop device in LOOPDEV.
 make_loop() {
 	truncate -s 16M "$WORK/vol.img" || fail "truncate"
-	LOOPDEV=$(losetup --find --show "$WORK/vol.img") || skip "cannot create a loop device"
+	LOOPDEV=$("$top_srcdir/tests/loop-attach" --find "$WORK/vol.img") || skip "cannot create a loop device"
 }
 
 # make_volume [SLOTS]: a loop device with a volume of cluster $CLUSTER.
