@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <qb/qblog.h>
+
 #include "sim.h"
 
 struct opts {
@@ -121,6 +123,14 @@ int main(int argc, char **argv)
 
 	if (parse(argc, argv, &o))
 		return usage();
+	if (o.verbose >= 2) {          /* the daemon's own log, with the trace */
+		qb_log_init("dlsim", LOG_DAEMON, LOG_DEBUG);
+		qb_log_ctl(QB_LOG_SYSLOG, QB_LOG_CONF_ENABLED, QB_FALSE);
+		qb_log_filter_ctl(QB_LOG_STDOUT, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*",
+				  o.verbose >= 3 ? LOG_DEBUG : LOG_INFO);
+		qb_log_format_set(QB_LOG_STDOUT, "  log: %b");
+		qb_log_ctl(QB_LOG_STDOUT, QB_LOG_CONF_ENABLED, QB_TRUE);
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (uint64_t k = 0; k < o.seeds; k++) {
 		int r = one(&o, o.seed + k, &steps);
@@ -137,6 +147,8 @@ int main(int argc, char **argv)
 		/* the last seed tried decides */
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (o.verbose >= 2)
+		qb_log_fini();
 	printf("dlsim: %llu seeds, %llu steps in %.1f s\n", (unsigned long long)ran,
 	       (unsigned long long)steps,
 	       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);

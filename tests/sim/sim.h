@@ -150,7 +150,8 @@ uint32_t sim_dev_complete_due(struct sim *s);
 void sim_dev_orphan(struct sim *s, uint32_t node);
 
 /* sim_node.c */
-void sim_node_setup(struct sim *s, struct sim_node *n, uint32_t idx);
+void sim_node_setup(struct sim *s, struct sim_node *n, uint32_t id);
+struct sim_node *sim_node_by_id(struct sim *s, uint32_t id);
 int sim_node_start(struct sim *s, struct sim_node *n);
 void sim_node_crash(struct sim *s, struct sim_node *n);
 void sim_node_free(struct sim *s, struct sim_node *n);
@@ -164,12 +165,17 @@ void sim_peers_publish(struct sim *s);
 /* sim_check.c */
 void sim_check_reset(void);
 void sim_check_push(struct sim *s, struct sim_node *n);
+/* A write of node index ni failed: what started in it was dropped. */
+void sim_check_write_failed(struct sim *s, uint32_t ni, uint32_t inc, const uint8_t *data,
+			    uint32_t len);
 /* n's new incarnation attached: its older ones are superseded. */
 void sim_check_attached(struct sim *s, struct sim_node *n);
 void sim_check_deliveries(struct sim *s, struct sim_node *n);
 void sim_check_global(struct sim *s);
 void sim_fail(struct sim *s, const char *what, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* -vv: one line of the run's story, stamped with step and time. */
+void sim_trace(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* sim_run.c */
 int sim_run(struct sim *s, const struct sim_scenario *sc, uint64_t seed, uint64_t steps,

@@ -4,7 +4,9 @@
  * was delivered.  Names of the violations (--expect takes them):
  *   corrupt        payload does not check
  *   wrong-node     delivered as another node's
- *   duplicate      a counter of one incarnation delivered twice (or back)
+ *   duplicate      a datagram delivered twice
+ *   reordered      a datagram older than one delivered, never delivered
+ *                  before: a dropped or superseded write taken as new
  *   superseded     an older incarnation after a newer one
  *   stale          an incarnation that was superseded before the reader began
  *   uncounted-loss a gap that no counter accounts for
@@ -36,11 +38,40 @@ struct pair {                          /* receiver incarnation x sender    */
 	uint64_t seen;                 /* loss counters, as last read       */
 	uint64_t credit;               /* counted losses no gap has used yet */
 	uint64_t since_ns;             /* the pair began (receiver attached) */
+	uint8_t  got[PUSH_HIST / 8];   /* counters delivered, a bit each    */
 };
+
+static bool got_bit(const struct pair *pr, uint64_t c)
+{
+	return pr->got[(c % PUSH_HIST) / 8] & (1u << (c % 8));
+}
+
+static void set_bit(struct pair *pr, uint64_t c, bool on)
+{
+	uint8_t *b = &pr->got[(c % PUSH_HIST) / 8];
+
+	*b = (uint8_t)(on ? *b | (1u << (c % 8)) : *b & ~(1u << (c % 8)));
+}
+
+/* Record counter c of the current incarnation as delivered. */
+static void record(struct pair *pr, uint32_t inc, uint64_t c)
+{
+	if (!pr->any || inc != pr->inc)
+		memset(pr->got, 0, sizeof(pr->got));
+	else
+		for (uint64_t k = pr->last + 1; k < c && k < pr->last + PUSH_HIST; k++)
+			set_bit(pr, k, false);
+	set_bit(pr, c, true);
+	if (!pr->any || inc != pr->inc || c > pr->last)
+		pr->last = c;
+	pr->any = true;
+	pr->inc = inc;
+}
 
 static struct pair pairs[SIM_NODES_MAX][SIM_NODES_MAX];
 static uint64_t push_ns[SIM_NODES_MAX][PUSH_HIST];
 static uint8_t push_dst[SIM_NODES_MAX][PUSH_HIST];   /* receivers, a bit each */
+static bool dropped[SIM_NODES_MAX][PUSH_HIST];      /* in a write that failed */
 static uint64_t push_inc_first[SIM_NODES_MAX];   /* first counter of current inc */
 static uint64_t superseded_at[SIM_NODES_MAX][64]; /* sender inc -> when a newer attached */
 
@@ -49,6 +80,7 @@ void sim_check_reset(void)
 	memset(pairs, 0, sizeof(pairs));
 	memset(push_ns, 0, sizeof(push_ns));
 	memset(push_dst, 0, sizeof(push_dst));
+	memset(dropped, 0, sizeof(dropped));
 	memset(push_inc_first, 0, sizeof(push_inc_first));
 	memset(superseded_at, 0, sizeof(superseded_at));
 }
@@ -66,6 +98,21 @@ void sim_fail(struct sim *s, const char *what, const char *fmt, ...)
 	va_end(ap);
 }
 
+void sim_trace(struct sim *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->verbose < 2)
+		return;
+	printf("[%llu %llu.%06llu] ", (unsigned long long)s->step,
+	       (unsigned long long)(s->now_ns / SIM_MS),
+	       (unsigned long long)(s->now_ns % SIM_MS));
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
 void sim_check_attached(struct sim *s, struct sim_node *n)
 {
 	uint32_t i = (uint32_t)(n - s->nodes);
@@ -73,6 +120,9 @@ void sim_check_attached(struct sim *s, struct sim_node *n)
 	for (uint32_t k = 1; k < n->inc && k < 64; k++)
 		if (!superseded_at[i][k])
 			superseded_at[i][k] = s->now_ns;
+	sim_trace(s, "node %u incarnation %u attached: slot %u generation %llu, next seq %llu",
+		  n->id, n->inc, n->io->slot, (unsigned long long)n->io->w.generation,
+		  (unsigned long long)n->io->w.next_seq);
 }
 
 void sim_check_push(struct sim *s, struct sim_node *n)
@@ -107,7 +157,10 @@ void sim_check_push(struct sim *s, struct sim_node *n)
 	if (dld_q_push(n->ch.tx, 0, dst, ndst, buf, len) == 0) {
 		push_ns[idx][n->counter % PUSH_HIST] = s->now_ns;
 		push_dst[idx][n->counter % PUSH_HIST] = mask;
+		dropped[idx][n->counter % PUSH_HIST] = false;
 		s->pushed++;
+		sim_trace(s, "node %u sends %u/%u/%llu (%u bytes)", n->id, n->id, n->inc,
+			  (unsigned long long)n->counter, len);
 		n->counter++;
 	}
 	n->kicked = true;
@@ -115,13 +168,30 @@ void sim_check_push(struct sim *s, struct sim_node *n)
 		n->wake_ns = s->now_ns;
 }
 
-/* Was one of the counters in [from, to) of sender si sent to ri? */
+/* A write of node index ni failed: the datagrams that start in it are
+ * the ones its writer counts as dropped (write_drops). */
+void sim_check_write_failed(struct sim *s, uint32_t ni, uint32_t inc, const uint8_t *data,
+			    uint32_t len)
+{
+	for (uint32_t o = 0; o + sizeof(struct payload) <= len; o++) {
+		struct payload p;
+
+		if (data[o] != (MAGIC & 0xffu))
+			continue;
+		memcpy(&p, data + o, sizeof(p));
+		if (p.magic == MAGIC && p.sender == s->nodes[ni].id && p.inc == inc)
+			dropped[ni][p.counter % PUSH_HIST] = true;
+	}
+}
+
+/* Was one of the counters in [from, to) of sender si sent to ri and not
+ * counted as dropped by the sender? */
 static bool addressed(uint32_t si, uint64_t from, uint64_t to, uint32_t ri)
 {
 	if (to - from >= PUSH_HIST)
 		return true;
 	for (uint64_t c = from; c < to; c++)
-		if (push_dst[si][c % PUSH_HIST] & (1u << ri))
+		if ((push_dst[si][c % PUSH_HIST] & (1u << ri)) && !dropped[si][c % PUSH_HIST])
 			return true;
 	return false;
 }
@@ -139,8 +209,7 @@ static uint64_t losses(struct sim_node *r, struct sim_node *snd)
 			     p->rd.st.overruns + p->rd.st.stale + p->rd.st.invalid +
 			     p->rd.st.gen_changes;
 	}
-	if (snd->io)
-		l += snd->io->st.io.write_drops;
+	(void)snd;                     /* its write_drops: dropped[] */
 	return l;
 }
 
@@ -153,22 +222,28 @@ static void check_one(struct sim *s, struct sim_node *r, const struct dld_qmsg *
 	if (m->len < sizeof(p))
 		return sim_fail(s, "corrupt", "node %u got %u bytes", r->id, m->len);
 	memcpy(&p, m->data, sizeof(p));
-	if (p.magic != MAGIC || p.len != m->len || p.sender == 0 || p.sender > s->nnodes ||
+	snd = sim_node_by_id(s, p.sender);
+	if (p.magic != MAGIC || p.len != m->len || !snd ||
 	    (dl_crc32c(0, m->data + sizeof(p), m->len - sizeof(p)) ^ (uint32_t)p.counter) != p.crc)
 		return sim_fail(s, "corrupt", "node %u got a datagram that does not check "
 				"(from %u)", r->id, m->node);
 	if (m->node != p.sender || p.sender == r->id)
 		return sim_fail(s, "wrong-node", "node %u got node %u's datagram %llu as node "
 				"%u's", r->id, p.sender, (unsigned long long)p.counter, m->node);
-	snd = &s->nodes[p.sender - 1];
 	pr = &pairs[r - s->nodes][snd - s->nodes];
 	if (pr->any && p.inc < pr->inc)
 		return sim_fail(s, "superseded", "node %u got node %u incarnation %u's datagram "
 				"%llu after incarnation %u's", r->id, p.sender, p.inc,
 				(unsigned long long)p.counter, pr->inc);
-	if (pr->any && p.inc == pr->inc && p.counter <= pr->last)
+	if (pr->any && p.inc == pr->inc && p.counter <= pr->last &&
+	    (pr->last - p.counter >= PUSH_HIST || got_bit(pr, p.counter)))
 		return sim_fail(s, "duplicate", "node %u got node %u's datagram %llu "
 				"(incarnation %u) again, after %llu", r->id, p.sender,
+				(unsigned long long)p.counter, p.inc,
+				(unsigned long long)pr->last);
+	if (pr->any && p.inc == pr->inc && p.counter < pr->last)
+		return sim_fail(s, "reordered", "node %u got node %u's datagram %llu "
+				"(incarnation %u, never delivered) after %llu", r->id, p.sender,
 				(unsigned long long)p.counter, p.inc,
 				(unsigned long long)pr->last);
 	if (p.inc < 64 && superseded_at[snd - s->nodes][p.inc] &&
@@ -186,9 +261,9 @@ static void check_one(struct sim *s, struct sim_node *r, const struct dld_qmsg *
 				(unsigned long long)p.counter, (unsigned long long)pr->last, p.inc,
 				(unsigned long long)(p.counter - pr->last - 1));
 	s->delivered++;
-	pr->any = true;
-	pr->inc = p.inc;
-	pr->last = p.counter;
+	sim_trace(s, "node %u delivered %u/%u/%llu", r->id, p.sender, p.inc,
+		  (unsigned long long)p.counter);
+	record(pr, p.inc, p.counter);
 }
 
 /* Every loss counted (a counter may start again at 0 with a new reader

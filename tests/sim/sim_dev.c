@@ -7,6 +7,7 @@
  * stall (nothing completes for a while), turn read-only (writes fail) or
  * show a broken superblock for a while. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -170,8 +171,30 @@ static void read_mix(struct sim *s, const struct sim_req *r, uint8_t *buf)
 		buf[8] ^= 0x5a;        /* the superblock does not decode */
 }
 
+/* Where an offset is, for the trace: "sb", "slot S hdr C", "slot S block B". */
+static const char *where(const struct sim *s, uint64_t off, char *buf, size_t len)
+{
+	const struct dl_sb *sb = &s->sb;
+	uint64_t in;
+	uint32_t slot;
+
+	if (off < sb->slots_offset)
+		return "sb";
+	slot = (uint32_t)((off - sb->slots_offset) / sb->slot_stride);
+	in = (off - sb->slots_offset) % sb->slot_stride;
+	if (in < 2ull * sb->region_bytes)
+		snprintf(buf, len, "slot %u hdr %llu", slot,
+			 (unsigned long long)(in / sb->region_bytes));
+	else
+		snprintf(buf, len, "slot %u block %llu", slot,
+			 (unsigned long long)((in - 2ull * sb->region_bytes) / sb->block_size));
+	return buf;
+}
+
 static void finish(struct sim *s, struct sim_req *r)
 {
+	char at[48];
+
 	struct sim_node *n = &s->nodes[r->node];
 
 	if (r->op == DL_BIO_WRITE) {
@@ -186,6 +209,13 @@ static void finish(struct sim *s, struct sim_req *r)
 	}
 	if (r->error)
 		s->dev.eio++;
+	if (r->error && r->op == DL_BIO_WRITE)
+		sim_check_write_failed(s, r->node, r->inc, r->data, r->len);
+	sim_trace(s, "%s of node %u/%u at %s len %u%s%s (landed %u)%s",
+		  r->op == DL_BIO_WRITE ? "write" : "read", s->nodes[r->node].id, r->inc,
+		  where(s, r->off, at, sizeof(at)), r->len, r->error ? " failed" : "",
+		  r->error ? strerror(r->error) : "", r->op == DL_BIO_WRITE ?
+		  (r->error ? r->torn_len : r->len) : 0, r->bio ? "" : " (issuer gone)");
 	if (r->bio && s->sync_io) {
 		dl_bio_complete(r->bio, r->req, 0, 0);
 	} else if (r->bio && n->alive && n->inc == r->inc) {

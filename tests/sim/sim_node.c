@@ -190,11 +190,18 @@ static void task_main(void)
 	/* uc_link: back to the scheduler */
 }
 
-void sim_node_setup(struct sim *s, struct sim_node *n, uint32_t idx)
+struct sim_node *sim_node_by_id(struct sim *s, uint32_t id)
 {
-	(void)s;
+	for (uint32_t i = 0; i < s->nnodes; i++)
+		if (s->nodes[i].id == id)
+			return &s->nodes[i];
+	return NULL;
+}
+
+void sim_node_setup(struct sim *s, struct sim_node *n, uint32_t id)
+{
 	memset(n, 0, sizeof(*n));
-	n->id = idx + 1;
+	n->id = id;
 	dld_config_defaults(&n->cfg);
 	snprintf(n->cfg.device, sizeof(n->cfg.device), "sim:main");
 	n->cfg.node_id = n->id;
@@ -232,6 +239,7 @@ int sim_node_start(struct sim *s, struct sim_node *n)
 	n->state = TASK_SLEEP;
 	n->wake_ns = s->now_ns;
 	n->restart_at_ns = 0;
+	sim_trace(s, "node %u incarnation %u starts", n->id, n->inc);
 	return 0;
 }
 

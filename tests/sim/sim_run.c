@@ -52,6 +52,7 @@ static void wake(struct sim_node *n, uint64_t now)
  * others drop it from their peer tables; later it is added back. */
 static void reload(struct sim *s, struct sim_node *n)
 {
+	sim_trace(s, "reload: node %u removed (stop asked)", n->id);
 	n->removed = true;
 	n->ch.shm->stop = 1;
 	wake(n, s->now_ns);
@@ -65,6 +66,7 @@ static void faults(struct sim *s)
 	struct sim_node *n = &s->nodes[sim_rng_below(&s->rng, s->nnodes)];
 
 	if (sc->crash_one_in && sim_rng_one_in(&s->rng, sc->crash_one_in) && n->alive) {
+		sim_trace(s, "node %u incarnation %u killed", n->id, n->inc);
 		sim_node_crash(s, n);
 		n->restart_at_ns = s->now_ns + sim_rng_log(&s->rng, SIM_MS, 2000 * SIM_MS);
 	}
@@ -89,6 +91,7 @@ static void parents(struct sim *s)
 		if (n->removed && n->readd_at_ns && n->readd_at_ns <= s->now_ns) {
 			n->removed = false;
 			n->readd_at_ns = 0;
+			sim_trace(s, "reload: node %u added back", n->id);
 			sim_peers_publish(s);
 			if (!n->alive)
 				n->restart_at_ns = s->now_ns + sim_rng_log(&s->rng, SIM_US,
@@ -108,6 +111,7 @@ static void parents(struct sim *s)
 		if (n->alive && n->state == TASK_IO && n->cfg.tun.abandon_ms && io_start &&
 		    s->now_ns - io_start > n->cfg.tun.abandon_ms * SIM_MS) {
 			/* Stuck in D state: abandoned, a new child started. */
+			sim_trace(s, "node %u incarnation %u abandoned in D state", n->id, n->inc);
 			sim_node_crash(s, n);
 			n->restart_at_ns = s->now_ns + n->cfg.tun.restart_min_ms * SIM_MS;
 		}
@@ -116,6 +120,7 @@ static void parents(struct sim *s)
 
 static void ended(struct sim *s, struct sim_node *n)
 {
+	sim_trace(s, "node %u incarnation %u ended: exit %d", n->id, n->inc, n->exit_code);
 	if (n->exit_code == DLD_EXIT_COLLISION)
 		sim_fail(s, "collision", "node %u incarnation %u ended with exit %d (\"already "
 			 "active\") though no other daemon runs for it", n->id, n->inc,
@@ -199,8 +204,15 @@ static void start_nodes(struct sim *s)
 {
 	for (uint32_t i = 0; i < s->nnodes; i++) {
 		struct sim_node *n = &s->nodes[i];
+		uint32_t id;
+		bool taken;
 
-		sim_node_setup(s, n, i);
+		/* Node ids from the seed: their preferred slots may collide. */
+		do {
+			id = 1 + (uint32_t)sim_rng_below(&s->rng, 3 * s->nnodes);
+			taken = sim_node_by_id(s, id) != NULL;
+		} while (taken);
+		sim_node_setup(s, n, id);
 		/* At the same instant, or spread over a second. */
 		n->restart_at_ns = s->sc->same_instant ? 1 :
 				   sim_rng_log(&s->rng, SIM_US, 1000 * SIM_MS);
