@@ -109,6 +109,8 @@ struct sim_node {
 	/* its parent's traffic */
 	uint64_t counter;              /* next datagram counter             */
 	uint64_t next_send_ns;
+	uint64_t failed_writes;        /* of any incarnation, landed in part or not */
+	uint64_t late_writes;          /* an older incarnation's, landed while a newer ran */
 	uint64_t prev_gen;             /* the parent's: its last child's generation */
 	bool     was_attached;         /* the scheduler saw it attached     */
 	uint64_t gen_of_inc[4096];     /* generation of each incarnation    */
@@ -134,6 +136,7 @@ struct sim {
 	bool     failed;
 	char     what[64];
 	char     why[400];
+	int      hole;                 /* the known protocol hole it shows, 0: none */
 };
 
 extern struct sim *sim_g;              /* the one simulation (ops need it) */
@@ -148,6 +151,8 @@ uint64_t sim_dev_next_due(struct sim *s);
 uint32_t sim_dev_complete_due(struct sim *s);
 /* The issuer incarnation is gone: its requests still land, unseen. */
 void sim_dev_orphan(struct sim *s, uint32_t node);
+/* A write of a gone incarnation of node is still in flight (landing). */
+bool sim_dev_orphan_writes(const struct sim *s, uint32_t node);
 
 /* sim_node.c */
 void sim_node_setup(struct sim *s, struct sim_node *n, uint32_t id);
@@ -176,6 +181,15 @@ void sim_fail(struct sim *s, const char *what, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* -vv: one line of the run's story, stamped with step and time. */
 void sim_trace(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The known holes of the protocol (doc/simulator.md), issue 17. */
+enum sim_hole {
+	HOLE_NONE = 0,
+	HOLE_LATE_ATTACH,              /* 1: late-attach replay              */
+	HOLE_CLAIM_TWICE,              /* 2: a slot claimed twice            */
+	HOLE_LATE_WRITE,               /* 3: a stuck predecessor's late write */
+	HOLE_SEQ_REUSE,                /* 4: a sequence number reused after a failed write */
+};
 
 /* sim_run.c */
 int sim_run(struct sim *s, const struct sim_scenario *sc, uint64_t seed, uint64_t steps,

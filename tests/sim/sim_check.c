@@ -213,7 +213,8 @@ static uint64_t losses(struct sim_node *r, struct sim_node *snd)
 	return l;
 }
 
-static void check_one(struct sim *s, struct sim_node *r, const struct dld_qmsg *m)
+static void check_dgram(struct sim *s, struct sim_node *r, const struct dld_qmsg *m,
+			struct sim_node **sndp)
 {
 	struct payload p;
 	struct sim_node *snd;
@@ -223,6 +224,7 @@ static void check_one(struct sim *s, struct sim_node *r, const struct dld_qmsg *
 		return sim_fail(s, "corrupt", "node %u got %u bytes", r->id, m->len);
 	memcpy(&p, m->data, sizeof(p));
 	snd = sim_node_by_id(s, p.sender);
+	*sndp = snd;
 	if (p.magic != MAGIC || p.len != m->len || !snd ||
 	    (dl_crc32c(0, m->data + sizeof(p), m->len - sizeof(p)) ^ (uint32_t)p.counter) != p.crc)
 		return sim_fail(s, "corrupt", "node %u got a datagram that does not check "
@@ -264,6 +266,35 @@ static void check_one(struct sim *s, struct sim_node *r, const struct dld_qmsg *
 	sim_trace(s, "node %u delivered %u/%u/%llu", r->id, p.sender, p.inc,
 		  (unsigned long long)p.counter);
 	record(pr, p.inc, p.counter);
+}
+
+/* Which known hole a violation at receiver r of sender snd shows. */
+static int attribute(struct sim *s, struct sim_node *r, const struct sim_node *snd)
+{
+	bool late_attach = false;
+
+	for (uint32_t i = 0; r->io && i < r->io->npeers; i++) {
+		const struct dld_io_peer *p = &r->io->peers[i];
+
+		if (p->node_id == snd->id && p->reader_ok && p->rd.attach_gen)
+			late_attach = true;
+	}
+	if (!strcmp(s->what, "uncounted-loss"))
+		return snd->failed_writes ? HOLE_SEQ_REUSE :
+		       late_attach ? HOLE_LATE_ATTACH : HOLE_NONE;
+	if (late_attach)
+		return HOLE_LATE_ATTACH;
+	return snd->failed_writes ? HOLE_SEQ_REUSE : HOLE_NONE;
+}
+
+static void check_one(struct sim *s, struct sim_node *r, const struct dld_qmsg *m)
+{
+	struct sim_node *snd = NULL;
+
+	check_dgram(s, r, m, &snd);
+	if (s->failed && snd && !s->hole && strcmp(s->what, "corrupt") &&
+	    strcmp(s->what, "wrong-node"))
+		s->hole = attribute(s, r, snd);
 }
 
 /* Every loss counted (a counter may start again at 0 with a new reader
@@ -327,9 +358,12 @@ void sim_check_global(struct sim *s)
 		for (uint32_t j = i + 1; j < s->nnodes; j++) {
 			const struct sim_node *b = &s->nodes[j];
 
-			if (b->alive && b->attached && a->io->slot == b->io->slot)
-				return sim_fail(s, "double-claim", "nodes %u and %u both own slot "
-						"%u", a->id, b->id, a->io->slot);
+			if (b->alive && b->attached && a->io->slot == b->io->slot) {
+				sim_fail(s, "double-claim", "nodes %u and %u both own slot %u",
+					 a->id, b->id, a->io->slot);
+				s->hole = HOLE_CLAIM_TWICE;
+				return;
+			}
 		}
 		if (!s->sc->healthy)
 			continue;

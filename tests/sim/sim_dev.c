@@ -209,8 +209,12 @@ static void finish(struct sim *s, struct sim_req *r)
 	}
 	if (r->error)
 		s->dev.eio++;
-	if (r->error && r->op == DL_BIO_WRITE)
+	if (r->error && r->op == DL_BIO_WRITE) {
+		n->failed_writes++;
 		sim_check_write_failed(s, r->node, r->inc, r->data, r->len);
+	}
+	if (r->op == DL_BIO_WRITE && !r->bio && n->alive && n->inc > r->inc)
+		n->late_writes++;
 	sim_trace(s, "%s of node %u/%u at %s len %u%s%s (landed %u)%s",
 		  r->op == DL_BIO_WRITE ? "write" : "read", s->nodes[r->node].id, r->inc,
 		  where(s, r->off, at, sizeof(at)), r->len, r->error ? " failed" : "",
@@ -262,4 +266,15 @@ void sim_dev_orphan(struct sim *s, uint32_t node)
 		r->bio = NULL;         /* lands later, unseen: a stuck write */
 		r->req = NULL;
 	}
+}
+
+bool sim_dev_orphan_writes(const struct sim *s, uint32_t node)
+{
+	for (uint32_t i = 0; i < SIM_REQS_MAX; i++) {
+		const struct sim_req *r = &s->dev.reqs[i];
+
+		if (r->used && r->node == node && r->op == DL_BIO_WRITE && !r->bio)
+			return true;
+	}
+	return false;
 }

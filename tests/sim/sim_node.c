@@ -222,6 +222,7 @@ int sim_node_start(struct sim *s, struct sim_node *n)
 	n->ch.shm->prev_generation = n->prev_gen;
 	sim_peers_publish(s);
 	n->inc++;
+	n->late_writes = 0;
 	n->io = io_new(s, n);
 	n->stack = malloc(STACK_BYTES);
 	if (!n->io || !n->stack)

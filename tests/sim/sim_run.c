@@ -121,10 +121,14 @@ static void parents(struct sim *s)
 static void ended(struct sim *s, struct sim_node *n)
 {
 	sim_trace(s, "node %u incarnation %u ended: exit %d", n->id, n->inc, n->exit_code);
-	if (n->exit_code == DLD_EXIT_COLLISION)
+	if (n->exit_code == DLD_EXIT_COLLISION) {
 		sim_fail(s, "collision", "node %u incarnation %u ended with exit %d (\"already "
 			 "active\") though no other daemon runs for it", n->id, n->inc,
 			 n->exit_code);
+		/* an older incarnation's write landed, or is landing */
+		if (n->late_writes || sim_dev_orphan_writes(s, (uint32_t)(n - s->nodes)))
+			s->hole = HOLE_LATE_WRITE;
+	}
 	sim_check_deliveries(s, n);
 	sim_node_free(s, n);
 	if (!n->removed)
