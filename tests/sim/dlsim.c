@@ -175,7 +175,8 @@ int main(int argc, char **argv)
 	       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	for (int h = 1; h < 5; h++)
 		if (holes_seen[h])
-			printf("; known hole %d in %llu seeds", h, (unsigned long long)holes_seen[h]);
+			printf("; known hole %d in %llu seeds", h,
+			       (unsigned long long)holes_seen[h]);
 	printf("\n");
 	return rc;
 }

@@ -219,6 +219,7 @@ static void check_dgram(struct sim *s, struct sim_node *r, const struct dld_qmsg
 	struct payload p;
 	struct sim_node *snd;
 	struct pair *pr;
+	uint64_t sup;
 
 	if (m->len < sizeof(p))
 		return sim_fail(s, "corrupt", "node %u got %u bytes", r->id, m->len);
@@ -248,18 +249,19 @@ static void check_dgram(struct sim *s, struct sim_node *r, const struct dld_qmsg
 				"(incarnation %u, never delivered) after %llu", r->id, p.sender,
 				(unsigned long long)p.counter, p.inc,
 				(unsigned long long)pr->last);
-	if (p.inc < 64 && superseded_at[snd - s->nodes][p.inc] &&
-	    superseded_at[snd - s->nodes][p.inc] < pr->since_ns)
+	sup = p.inc < 64 ? superseded_at[snd - s->nodes][p.inc] : 0;
+	if (sup && sup < pr->since_ns)
 		return sim_fail(s, "stale", "node %u (started at %llu ms) got node %u's datagram "
 				"%llu of incarnation %u, superseded at %llu ms", r->id,
 				(unsigned long long)(pr->since_ns / SIM_MS), p.sender,
 				(unsigned long long)p.counter, p.inc,
-				(unsigned long long)(superseded_at[snd - s->nodes][p.inc] / SIM_MS));
+				(unsigned long long)(sup / SIM_MS));
 	if (pr->any && p.inc == pr->inc && p.counter > pr->last + 1 &&
 	    addressed((uint32_t)(snd - s->nodes), pr->last + 1, p.counter,
 		      (uint32_t)(r - s->nodes)) && pr->credit-- == 0)
-		return sim_fail(s, "uncounted-loss", "node %u got node %u's datagram %llu after "
-				"%llu (incarnation %u): %llu lost, no counter moved", r->id, p.sender,
+		return sim_fail(s, "uncounted-loss", "node %u got node %u's datagram %llu "
+				"after %llu (incarnation %u): %llu lost, no counter moved", r->id,
+				p.sender,
 				(unsigned long long)p.counter, (unsigned long long)pr->last, p.inc,
 				(unsigned long long)(p.counter - pr->last - 1));
 	s->delivered++;

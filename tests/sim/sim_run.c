@@ -176,8 +176,8 @@ static int setup(struct sim *s)
 
 	for (uint32_t i = 0; i < 16; i++)
 		uuid[i] = (uint8_t)sim_rng_next(&s->rng);
-	if (dl_sb_init(&s->sb, "sim", 4096, s->nnodes + 1, s->sc->ring_blocks, DL_VOLUME_SHARED, uuid,
-		       1767225600ull, &why) || sim_dev_init(s))
+	if (dl_sb_init(&s->sb, "sim", 4096, s->nnodes + 1, s->sc->ring_blocks,
+		       DL_VOLUME_SHARED, uuid, 1767225600ull, &why) || sim_dev_init(s))
 		return -1;
 	s->clock = (struct dl_clock){ .mono_ns = sim_mono, .real_ns = sim_real, .arg = s };
 	if (dl_bio_open(&bio, &sim_bio_ops, "sim:main",
