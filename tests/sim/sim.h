@@ -130,6 +130,8 @@ struct sim {
 	ucontext_t sched_uc;
 	struct sim_node *cur;          /* the task running, NULL: scheduler */
 	bool     sync_io;              /* set-up: requests complete in submit */
+	bool     draining;             /* the end: nodes stop, nothing new  */
+	bool     idle;                 /* nothing more can happen           */
 	int      verbose;
 	uint64_t pushed, delivered;    /* datagrams, for the summary        */
 	/* the first invariant broken */

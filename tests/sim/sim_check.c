@@ -292,9 +292,10 @@ static int attribute(struct sim *s, struct sim_node *r, const struct sim_node *s
 static void check_one(struct sim *s, struct sim_node *r, const struct dld_qmsg *m)
 {
 	struct sim_node *snd = NULL;
+	bool before = s->failed;
 
 	check_dgram(s, r, m, &snd);
-	if (s->failed && snd && !s->hole && strcmp(s->what, "corrupt") &&
+	if (!before && s->failed && snd && strcmp(s->what, "corrupt") &&
 	    strcmp(s->what, "wrong-node"))
 		s->hole = attribute(s, r, snd);
 }
@@ -360,7 +361,7 @@ void sim_check_global(struct sim *s)
 		for (uint32_t j = i + 1; j < s->nnodes; j++) {
 			const struct sim_node *b = &s->nodes[j];
 
-			if (b->alive && b->attached && a->io->slot == b->io->slot) {
+			if (b->alive && b->attached && a->io->slot == b->io->slot && !s->failed) {
 				sim_fail(s, "double-claim", "nodes %u and %u both own slot %u",
 					 a->id, b->id, a->io->slot);
 				s->hole = HOLE_CLAIM_TWICE;

@@ -31,11 +31,11 @@ static uint64_t next_time(struct sim *s)
 
 		if (n->alive && (n->state == TASK_SLEEP || n->state == TASK_IO) && n->wake_ns < t)
 			t = n->wake_ns;
-		if (n->alive && n->attached && !n->removed && n->next_send_ns < t)
+		if (n->alive && n->attached && !n->removed && !s->draining && n->next_send_ns < t)
 			t = n->next_send_ns;
-		if (!n->alive && n->restart_at_ns && n->restart_at_ns < t)
+		if (!n->alive && !s->draining && n->restart_at_ns && n->restart_at_ns < t)
 			t = n->restart_at_ns;
-		if (n->removed && n->readd_at_ns && n->readd_at_ns < t)
+		if (n->removed && !s->draining && n->readd_at_ns && n->readd_at_ns < t)
 			t = n->readd_at_ns;
 	}
 	return t;
@@ -65,6 +65,8 @@ static void faults(struct sim *s)
 	const struct sim_scenario *sc = s->sc;
 	struct sim_node *n = &s->nodes[sim_rng_below(&s->rng, s->nnodes)];
 
+	if (s->draining)
+		return;
 	if (sc->crash_one_in && sim_rng_one_in(&s->rng, sc->crash_one_in) && n->alive) {
 		sim_trace(s, "node %u incarnation %u killed", n->id, n->inc);
 		sim_node_crash(s, n);
@@ -84,7 +86,7 @@ static void faults(struct sim *s)
 /* The parent's side: restarts, re-adds, sends, the stall detector. */
 static void parents(struct sim *s)
 {
-	for (uint32_t i = 0; i < s->nnodes; i++) {
+	for (uint32_t i = 0; i < s->nnodes && !s->draining; i++) {
 		struct sim_node *n = &s->nodes[i];
 		uint64_t io_start;
 
@@ -121,7 +123,7 @@ static void parents(struct sim *s)
 static void ended(struct sim *s, struct sim_node *n)
 {
 	sim_trace(s, "node %u incarnation %u ended: exit %d", n->id, n->inc, n->exit_code);
-	if (n->exit_code == DLD_EXIT_COLLISION) {
+	if (n->exit_code == DLD_EXIT_COLLISION && !s->failed) {
 		sim_fail(s, "collision", "node %u incarnation %u ended with exit %d (\"already "
 			 "active\") though no other daemon runs for it", n->id, n->inc,
 			 n->exit_code);
@@ -149,7 +151,7 @@ static void run_nodes(struct sim *s)
 {
 	uint32_t first = (uint32_t)sim_rng_below(&s->rng, s->nnodes);
 
-	for (uint32_t k = 0; k < s->nnodes && !s->failed; k++) {
+	for (uint32_t k = 0; k < s->nnodes && (!s->failed || s->draining); k++) {
 		struct sim_node *n = &s->nodes[(first + k) % s->nnodes];
 
 		if (!runnable(s, n))
@@ -189,6 +191,52 @@ static int setup(struct sim *s)
 	s->sync_io = false;
 	dl_bio_close(&bio);
 	return rc;
+}
+
+static void step(struct sim *s)
+{
+	uint64_t t = next_time(s);
+
+	if (t == UINT64_MAX) {
+		s->idle = true;
+		return;
+	}
+	if (t > s->now_ns)
+		s->now_ns = t;
+	sim_dev_complete_due(s);
+	faults(s);
+	parents(s);
+	run_nodes(s);
+	for (uint32_t i = 0; i < s->nnodes && !s->failed; i++)
+		sim_check_deliveries(s, &s->nodes[i]);
+	if (!s->failed)
+		sim_check_global(s);
+}
+
+/* The end: every node asked to stop, run until their tasks return (a
+ * task freed in the middle of a call would leak what its frames hold). */
+static void drain(struct sim *s)
+{
+	bool failed = s->failed;
+
+	s->draining = true;
+	s->failed = true;              /* no more checks */
+	for (uint32_t i = 0; i < s->nnodes; i++)
+		if (s->nodes[i].alive) {
+			s->nodes[i].ch.shm->stop = 1;
+			s->nodes[i].kicked = true;
+		}
+	s->idle = false;
+	for (uint64_t k = 0; k < 1000000 && !s->idle; k++) {
+		bool any = false;
+
+		for (uint32_t i = 0; i < s->nnodes; i++)
+			any |= s->nodes[i].alive;
+		if (!any)
+			break;
+		step(s);
+	}
+	s->failed = failed;
 }
 
 static void teardown(struct sim *s)
@@ -241,22 +289,9 @@ int sim_run(struct sim *s, const struct sim_scenario *sc, uint64_t seed, uint64_
 		teardown(s);
 		return -1;
 	}
-	for (s->step = 0; s->step < s->max_steps && !s->failed; s->step++) {
-		uint64_t t = next_time(s);
-
-		if (t == UINT64_MAX)
-			break;
-		if (t > s->now_ns)
-			s->now_ns = t;
-		sim_dev_complete_due(s);
-		faults(s);
-		parents(s);
-		run_nodes(s);
-		for (uint32_t i = 0; i < s->nnodes && !s->failed; i++)
-			sim_check_deliveries(s, &s->nodes[i]);
-		if (!s->failed)
-			sim_check_global(s);
-	}
+	for (s->step = 0; s->step < s->max_steps && !s->failed && !s->idle; s->step++)
+		step(s);
+	drain(s);
 	teardown(s);
 	return s->failed ? -1 : 0;
 }
