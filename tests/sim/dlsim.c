@@ -68,7 +68,7 @@ static int parse(int argc, char **argv, struct opts *o)
 }
 
 static const char *const all[] = { "healthy", "start", "eio", "crash", "stuck", "reload",
-				   "chaos" };
+				   "mirror", "chaos" };
 
 /* The scenario of a seed: the one named, or (all) one per seed in turn. */
 static const struct sim_scenario *scenario_of(const struct opts *o, uint64_t seed)
@@ -87,12 +87,12 @@ static uint64_t holes_seen[5];
 static void report(const struct sim *s, const char *tag)
 {
 	printf("%s seed %llu scenario %s: %s at step %llu (t=%llu ms): %s\n", tag,
-	       (unsigned long long)s->seed, s->sc->name, s->what, (unsigned long long)s->step,
-	       (unsigned long long)(s->now_ns / SIM_MS), s->why);
+	       (unsigned long long)s->seed, s->sc->name, s->what,
+	       (unsigned long long)s->fail_step, (unsigned long long)(s->fail_ns / SIM_MS), s->why);
 	if (s->hole)
 		printf("  known hole %d: %s\n", s->hole, hole_names[s->hole]);
 	printf("  replay: tests/sim/dlsim --seed %llu --steps %llu --scenario %s\n",
-	       (unsigned long long)s->seed, (unsigned long long)s->step + 1, s->sc->name);
+	       (unsigned long long)s->seed, (unsigned long long)s->fail_step + 1, s->sc->name);
 }
 
 static int one(const struct opts *o, uint64_t seed, uint64_t *steps)

@@ -50,6 +50,8 @@ struct sim_scenario {
 	uint32_t stall_one_in;         /* per step: device stalls a while   */
 	uint32_t rdonly_one_in;        /* per step: device read-only a while */
 	uint32_t sbflip_one_in;        /* per step: superblock briefly invalid */
+	bool     mirrors;              /* each node reads its peers through a mirror */
+	uint32_t mirror_one_in;        /* per step: a mirror lags, freezes, splits */
 	uint64_t send_max_ns;          /* parents send every 50 µs .. this  */
 	bool     same_instant;         /* nodes start at t=0 together       */
 	bool     healthy;              /* check the delivery bound          */
@@ -72,6 +74,7 @@ struct sim_req {                       /* a request in flight            */
 	uint64_t order;                /* tie-break, from the seed          */
 	int      error;                /* fails with it (0: succeeds)       */
 	uint32_t torn_len;             /* a failed write lands this much    */
+	int      mirror;               /* read through mirror K, -1: the store */
 };
 
 struct sim_dev {
@@ -82,6 +85,27 @@ struct sim_dev {
 	uint64_t sbflip_until_ns;      /* reads of sector 0 see garbage     */
 	struct sim_req reqs[SIM_REQS_MAX];
 	uint64_t landed, torn, eio;
+};
+
+/* ---- mirror paths (sim_mirror.c) --------------------------------- */
+#define SIM_MIRROR_Q 1024u
+enum sim_mirror_state { MIRROR_HEALTHY = 0, MIRROR_LAGGING, MIRROR_FROZEN, MIRROR_SPLIT };
+
+struct sim_mirror_w {                  /* a write on its way to a mirror   */
+	uint64_t off, due_ns;
+	uint32_t len;
+	uint8_t *data;
+};
+
+struct sim_mirror {
+	uint8_t *store;
+	uint32_t state;                /* enum sim_mirror_state             */
+	uint64_t until_ns;             /* the state ends (0: healthy)       */
+	uint64_t lag_max_ns;
+	uint64_t sbflip_until_ns;
+	bool     diverged;             /* writes were lost to it            */
+	struct sim_mirror_w q[SIM_MIRROR_Q];
+	uint32_t head, tail;
 };
 
 /* ---- nodes --------------------------------------------------------- */
@@ -127,6 +151,8 @@ struct sim {
 	struct dl_sb sb;
 	uint32_t nnodes;
 	struct sim_node nodes[SIM_NODES_MAX];
+	uint32_t nmirrors;
+	struct sim_mirror mirrors[SIM_NODES_MAX];
 	ucontext_t sched_uc;
 	struct sim_node *cur;          /* the task running, NULL: scheduler */
 	bool     sync_io;              /* set-up: requests complete in submit */
@@ -139,6 +165,7 @@ struct sim {
 	char     what[64];
 	char     why[400];
 	int      hole;                 /* the known protocol hole it shows, 0: none */
+	uint64_t fail_ns, fail_step;   /* when                              */
 };
 
 extern struct sim *sim_g;              /* the one simulation (ops need it) */
@@ -155,6 +182,17 @@ uint32_t sim_dev_complete_due(struct sim *s);
 void sim_dev_orphan(struct sim *s, uint32_t node);
 /* A write of a gone incarnation of node is still in flight (landing). */
 bool sim_dev_orphan_writes(const struct sim *s, uint32_t node);
+
+/* sim_mirror.c */
+int sim_mirror_init(struct sim *s);
+void sim_mirror_free(struct sim *s);
+/* A write landed on the store: on its way to every mirror. */
+void sim_mirror_landed(struct sim *s, uint64_t off, const uint8_t *data, uint32_t len);
+uint64_t sim_mirror_next_due(const struct sim *s);
+void sim_mirror_apply_due(struct sim *s);
+/* A mirror changes state (from the seed). */
+void sim_mirror_event(struct sim *s);
+void sim_mirror_read(struct sim *s, uint32_t k, uint64_t off, uint8_t *buf, uint32_t len);
 
 /* sim_node.c */
 void sim_node_setup(struct sim *s, struct sim_node *n, uint32_t id);

@@ -92,6 +92,8 @@ void sim_fail(struct sim *s, const char *what, const char *fmt, ...)
 	if (s->failed)
 		return;
 	s->failed = true;
+	s->fail_ns = s->now_ns;
+	s->fail_step = s->step;
 	snprintf(s->what, sizeof(s->what), "%s", what);
 	va_start(ap, fmt);
 	vsnprintf(s->why, sizeof(s->why), fmt, ap);

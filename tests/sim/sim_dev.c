@@ -17,7 +17,11 @@ static int sim_open(struct dl_bio *bio, const char *path, const struct dl_bio_op
 {
 	struct sim *s = sim_g;
 
-	if (strcmp(path, "sim:main")) {
+	unsigned k = 0;
+
+	if (sscanf(path, "sim:mirror-%u", &k) == 1 && k < s->nmirrors) {
+		bio->priv = (void *)(uintptr_t)(k + 1);
+	} else if (strcmp(path, "sim:main")) {
 		errno = ENOENT;
 		return -1;
 	}
@@ -26,7 +30,7 @@ static int sim_open(struct dl_bio *bio, const char *path, const struct dl_bio_op
 	bio->size = s->dev.size;
 	bio->is_blockdev = true;
 	bio->direct = true;
-	bio->read_only = opts && opts->read_only;
+	bio->read_only = (opts && opts->read_only) || bio->priv;
 	return 0;
 }
 
@@ -81,6 +85,7 @@ static int sim_submit(struct dl_bio *bio, struct dl_bio_req *req)
 		.used = true, .node = s->cur ? (uint32_t)(s->cur - s->nodes) : 0,
 		.inc = s->cur ? s->cur->inc : 0,
 		.bio = bio, .req = req, .op = req->op, .off = req->off, .len = (uint32_t)req->len,
+		.mirror = bio->priv ? (int)((uintptr_t)bio->priv - 1) : -1,
 	};
 	if (req->op == DL_BIO_WRITE) {
 		r->data = malloc(req->len);
@@ -201,9 +206,13 @@ static void finish(struct sim *s, struct sim_req *r)
 		uint32_t land = r->error ? r->torn_len : r->len;
 
 		memcpy(s->dev.store + r->off, r->data, land);
+		if (land)
+			sim_mirror_landed(s, r->off, r->data, land);
 		s->dev.landed++;
 		if (r->error && land)
 			s->dev.torn++;
+	} else if (r->bio && !r->error && r->mirror >= 0) {
+		sim_mirror_read(s, (uint32_t)r->mirror, r->off, r->req->buf, r->len);
 	} else if (r->bio && !r->error) {
 		read_mix(s, r, r->req->buf);
 	}

@@ -24,8 +24,10 @@ static uint64_t sim_real(void *arg)
 
 static uint64_t next_time(struct sim *s)
 {
-	uint64_t t = sim_dev_next_due(s);
+	uint64_t t = sim_dev_next_due(s), m = sim_mirror_next_due(s);
 
+	if (m < t)
+		t = m;
 	for (uint32_t i = 0; i < s->nnodes; i++) {
 		const struct sim_node *n = &s->nodes[i];
 
@@ -79,6 +81,8 @@ static void faults(struct sim *s)
 		s->dev.stall_until_ns = s->now_ns + sim_rng_log(&s->rng, SIM_MS, 5000 * SIM_MS);
 	if (sc->rdonly_one_in && sim_rng_one_in(&s->rng, sc->rdonly_one_in))
 		s->dev.rdonly_until_ns = s->now_ns + sim_rng_log(&s->rng, SIM_MS, 3000 * SIM_MS);
+	if (sc->mirror_one_in && sim_rng_one_in(&s->rng, sc->mirror_one_in))
+		sim_mirror_event(s);
 	if (sc->sbflip_one_in && sim_rng_one_in(&s->rng, sc->sbflip_one_in))
 		s->dev.sbflip_until_ns = s->now_ns + sim_rng_log(&s->rng, SIM_MS, 200 * SIM_MS);
 }
@@ -190,7 +194,7 @@ static int setup(struct sim *s)
 	rc = dl_volume_format(&bio, &s->sb, &why);
 	s->sync_io = false;
 	dl_bio_close(&bio);
-	return rc;
+	return rc ? rc : sim_mirror_init(s);
 }
 
 static void step(struct sim *s)
@@ -204,6 +208,7 @@ static void step(struct sim *s)
 	if (t > s->now_ns)
 		s->now_ns = t;
 	sim_dev_complete_due(s);
+	sim_mirror_apply_due(s);
 	faults(s);
 	parents(s);
 	run_nodes(s);
@@ -249,6 +254,7 @@ static void teardown(struct sim *s)
 		if (n->ch.shm)
 			dld_chan_destroy(&n->ch);
 	}
+	sim_mirror_free(s);
 	sim_dev_free(s);
 }
 
@@ -269,6 +275,20 @@ static void start_nodes(struct sim *s)
 		n->restart_at_ns = s->sc->same_instant ? 1 :
 				   sim_rng_log(&s->rng, SIM_US, 1000 * SIM_MS);
 	}
+	/* Mirror paths: node i reads every peer through mirror i. */
+	for (uint32_t i = 0; i < s->nmirrors; i++) {
+		struct dld_config *c = &s->nodes[i].cfg;
+
+		for (uint32_t j = 0; j < s->nnodes; j++) {
+			struct dld_peer_dev *d = &c->peer_devs[c->peer_dev_count];
+
+			if (j == i)
+				continue;
+			d->node_id = s->nodes[j].id;
+			snprintf(d->path, sizeof(d->path), "sim:mirror-%u", i);
+			c->peer_dev_count++;
+		}
+	}
 }
 
 int sim_run(struct sim *s, const struct sim_scenario *sc, uint64_t seed, uint64_t steps,
@@ -281,6 +301,7 @@ int sim_run(struct sim *s, const struct sim_scenario *sc, uint64_t seed, uint64_
 	s->max_steps = steps;
 	s->verbose = verbose;
 	s->nnodes = sc->nodes;
+	s->nmirrors = sc->mirrors ? sc->nodes : 0;
 	sim_rng_seed(&s->rng, seed);
 	sim_check_reset();
 	start_nodes(s);
