@@ -61,6 +61,8 @@ void sim_mirror_landed(struct sim *s, uint64_t off, const uint8_t *data, uint32_
 		struct sim_mirror_w *e;
 		uint64_t d = delay(s, m);
 
+		if (!m->store)
+			continue;      /* formatting: the mirrors copy the result */
 		if (m->state == MIRROR_SPLIT || m->head - m->tail >= SIM_MIRROR_Q) {
 			m->diverged = true;    /* a full copy when it heals */
 			continue;
