@@ -50,6 +50,7 @@ struct sim_scenario {
 	uint32_t stall_one_in;         /* per step: device stalls a while   */
 	uint32_t rdonly_one_in;        /* per step: device read-only a while */
 	uint32_t sbflip_one_in;        /* per step: superblock briefly invalid */
+	uint32_t gone_one_in;          /* per step: the device disappears a while */
 	bool     mirrors;              /* each node reads its peers through a mirror */
 	uint32_t mirror_one_in;        /* per step: a mirror lags, freezes, splits */
 	uint64_t send_max_ns;          /* parents send every 50 µs .. this  */
@@ -83,6 +84,7 @@ struct sim_dev {
 	uint64_t stall_until_ns;       /* nothing completes before          */
 	uint64_t rdonly_until_ns;
 	uint64_t sbflip_until_ns;      /* reads of sector 0 see garbage     */
+	uint64_t gone_until_ns;        /* the device disappeared: ENXIO, no open */
 	struct sim_req reqs[SIM_REQS_MAX];
 	uint64_t landed, torn, eio;
 };

@@ -4,8 +4,9 @@
  * write may have landed in part, torn at a 512- or 4096-byte boundary),
  * and a write whose issuer was killed still lands.  A read that overlaps
  * a write in flight returns a mix of old and new sectors.  The device may
- * stall (nothing completes for a while), turn read-only (writes fail) or
- * show a broken superblock for a while. */
+ * stall (nothing completes for a while), turn read-only (writes fail),
+ * disappear (every request fails with ENXIO, opens with ENOENT) or show a
+ * broken superblock for a while. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,10 @@ static int sim_open(struct dl_bio *bio, const char *path, const struct dl_bio_op
 
 	unsigned k = 0;
 
+	if (s->dev.gone_until_ns > s->now_ns) {
+		errno = ENOENT;
+		return -1;
+	}
 	if (sscanf(path, "sim:mirror-%u", &k) == 1 && k < s->nmirrors) {
 		bio->priv = (void *)(uintptr_t)(k + 1);
 	} else if (strcmp(path, "sim:main")) {
@@ -63,12 +68,16 @@ static void draw_fate(struct sim *s, struct sim_req *r)
 		r->error = EIO;
 	if (r->op == DL_BIO_WRITE && s->dev.rdonly_until_ns > s->now_ns)
 		r->error = EIO;
+	if (s->dev.gone_until_ns > s->now_ns)
+		r->error = ENXIO;
 	if (r->op == DL_BIO_WRITE && r->error) {
 		uint32_t unit = sim_rng_one_in(&s->rng, 2) ? 4096u : SIM_SECTOR;
 		uint32_t units = r->len / unit;
 
 		/* Nothing, or a prefix cut at a boundary, lands. */
 		r->torn_len = units > 1 ? (uint32_t)sim_rng_below(&s->rng, units) * unit : 0;
+		if (r->error == ENXIO)
+			r->torn_len = 0;       /* gone: nothing lands */
 	}
 }
 

@@ -83,6 +83,8 @@ static void faults(struct sim *s)
 		s->dev.rdonly_until_ns = s->now_ns + sim_rng_log(&s->rng, SIM_MS, 3000 * SIM_MS);
 	if (sc->mirror_one_in && sim_rng_one_in(&s->rng, sc->mirror_one_in))
 		sim_mirror_event(s);
+	if (sc->gone_one_in && sim_rng_one_in(&s->rng, sc->gone_one_in))
+		s->dev.gone_until_ns = s->now_ns + sim_rng_log(&s->rng, SIM_MS, 3000 * SIM_MS);
 	if (sc->sbflip_one_in && sim_rng_one_in(&s->rng, sc->sbflip_one_in))
 		s->dev.sbflip_until_ns = s->now_ns + sim_rng_log(&s->rng, SIM_MS, 200 * SIM_MS);
 }

@@ -26,6 +26,7 @@ static const struct sim_scenario scenarios[] = {
 	{ .name = "chaos", .nodes = 4, .eio_one_in = 2000, .slow_one_in = 100,
 	  .slow_max_ns = S(3000), .crash_one_in = 20000, .reload_one_in = 20000,
 	  .stall_one_in = 30000, .rdonly_one_in = 30000, .sbflip_one_in = 30000,
+	  .gone_one_in = 30000,
 	  .ring_blocks = 64, .send_max_ns = S(30) },
 };
 
