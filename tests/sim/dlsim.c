@@ -127,9 +127,11 @@ static int one(const struct opts *o, uint64_t seed, uint64_t *steps)
 		report(s, "FAIL");
 	else if (o->verbose)
 		printf("ok seed %llu scenario %s: %llu steps, %llu ms simulated, %llu datagrams "
-		       "sent, %llu delivered\n", (unsigned long long)seed, sc->name,
-		       (unsigned long long)s->step, (unsigned long long)(s->now_ns / SIM_MS),
-		       (unsigned long long)s->pushed, (unsigned long long)s->delivered);
+		       "sent, %llu delivered; %llu writes landed, %llu torn, %llu requests "
+		       "failed\n", (unsigned long long)seed, sc->name, (unsigned long long)s->step,
+		       (unsigned long long)(s->now_ns / SIM_MS), (unsigned long long)s->pushed,
+		       (unsigned long long)s->delivered, (unsigned long long)s->dev.landed,
+		       (unsigned long long)s->dev.torn, (unsigned long long)s->dev.eio);
 	return s->failed ? 1 : 0;
 }
 

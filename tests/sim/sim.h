@@ -86,7 +86,7 @@ struct sim_dev {
 	uint64_t sbflip_until_ns;      /* reads of sector 0 see garbage     */
 	uint64_t gone_until_ns;        /* the device disappeared: ENXIO, no open */
 	struct sim_req reqs[SIM_REQS_MAX];
-	uint64_t landed, torn, eio;
+	uint64_t landed, torn, eio;    /* writes landed, torn, failed requests */
 };
 
 /* ---- mirror paths (sim_mirror.c) --------------------------------- */
@@ -139,7 +139,6 @@ struct sim_node {
 	uint64_t late_writes;          /* an older incarnation's, landed while a newer ran */
 	uint64_t prev_gen;             /* the parent's: its last child's generation */
 	bool     was_attached;         /* the scheduler saw it attached     */
-	uint64_t gen_of_inc[4096];     /* generation of each incarnation    */
 };
 
 struct sim {

@@ -153,7 +153,9 @@ void sim_dev_free(struct sim *s)
 	for (uint32_t i = 0; i < SIM_REQS_MAX; i++)
 		free(s->dev.reqs[i].data);
 	free(s->dev.store);
-	memset(&s->dev, 0, sizeof(s->dev));
+	/* the counters stay, for the summary */
+	s->dev = (struct sim_dev){ .landed = s->dev.landed, .torn = s->dev.torn,
+				   .eio = s->dev.eio };
 }
 
 uint64_t sim_dev_next_due(struct sim *s)

@@ -176,7 +176,6 @@ static void task_main(void)
 
 	if (dld_io_attach(io, &rc) == 0) {
 		n->attached = true;
-		n->gen_of_inc[n->inc % 4096u] = io->w.generation;
 		dld_io_peers_init(io);
 		dld_dev_ok(&io->dev);
 		publish(io, now_ns(io));
