@@ -164,7 +164,7 @@ int dl_volume_write_slot(struct dl_volume *v, struct dl_slot_hdr *h)
 	uint32_t rb = v->sb.region_bytes;
 
 	h->hdr_seq++;
-	h->update_time_ns = dl_realtime_ns();
+	h->update_time_ns = dl_clock_real(v->bio.clock);
 	memset(v->region, 0, rb);
 	if (dl_slot_hdr_encode(h, v->region, rb, NULL))
 		return -1;

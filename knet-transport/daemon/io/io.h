@@ -94,7 +94,17 @@ struct dld_io {
 	bool delivered;                /* kick the parent's rx eventfd      */
 	bool read_failed;              /* last peer read failed             */
 	uint32_t role_seq;             /* last role request handled         */
+	/* The idle wait: until timeout_ns passes on the device's clock or the
+	 * tx eventfd is kicked.  NULL: dld_chan_wait_tx (a simulator puts
+	 * its own here, with its own clock). */
+	int (*wait_tx)(struct dld_io *io, uint64_t timeout_ns);
 };
+
+/* The idle wait of io (its wait_tx, else dld_chan_wait_tx). */
+static inline int dld_io_wait_tx(struct dld_io *io, uint64_t timeout_ns)
+{
+	return io->wait_tx ? io->wait_tx(io, timeout_ns) : dld_chan_wait_tx(io->ch, timeout_ns);
+}
 
 /* io_child.c: the entry point (supervise.c forks it). */
 int dld_io_child_main(const struct dld_config *cfg, struct dld_chan *ch);

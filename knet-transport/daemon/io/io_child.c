@@ -94,7 +94,7 @@ static int wait_event(struct dld_io *io)
 {
 	uint64_t t = next_deadline(io), now = now_ns(io);
 
-	return dld_chan_wait_tx(io->ch, t > now ? t - now : 0);
+	return dld_io_wait_tx(io, t > now ? t - now : 0);
 }
 
 static uint64_t ms(uint32_t v)

@@ -83,7 +83,7 @@ static int watch(struct dld_io *io, uint64_t ns)
 		}
 		if (now >= end)
 			return 0;
-		if (dld_chan_wait_tx(io->ch, end - now))
+		if (dld_io_wait_tx(io, end - now))
 			return -1;
 	}
 }
