@@ -54,12 +54,15 @@ recovers() {
 	[ -n "$ok" ] || fail "the link did not come back ($1 and $2 of 200 datagrams)"
 }
 # failing LABEL: both report failed with an errno text; sockets kept.
+# failing WHAT [PATTERN]: both nodes report the device failed, with a
+# reason matching PATTERN (default: an errno's text).
 failing() {
+	want=${2:-$ERRNO_TEXT}
 	for n in 1 2; do
 		wait_until $n "d['device_state'] == 'failed'" 15 ||
 			fail "$1: node $n reports '$(top_field $n device_state)' 15 s later"
 		err=$(top_field $n device_error)
-		echo "$err" | grep -Eq "$ERRNO_TEXT" || fail "$1: node $n's reason names no errno: '$err'"
+		echo "$err" | grep -Eq "$want" || fail "$1: node $n's reason does not match '$want': '$err'"
 		still_bound $n || fail "$1: node $n no longer holds its peer socket"
 	done
 	log "$1: node 1 reports: $(top_field 1 device_error)"
@@ -89,7 +92,8 @@ done
 RO=1
 blockdev --setro "$LOOPDEV"
 log "device read-only"
-failing read-only
+# The reason names the problem and the fix, not EPERM's text.
+failing read-only "is read-only: make it writable \(blockdev --setrw"
 blockdev --setrw "$LOOPDEV"; RO=
 recovers "after read-write"
 for n in 1 2; do stop_daemon $n || fail "disklinkd $n did not stop cleanly"; done
