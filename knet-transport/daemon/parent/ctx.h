@@ -90,6 +90,7 @@ struct dld_ctx {
 	struct dld_config cfg;
 	struct dld_loop loop;
 	int sigfd, tickfd, ctl_fd;
+	gid_t ctl_gid;                 /* the status group, (gid_t)-1: none */
 	int coalfd;                    /* timerfd: end of a coalescing window */
 	int ready_fd;                  /* daemonize: tells the launcher, -1 */
 	struct dld_ctl_client clients[DLD_CTL_CLIENTS];
@@ -140,6 +141,9 @@ struct dld_ctx {
 	bool tx_kick;                  /* queued something: wake the child  */
 	uint8_t rxbuf[DLD_RECV_BUF];
 };
+
+_Static_assert(DLD_LOOP_MAX >= DLD_MAX_PEERS + DLD_CTL_CLIENTS + 16u,
+	       "DLD_LOOP_MAX (loop.h): room for the peers and the control clients");
 
 /* Stop the daemon with exit status code (the loop ends after this
  * handler; ctx->error may hold the one-line reason). */
