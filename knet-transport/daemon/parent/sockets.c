@@ -270,7 +270,7 @@ bool dld_sockets_trusted(struct dld_ctx *ctx)
 
 /* A datagram from the knet end's address, but its socket is not the
  * expected uid's (or the link is refused): counted, logged per uid. */
-static void refuse(struct dld_ctx *ctx, const struct dld_peer_conf *pc)
+static void refuse(struct dld_ctx *ctx, const struct dld_peer_conf *pc, const char *way)
 {
 	char key[32];
 
@@ -284,14 +284,14 @@ static void refuse(struct dld_ctx *ctx, const struct dld_peer_conf *pc)
 	if (!dld_lograte_ok(&ctx->owner_log, key, dld_mono_ns(), 60ull * 1000000000ull))
 		return;
 	if (ctx->knet.count)
-		log_warn(DLD_SUB_SOCKETS, "dropped a datagram of node %u: the knet end %s:%u is "
+		log_warn(DLD_SUB_SOCKETS, "dropped a datagram %s node %u: the knet end %s:%u is "
 			 "a socket of uid %u, not %u (counted as foreign_drops, owner); stop "
-			 "what binds it, and give the link a privileged port", pc->node_id,
+			 "what binds it, and give the link a privileged port", way, pc->node_id,
 			 ctx->cfg.local_text, ctx->cfg.port, (unsigned)ctx->knet.uid,
 			 (unsigned)expected_uid(ctx));
 	else
-		log_warn(DLD_SUB_SOCKETS, "dropped a datagram of node %u: no socket holds the "
-			 "knet end %s:%u (counted as foreign_drops, owner)", pc->node_id,
+		log_warn(DLD_SUB_SOCKETS, "dropped a datagram %s node %u: no socket holds the "
+			 "knet end %s:%u (counted as foreign_drops, owner)", way, pc->node_id,
 			 ctx->cfg.local_text, ctx->cfg.port);
 }
 
@@ -374,7 +374,7 @@ static void recv_peer(struct dld_ctx *ctx, uint32_t idx)
 		if (n == 0 || (size_t)n > DL_DGRAM_MAX)
 			continue;
 		if (!dld_sockets_trusted(ctx)) {
-			refuse(ctx, pc);
+			refuse(ctx, pc, "for");
 			continue;
 		}
 		rt->dgrams_out++;
@@ -450,7 +450,7 @@ void dld_sockets_deliver(struct dld_ctx *ctx)
 
 		if (i >= 0 && !dld_sockets_trusted(ctx)) {
 			/* Nothing goes to a knet end we do not trust. */
-			refuse(ctx, &ctx->cfg.peers[i]);
+			refuse(ctx, &ctx->cfg.peers[i], "from");
 			ctx->peers[i].send_drops++;
 		} else if (i >= 0 && sendto(ctx->peers[i].fd, m.data, m.len, 0,
 				     (const struct sockaddr *)&ctx->cfg.local,
