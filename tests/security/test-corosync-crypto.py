@@ -7,6 +7,7 @@ and crypto_hash none, link 1 through disklinkd in corosync mode on the
 unprivileged port 5406:
 - disklinkd refuses the link: status says crypto "refused" with the reason
   in link_refused, refused_drops grows, and link 1 does not connect;
+- the OCF agent's validate-all fails with OCF_ERR_CONFIGURED naming it;
 - restarted with --allow-plaintext it relays (link 1 connects) and warns;
 - corosync stopped on dl1: user nobody binds dl1's knet end
   (127.77.0.1:5406), sends 20 datagrams to dl2 and listens 3 s while dl2's
@@ -27,6 +28,8 @@ import dllab  # noqa: E402
 import dlcluster as dc  # noqa: E402
 
 NAME = "test-corosync-crypto"
+AGENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "agent",
+                     "disklink")
 
 NOBODY = r"""
 import socket, sys, time
@@ -48,6 +51,16 @@ print(got)
 
 def status(nd):
     return dc.daemon_status(nd) or {}
+
+
+def agent(c, nd, action):
+    """The OCF agent (the source tree's) in node nd, on the running daemon."""
+    env = dict(os.environ, OCF_ROOT="/usr/lib/ocf", OCF_RESOURCE_INSTANCE="dlsec",
+               OCF_RESKEY_device=c.device, OCF_RESKEY_link=str(dc.DISK_LINK),
+               OCF_RESKEY_control="/run/disklink/disklinkd.sock",
+               OCF_RESKEY_binary=dc.disklinkd_bin(), OCF_RESKEY_tool=dc.disklink_bin(),
+               HA_RSCTMP="/run/resource-agents")
+    return nd.exec([AGENT, action], env=env, timeout=60)
 
 
 def restart_daemon(c, nd, extra):
@@ -80,6 +93,11 @@ def scenario(c, ck):
     with open(n1.host_path(dc.DAEMON_LOG)) as f:
         ck.check("refused: corosync's totem.crypto_hash is none" in f.read(),
                  "the refusal is logged in one line")
+    cp = agent(c, n1, "validate-all")
+    ck.check(cp.returncode == 6 and "link refused: corosync's totem.crypto_hash is none"
+             in cp.stdout + cp.stderr,
+             "the agent's validate-all fails (%d, OCF_ERR_CONFIGURED) naming the refusal"
+             % cp.returncode)
 
     # -- allow_plaintext: relayed, with a warning ------------------------------
     for nd in c.nodes:
