@@ -69,8 +69,16 @@ static int set_mode(struct dld_ctx *ctx, const char *path)
 	ctx->ctl_gid = status_gid(ctx);
 	if (ctx->ctl_gid == (gid_t)-1)
 		return chmod(path, 0600);
-	if (chown(path, (uid_t)-1, ctx->ctl_gid) && errno != EPERM)
-		return -1;
+	if (chown(path, (uid_t)-1, ctx->ctl_gid)) {
+		if (errno != EPERM)
+			return -1;
+		/* No CAP_CHOWN (the unit's bounding set lacks it): root only. */
+		log_warn(DLD_SUB_CONTROL, "cannot give %s to group '%s' (%s): only root may read "
+			 "the status; allow CAP_CHOWN in the unit's CapabilityBoundingSet", path,
+			 ctx->cfg.status_group, strerror(errno));
+		ctx->ctl_gid = (gid_t)-1;
+		return chmod(path, 0600);
+	}
 	return chmod(path, 0660);
 }
 

@@ -8,6 +8,8 @@
  * calls between the parts go one way:
  *   control -> role -> supervise,
  *   control -> status_* -> mirror_status -> corosync_mode -> cmap_config,
+ *   corosync_mode -> crypto_guard,
+ *   corosync_mode -> sockets -> owner,
  *   corosync_mode -> sockets -> supervise -> (the I/O child),
  * and the child's channel handler (ctx->on_child_rx) is given by main.c. */
 #ifndef DLD_CTX_H
