@@ -230,7 +230,8 @@ static int reload_corosync(void)
 	return 0;
 }
 
-int dl_cmd_corosync_link(int argc, char **argv)
+/* The command line into o: -1 to go on, else the exit status. */
+static int parse_opts(int argc, char **argv, struct link_opts *o)
 {
 	static const struct option longopts[] = {
 		{ .name = "config", .has_arg = required_argument, .val = 'c' },
@@ -242,40 +243,36 @@ int dl_cmd_corosync_link(int argc, char **argv)
 		{ .name = "help", .has_arg = no_argument, .val = 'h' },
 		{ 0 },
 	};
-	struct link_opts o = { .conf = DEFAULT_CONF, .link = -1, .priority = -1, .port = -1,
-			       .reload = 1 };
-	struct dl_corosync_conf cc;
-	char err[256];
-	int c, rc = 1;
+	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			o.conf = optarg;
+			o->conf = optarg;
 			break;
 		case 'l':
-			o.link = atoi(optarg);
-			if (o.link < 0 || o.link >= DL_CC_MAX_LINKS) {
+			o->link = atoi(optarg);
+			if (o->link < 0 || o->link >= DL_CC_MAX_LINKS) {
 				fprintf(stderr, "disklink: --link must be 0 to %d\n", DL_CC_MAX_LINKS - 1);
 				return 2;
 			}
 			break;
 		case 'p':
-			o.priority = atoi(optarg);
+			o->priority = atoi(optarg);
 			break;
 		case 'P':
-			o.port = atoi(optarg);
-			if (o.port < 1 || o.port > 65535) {
+			o->port = atoi(optarg);
+			if (o->port < 1 || o->port > 65535) {
 				fprintf(stderr, "disklink: --port must be 1 to 65535\n");
 				return 2;
 			}
 			break;
 		case 'a':
-			o.apply = 1;
+			o->apply = 1;
 			break;
 		case 'n':
-			o.reload = 0;
+			o->reload = 0;
 			break;
 		case 'h':
 			usage(stdout);
@@ -289,6 +286,20 @@ int dl_cmd_corosync_link(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	return -1;
+}
+
+int dl_cmd_corosync_link(int argc, char **argv)
+{
+	struct link_opts o = { .conf = DEFAULT_CONF, .link = -1, .priority = -1, .port = -1,
+			       .reload = 1 };
+	struct dl_corosync_conf cc;
+	char err[256];
+	int rc = parse_opts(argc, argv, &o);
+
+	if (rc >= 0)
+		return rc;
+	rc = 1;
 	if (dl_cc_load(&cc, o.conf, err, sizeof(err))) {
 		fprintf(stderr, "disklink: %s: %s\n", o.conf, err);
 		return 1;
