@@ -268,8 +268,9 @@ bool dld_sockets_trusted(struct dld_ctx *ctx)
 	return !ctx->refused[0] && owner_ok(ctx);
 }
 
-/* A datagram from the knet end's address, but its socket is not the
- * expected uid's (or the link is refused): counted, logged per uid. */
+/* A datagram from the knet end's address ("for" node ...), or one of a
+ * peer's for it ("from" node ...), but its socket is not the expected
+ * uid's (or the link is refused): counted, logged per uid. */
 static void refuse(struct dld_ctx *ctx, const struct dld_peer_conf *pc, const char *way)
 {
 	char key[32];
@@ -278,6 +279,10 @@ static void refuse(struct dld_ctx *ctx, const struct dld_peer_conf *pc, const ch
 		ctx->refused_drops++;
 		return;
 	}
+	/* Nothing holds the knet end (corosync restarts): a datagram for it
+	 * would have been lost anyway; only send_drops counts it. */
+	if (!ctx->knet.count && !strcmp(way, "from"))
+		return;
 	ctx->foreign_drops++;
 	ctx->owner_drops++;
 	snprintf(key, sizeof(key), "uid %u/%u", (unsigned)ctx->knet.uid, ctx->knet.count);
