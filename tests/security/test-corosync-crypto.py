@@ -7,7 +7,8 @@ and crypto_hash none, link 1 through disklinkd in corosync mode on the
 unprivileged port 5406:
 - disklinkd refuses the link: status says crypto "refused" with the reason
   in link_refused, refused_drops grows, and link 1 does not connect;
-- the OCF agent's validate-all fails with OCF_ERR_CONFIGURED naming it;
+- the OCF agent's validate-all fails with OCF_ERR_CONFIGURED naming it,
+  and its monitor turns the node's health attribute red;
 - restarted with --allow-plaintext it relays (link 1 connects) and warns;
 - corosync stopped on dl1: user nobody binds dl1's knet end
   (127.77.0.1:5406), sends 20 datagrams to dl2 and listens 3 s while dl2's
@@ -98,6 +99,15 @@ def scenario(c, ck):
              in cp.stdout + cp.stderr,
              "the agent's validate-all fails (%d, OCF_ERR_CONFIGURED) naming the refusal"
              % cp.returncode)
+    # The agent's monitor on a daemon it did not start (owned=0): health red.
+    n1.exec(["/bin/sh", "-c", "mkdir -p /run/resource-agents/disklink-dlsec && "
+             "echo owned=0 > /run/resource-agents/disklink-dlsec/state"])
+    cp = agent(c, n1, "monitor")
+    attrs = n1.exec(["cat", "/run/resource-agents/disklink-dlsec/attributes"]).stdout
+    ck.check("#health-disklink=red" in attrs and "link refused" in cp.stdout + cp.stderr,
+             "the agent's monitor (%d) sets #health-disklink red and logs the refusal"
+             % cp.returncode)
+    n1.exec(["rm", "-rf", "/run/resource-agents/disklink-dlsec"])
 
     # -- allow_plaintext: relayed, with a warning ------------------------------
     for nd in c.nodes:
