@@ -1,6 +1,8 @@
 /* `disklink corosync-link`: print (or apply) the corosync.conf link that
  * disklinkd serves: a loopback ring address per node, a priority below the
- * network links, and the equivalent `pcs cluster link add` command. */
+ * network links, a privileged port (only root may bind it, so no local
+ * user can take the knet end while corosync does not hold it:
+ * doc/security.md), and the equivalent `pcs cluster link add` command. */
 #include "config.h"
 
 #include <errno.h>
@@ -15,11 +17,15 @@
 #include "corosync_conf.h"
 
 #define DEFAULT_CONF "/etc/corosync/corosync.conf"
+/* Link N's default port: below net.ipv4.ip_unprivileged_port_start (1024
+ * unless lowered), like corosync's 5405 + N without its 5. */
+#define DEFAULT_PORT_BASE 405
 
 struct link_opts {
 	const char *conf;
 	int link;                  /* -1: the lowest free link */
 	int priority;              /* -1: below the network links */
+	int port;                  /* -1: DEFAULT_PORT_BASE + link */
 	int apply;
 	int reload;
 };
@@ -28,12 +34,14 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: disklink corosync-link [--config FILE] [--link N] [--priority P]\n"
-		"                              [--apply [--no-reload]]\n"
+		"                              [--port PORT] [--apply [--no-reload]]\n"
 		"Print the corosync.conf link that disklinkd serves (ring address\n"
 		"127.77.<id / 256>.<id %% 256> for node id), and the equivalent pcs command.\n"
 		"  --config FILE  corosync.conf to read (default " DEFAULT_CONF ")\n"
 		"  --link N       knet link number (default: the lowest unused)\n"
 		"  --priority P   knet_link_priority (default: below every network link)\n"
+		"  --port PORT    the link's UDP port, mcastport (default 405 + N: a port\n"
+		"                 below 1024, which only root may bind)\n"
 		"  --apply        add the link to FILE (backup in FILE.disklink.bak), then\n"
 		"                 run 'corosync-cfgtool -R'; run it on every node, or use pcs\n"
 		"  --no-reload    with --apply: do not run corosync-cfgtool -R\n");
@@ -81,14 +89,15 @@ static int check_conf(const struct dl_corosync_conf *cc, const char *path, int l
 	return 0;
 }
 
-static void print_link(const struct dl_corosync_conf *cc, int link, int prio)
+static void print_link(const struct dl_corosync_conf *cc, int link, int prio, int port)
 {
 	char addr[32];
 
 	printf("# disklink: knet link %d through the volume. In corosync.conf on every node:\n",
 	       link);
 	printf("totem {\n    interface {\n        linknumber: %d\n"
-	       "        knet_link_priority: %d\n    }\n}\n", link, prio);
+	       "        knet_link_priority: %d\n        mcastport: %d\n    }\n}\n", link, prio,
+	       port);
 	printf("nodelist {\n");
 	for (size_t i = 0; i < cc->n_nodes; i++) {
 		link_addr(cc->nodes[i].nodeid, addr, sizeof(addr));
@@ -108,7 +117,10 @@ static void print_link(const struct dl_corosync_conf *cc, int link, int prio)
 		else
 			printf(" nodeid%u=%s", cc->nodes[i].nodeid, addr);
 	}
-	printf(" options linknumber=%d link_priority=%d\n", link, prio);
+	printf(" options linknumber=%d link_priority=%d mcastport=%d\n", link, prio, port);
+	if (port >= 1024)
+		printf("# warning: port %d is unprivileged: any local user may bind the knet end\n"
+		       "# while corosync does not hold it; prefer a port below 1024\n", port);
 }
 
 static int write_file(const char *path, char **lines, size_t n)
@@ -156,9 +168,9 @@ static int copy_file(const char *from, const char *to)
 
 /* Insert the interface into totem and a ring address into every node,
  * from the bottom up so earlier line numbers stay valid. */
-static int apply(struct dl_corosync_conf *cc, const char *path, int link, int prio)
+static int apply(struct dl_corosync_conf *cc, const char *path, int link, int prio, int port)
 {
-	size_t extra = cc->n_nodes + 4, n = 0;
+	size_t extra = cc->n_nodes + 5, n = 0;
 	char **out = calloc(cc->n_lines + extra, sizeof(*out));
 	char bak[4096];
 	int rc = -1;
@@ -183,6 +195,7 @@ static int apply(struct dl_corosync_conf *cc, const char *path, int link, int pr
 			if (asprintf(&out[n++], "%sinterface {", in) < 0 ||
 			    asprintf(&out[n++], "%s%slinknumber: %d", in, in, link) < 0 ||
 			    asprintf(&out[n++], "%s%sknet_link_priority: %d", in, in, prio) < 0 ||
+			    asprintf(&out[n++], "%s%smcastport: %d", in, in, port) < 0 ||
 			    asprintf(&out[n++], "%s}", in) < 0)
 				goto done;
 		}
@@ -217,43 +230,49 @@ static int reload_corosync(void)
 	return 0;
 }
 
-int dl_cmd_corosync_link(int argc, char **argv)
+/* The command line into o: -1 to go on, else the exit status. */
+static int parse_opts(int argc, char **argv, struct link_opts *o)
 {
 	static const struct option longopts[] = {
 		{ .name = "config", .has_arg = required_argument, .val = 'c' },
 		{ .name = "link", .has_arg = required_argument, .val = 'l' },
 		{ .name = "priority", .has_arg = required_argument, .val = 'p' },
+		{ .name = "port", .has_arg = required_argument, .val = 'P' },
 		{ .name = "apply", .has_arg = no_argument, .val = 'a' },
 		{ .name = "no-reload", .has_arg = no_argument, .val = 'n' },
 		{ .name = "help", .has_arg = no_argument, .val = 'h' },
 		{ 0 },
 	};
-	struct link_opts o = { .conf = DEFAULT_CONF, .link = -1, .priority = -1, .reload = 1 };
-	struct dl_corosync_conf cc;
-	char err[256];
-	int c, rc = 1;
+	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			o.conf = optarg;
+			o->conf = optarg;
 			break;
 		case 'l':
-			o.link = atoi(optarg);
-			if (o.link < 0 || o.link >= DL_CC_MAX_LINKS) {
+			o->link = atoi(optarg);
+			if (o->link < 0 || o->link >= DL_CC_MAX_LINKS) {
 				fprintf(stderr, "disklink: --link must be 0 to %d\n", DL_CC_MAX_LINKS - 1);
 				return 2;
 			}
 			break;
 		case 'p':
-			o.priority = atoi(optarg);
+			o->priority = atoi(optarg);
+			break;
+		case 'P':
+			o->port = atoi(optarg);
+			if (o->port < 1 || o->port > 65535) {
+				fprintf(stderr, "disklink: --port must be 1 to 65535\n");
+				return 2;
+			}
 			break;
 		case 'a':
-			o.apply = 1;
+			o->apply = 1;
 			break;
 		case 'n':
-			o.reload = 0;
+			o->reload = 0;
 			break;
 		case 'h':
 			usage(stdout);
@@ -267,6 +286,20 @@ int dl_cmd_corosync_link(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	return -1;
+}
+
+int dl_cmd_corosync_link(int argc, char **argv)
+{
+	struct link_opts o = { .conf = DEFAULT_CONF, .link = -1, .priority = -1, .port = -1,
+			       .reload = 1 };
+	struct dl_corosync_conf cc;
+	char err[256];
+	int rc = parse_opts(argc, argv, &o);
+
+	if (rc >= 0)
+		return rc;
+	rc = 1;
 	if (dl_cc_load(&cc, o.conf, err, sizeof(err))) {
 		fprintf(stderr, "disklink: %s: %s\n", o.conf, err);
 		return 1;
@@ -279,14 +312,16 @@ int dl_cmd_corosync_link(int argc, char **argv)
 	}
 	if (o.priority < 0)
 		o.priority = pick_priority(&cc);
+	if (o.port < 0)
+		o.port = DEFAULT_PORT_BASE + o.link;
 	if (check_conf(&cc, o.conf, o.link))
 		goto out;
 	if (!o.apply) {
-		print_link(&cc, o.link, o.priority);
+		print_link(&cc, o.link, o.priority, o.port);
 		rc = 0;
 		goto out;
 	}
-	if (apply(&cc, o.conf, o.link, o.priority))
+	if (apply(&cc, o.conf, o.link, o.priority, o.port))
 		goto out;
 	rc = o.reload && reload_corosync() ? 1 : 0;
 out:

@@ -4,11 +4,16 @@
  * stands for a ready I/O child.  Received datagrams reach the channel
  * (identical copies to both peers merged), foreign ones are dropped,
  * delivered ones come out of the right peer's socket, and a new peer list
- * keeps, closes and binds sockets. */
+ * keeps, closes and binds sockets.  A knet end bound by nobody (a forked
+ * child that setresuid()s, as root) neither sends nor receives through
+ * the link, nor does a link the crypto guard refuses: both failed first
+ * on the code before the owner check and the guard (20 of 20 datagrams
+ * of nobody's were relayed). */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -257,6 +263,129 @@ static void test_bind_conflict(void **state)
 	free(other);
 }
 
+/* A child that becomes nobody, binds the knet end, sends "intruder" to
+ * peer 0 and holds the socket until hold is closed. */
+static pid_t nobody_knet(struct dld_ctx *ctx, int *hold)
+{
+	int ready[2], stop[2];
+	pid_t pid;
+	char c = 0;
+
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(stop), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd;
+
+		close(ready[0]);
+		close(stop[1]);
+		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(2);
+		fd = socket(AF_INET, SOCK_DGRAM, 0);
+		if (fd < 0 || bind(fd, (struct sockaddr *)&ctx->cfg.local, ctx->cfg.local_len))
+			_exit(3);
+		for (int k = 0; k < 20; k++)
+			if (sendto(fd, "intruder", 8, 0, (struct sockaddr *)&ctx->cfg.peers[0].addr,
+				   ctx->cfg.peers[0].addr_len) != 8)
+				_exit(4);
+		if (write(ready[1], "x", 1) != 1 || read(stop[0], &c, 1) < 0)
+			_exit(5);
+		_exit(0);
+	}
+	close(ready[1]);
+	close(stop[0]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	*hold = stop[1];
+	return pid;
+}
+
+static void test_knet_end_of_nobody(void **state)
+{
+	struct dld_ctx *ctx = *state;
+	struct dld_qmsg m;
+	uint64_t pos;
+	int hold, st;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		skip();
+	dld_loop_set_after(&ctx->loop, after, ctx);
+	pid = nobody_knet(ctx, &hold);
+	assert_int_equal(turn(ctx, &m, &pos), 0);
+	assert_int_equal(ctx->foreign_drops, 20);
+	assert_int_equal(ctx->owner_drops, 20);
+	assert_int_equal(ctx->knet.uid, 65534);
+	assert_int_equal(ctx->peers[0].dgrams_out, 0);
+	/* Nothing is delivered to it either. */
+	assert_int_equal(dld_q_push(ctx->chan.rx, 2, NULL, 0, (const uint8_t *)"secret", 6), 0);
+	dld_sockets_deliver(ctx);
+	assert_int_equal(ctx->peers[0].dgrams_in, 0);
+	assert_int_equal(ctx->peers[0].send_drops, 1);
+	close(hold);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* Root's knet end after nobody's: looked up again (a change), relayed. */
+static void test_knet_end_changes_hands(void **state)
+{
+	struct dld_ctx *ctx = *state;
+	struct dld_qmsg m;
+	uint64_t pos;
+	int hold, st, knet;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		skip();
+	dld_loop_set_after(&ctx->loop, after, ctx);
+	pid = nobody_knet(ctx, &hold);
+	assert_int_equal(turn(ctx, &m, &pos), 0);
+	close(hold);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	knet = knet_socket(ctx);
+	dld_sockets_recheck(ctx);
+	send_to(knet, &ctx->cfg.peers[0], "totem");
+	assert_int_equal(turn(ctx, &m, &pos), 1);
+	assert_memory_equal(m.data, "totem", 5);
+	close(knet);
+}
+
+/* Corosync mode without crypto_hash: refused unless allow_plaintext. */
+static void test_crypto_guard(void **state)
+{
+	struct dld_ctx *ctx = *state;
+	int knet = knet_socket(ctx);
+	struct dld_qmsg m;
+	uint64_t pos;
+
+	dld_loop_set_after(&ctx->loop, after, ctx);
+	ctx->cfg.link = 1;
+	dld_crypto_guard(ctx, "none", "none");
+	assert_int_equal(ctx->crypto, DLD_CRYPTO_REFUSED);
+	assert_non_null(strstr(ctx->refused, "allow_plaintext = yes"));
+	send_to(knet, &ctx->cfg.peers[0], "plain");
+	assert_int_equal(turn(ctx, &m, &pos), 0);
+	assert_int_equal(ctx->refused_drops, 1);
+	assert_int_equal(ctx->foreign_drops, 0);
+	/* A reload turns crypto on: relayed. */
+	dld_crypto_guard(ctx, "aes256", "sha256");
+	assert_int_equal(ctx->crypto, DLD_CRYPTO_ON);
+	assert_string_equal(ctx->refused, "");
+	send_to(knet, &ctx->cfg.peers[0], "crypt");
+	assert_int_equal(turn(ctx, &m, &pos), 1);
+	dld_q_release(ctx->chan.tx, pos);
+	/* Off again, but the operator allows it. */
+	ctx->cfg.allow_plaintext = 1;
+	dld_crypto_guard(ctx, NULL, NULL);
+	assert_int_equal(ctx->crypto, DLD_CRYPTO_PLAIN);
+	send_to(knet, &ctx->cfg.peers[0], "plain");
+	assert_int_equal(turn(ctx, &m, &pos), 1);
+	close(knet);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -267,6 +396,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_deliver_from_peer_address, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind_conflict, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_knet_end_of_nobody, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_knet_end_changes_hands, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crypto_guard, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -80,7 +80,9 @@ for a in 127.77.0.1 127.77.0.2 127.77.1.44; do
 	grep -q "ring1_addr: $a" "$T/print.out" && ok "print: ring1_addr $a" ||
 		fail "print: no ring1_addr $a"
 done
-grep -qx "pcs cluster link add $HOST=127.77.0.1 beta=127.77.0.2 gamma=127.77.1.44 options linknumber=1 link_priority=0" "$T/print.out" &&
+grep -q "mcastport: 406" "$T/print.out" && ok "print: privileged port 406 (405 + link)" ||
+	fail "print: no 'mcastport: 406'"
+grep -qx "pcs cluster link add $HOST=127.77.0.1 beta=127.77.0.2 gamma=127.77.1.44 options linknumber=1 link_priority=0 mcastport=406" "$T/print.out" &&
 	ok "print: the pcs command" || { fail "print: pcs command missing or wrong"; cat "$T/print.out"; }
 cmp -s "$T/corosync.conf" "$T/orig.conf" && ok "print leaves the file alone" ||
 	fail "print changed the file"
@@ -107,6 +109,10 @@ n=$(awk '/^[ \t]*node[ \t]*\{/ { innode = 1; has = 0; next }
 	fail "node blocks / with ring1_addr: $n"
 grep -q "linknumber: 1" "$T/corosync.conf" && ok "totem has interface linknumber 1" ||
 	fail "no interface for link 1"
+grep -q "mcastport: 406" "$T/corosync.conf" && ok "the link's port is privileged (406)" ||
+	fail "no privileged mcastport for link 1"
+"$DL" corosync-link --config "$T/orig.conf" --port 5406 2>&1 | grep -q "port 5406 is unprivileged" &&
+	ok "an unprivileged --port is warned about" || fail "no warning for --port 5406"
 
 # -- refuse a link in use --------------------------------------------------------
 cp "$T/corosync.conf" "$T/applied.conf"

@@ -46,6 +46,8 @@ T0 = time.monotonic()
 BUILD = os.path.abspath(os.environ.get("top_builddir", os.path.join(HERE, "..", "..")))
 DL = os.path.join(BUILD, "knet-transport", "disklink")
 DLD = os.path.join(BUILD, "knet-transport", "disklinkd")
+# disklink corosync-link gives link N the privileged port 405 + N.
+LINK_PORT = 406
 
 
 def say(msg):
@@ -157,9 +159,9 @@ def scenario(lab):
     for nd in lab.nodes:
         check(all(links(nd)[1][p] == "connected" for p in peers_of(nd)),
               "%s: corosync-cfgtool -s shows link 1 connected to %s" % (nd.name, peers_of(nd)))
-    dllab.wait_for(lambda: daemons_follow(lab, lambda i: "127.77.0.%d" % i, 5406), 30, 0.5,
+    dllab.wait_for(lambda: daemons_follow(lab, lambda i: "127.77.0.%d" % i, LINK_PORT), 30, 0.5,
                    "disklinkd status")
-    check(True, "each disklinkd: corosync connected, own address 127.77.0.N:5406, peers up")
+    check(True, "each disklinkd: corosync connected, own address 127.77.0.N:%d, peers up" % LINK_PORT)
 
     after = {nd.id: ring_id(nd) for nd in lab.nodes}
     after_cmap = {nd.id: join_counts(nd) for nd in lab.nodes}
@@ -201,7 +203,7 @@ def scenario(lab):
         check(cp.returncode == 0 and cp.stdout.strip() == "",
               "%s: nothing bound on 127.77.0.3 any more" % nd.name)
         cp = nd.exec(["ss", "-Hunl", "src", "127.77.0.%d" % (3 - nd.id)])
-        check(":5406" in cp.stdout, "%s: the other peer's socket stays bound" % nd.name)
+        check(":%d" % LINK_PORT in cp.stdout, "%s: the other peer's socket stays bound" % nd.name)
     lab.wait_quorate(members=[1, 2], nodes=[n1, n2], timeout=60)
     check(True, "corosync: dl1 and dl2 form a membership of 1 2")
 
@@ -209,7 +211,7 @@ def scenario(lab):
         nd.sh("mv /etc/corosync/with-node3.conf /etc/corosync/corosync.conf")
     cp = n1.exec(["corosync-cfgtool", "-R"], timeout=30)
     check(cp.returncode == 0, "dl1: corosync-cfgtool -R (node 3 added back)")
-    dllab.wait_for(lambda: daemons_follow(lab, lambda i: "127.77.0.%d" % i, 5406), 60, 0.5,
+    dllab.wait_for(lambda: daemons_follow(lab, lambda i: "127.77.0.%d" % i, LINK_PORT), 60, 0.5,
                    "disklinkd following node 3's return")
     check(True, "each disklinkd follows the reload: peer 3 bound again, all peers up")
     lab.wait_quorate(members=[1, 2, 3], timeout=60)

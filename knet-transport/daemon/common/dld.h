@@ -110,6 +110,9 @@ struct dld_config {
 	uint32_t set;                  /* enum dld_set bits                  */
 	uint32_t given;                /* enum dld_set: set by command line or file */
 	int32_t log_target;            /* libqb target of the log file, or -1 */
+	uint32_t allow_plaintext;      /* relay without knet crypto (doc/security.md) */
+	uint32_t knet_uid;             /* explicit mode: uid owning the knet end */
+	char status_group[64];         /* may read status on the control socket */
 	struct dld_tunables tun;
 };
 

@@ -105,6 +105,18 @@ static int collect_nodes(cmap_handle_t h, int link, struct raw_node *raw, size_t
 static int build_link(const struct raw_node *raw, struct dld_cmap_link *out,
 		      char *err, size_t errlen);
 
+/* totem.crypto_*: "none" when not set (corosync's default). */
+static void get_crypto(cmap_handle_t h, const char *key, char *dst, size_t len)
+{
+	char *s = NULL;
+
+	if (cmap_get_string(h, key, &s) == CS_OK && s && *s)
+		snprintf(dst, len, "%s", s);
+	else
+		snprintf(dst, len, "none");
+	free(s);
+}
+
 int dld_cmap_load_handle(cmap_handle_t h, uint32_t local_id, int link,
 			 struct dld_cmap_link *out, char *err, size_t errlen)
 {
@@ -120,6 +132,8 @@ int dld_cmap_load_handle(cmap_handle_t h, uint32_t local_id, int link,
 		snprintf(out->cluster, sizeof(out->cluster), "%s", s);
 		free(s);
 	}
+	get_crypto(h, "totem.crypto_cipher", out->crypto_cipher, sizeof(out->crypto_cipher));
+	get_crypto(h, "totem.crypto_hash", out->crypto_hash, sizeof(out->crypto_hash));
 	snprintf(key, sizeof(key), "totem.interface.%d.mcastport", link);
 	if (cmap_get_uint16(h, key, &port16) == CS_OK && port16)
 		out->port = port16;
@@ -218,7 +232,7 @@ int dld_cmap_watch_start(struct dld_cmap_watch *w, char *err, size_t errlen)
 	if (cmap_initialize(&w->handle) != CS_OK)
 		return dl_fail_msg(err, errlen, EINVAL, "cannot connect to corosync's cmap: is corosync running?");
 	if (cmap_track_add(w->handle, "nodelist.", ev, on_change, w, &w->track_nodes) != CS_OK ||
-	    cmap_track_add(w->handle, "totem.interface.", ev, on_change, w,
+	    cmap_track_add(w->handle, "totem.", ev, on_change, w,
 			   &w->track_totem) != CS_OK ||
 	    cmap_fd_get(w->handle, &w->fd) != CS_OK) {
 		cmap_finalize(w->handle);

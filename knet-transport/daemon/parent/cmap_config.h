@@ -25,6 +25,8 @@ struct dld_cmap_link {
 	uint32_t local_id;
 	uint32_t port;
 	char     cluster[64];
+	char     crypto_cipher[32];          /* totem.crypto_cipher, "none" unset */
+	char     crypto_hash[32];            /* totem.crypto_hash, "none" unset   */
 	uint32_t n_nodes;                    /* nodes with an address on the link */
 	struct dld_cmap_node nodes[DLD_CMAP_MAX_NODES];
 };
@@ -42,7 +44,7 @@ int dld_cmap_load_handle(cmap_handle_t h, uint32_t local_id, int link,
 /* The local node id from corosync's cfg service. */
 int dld_cmap_local_id(uint32_t *node_id, char *err, size_t errlen);
 
-/* Follow nodelist and interface changes (corosync-cfgtool -R). */
+/* Follow nodelist and totem changes (interfaces, crypto; corosync-cfgtool -R). */
 struct dld_cmap_watch {
 	cmap_handle_t handle;
 	cmap_track_handle_t track_nodes;

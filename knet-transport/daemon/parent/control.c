@@ -1,20 +1,24 @@
 /* The control socket: a client connects, sends one line ("status" for
  * JSON, "status text" for the table, "role ROLE": role.c) and reads the
- * reply until EOF. */
+ * reply until EOF.  The socket is root's and the status group's (0660):
+ * a member may read the status, only root may change the role
+ * (SO_PEERCRED, SO_PEERGROUPS).  A client that sends no line within
+ * DLD_CTL_IDLE_MS is closed, and a reply is sent without blocking, so
+ * that silent or slow clients cannot lock the agent's monitor out. */
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ctx.h"
 
 static int mkdir_p(const char *path)
@@ -41,6 +45,42 @@ static int mkdir_p(const char *path)
 }
 
 static void on_accept(int fd, uint32_t events, void *arg);
+
+/* The status group's gid, or (gid_t)-1 (none configured, or unknown:
+ * the socket is then root's only). */
+static gid_t status_gid(const struct dld_ctx *ctx)
+{
+	const struct group *g;
+
+	if (!ctx->cfg.status_group[0])
+		return (gid_t)-1;
+	g = getgrnam(ctx->cfg.status_group);
+	if (!g) {
+		log_notice(DLD_SUB_CONTROL, "status group '%s' does not exist: only root may "
+			   "read the status (set status_group)", ctx->cfg.status_group);
+		return (gid_t)-1;
+	}
+	return g->gr_gid;
+}
+
+/* Root's, and readable and writable by the status group. */
+static int set_mode(struct dld_ctx *ctx, const char *path)
+{
+	ctx->ctl_gid = status_gid(ctx);
+	if (ctx->ctl_gid == (gid_t)-1)
+		return chmod(path, 0600);
+	if (chown(path, (uid_t)-1, ctx->ctl_gid)) {
+		if (errno != EPERM)
+			return -1;
+		/* No CAP_CHOWN (the unit's bounding set lacks it): root only. */
+		log_warn(DLD_SUB_CONTROL, "cannot give %s to group '%s' (%s): only root may read "
+			 "the status; allow CAP_CHOWN in the unit's CapabilityBoundingSet", path,
+			 ctx->cfg.status_group, strerror(errno));
+		ctx->ctl_gid = (gid_t)-1;
+		return chmod(path, 0600);
+	}
+	return chmod(path, 0660);
+}
 
 int dld_control_open(struct dld_ctx *ctx)
 {
@@ -77,8 +117,8 @@ int dld_control_open(struct dld_ctx *ctx)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || chmod(path, 0600) ||
-	    listen(fd, 16)) {
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || set_mode(ctx, path) ||
+	    listen(fd, (int)DLD_CTL_CLIENTS * 2)) {
 		log_err(DLD_SUB_CONTROL, "cannot listen on %s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
@@ -102,26 +142,58 @@ static void client_close(struct dld_ctx *ctx, uint32_t i)
 	c->fd = -1;
 	c->have = 0;
 	c->role.wait = false;
+	free(c->out);
+	c->out = NULL;
+	c->out_len = c->out_off = 0;
 }
 
-/* Send text to client i (blocking, 1 s timeout) and close it. */
-static void answer(struct dld_ctx *ctx, uint32_t i, const char *text, size_t len)
+static void on_client(int fd, uint32_t events, void *arg);
+
+/* Send what is left of client i's reply without blocking: true when all
+ * of it went out, or the client is gone (then it is closed). */
+static bool send_some(struct dld_ctx *ctx, uint32_t i)
 {
-	struct timeval tv = { .tv_sec = 1 };
-	int fd = ctx->clients[i].fd;
-	size_t off = 0;
+	struct dld_ctl_client *c = &ctx->clients[i];
 
-	/* The reply is small; a client that does not read gets 1 s. */
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	while (off < len) {
-		ssize_t n = send(fd, text + off, len - off, MSG_NOSIGNAL);
+	while (c->out_off < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
 
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return false;
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0)
 			break;
-		off += (size_t)n;
+		c->out_off += (size_t)n;
 	}
 	client_close(ctx, i);
+	return true;
+}
+
+/* Send text to client i and close it; what the socket does not take now
+ * is sent when it becomes writable, until the client's deadline.  A
+ * reply is at most DLD_CTL_REPLY_MAX bytes. */
+static void answer(struct dld_ctx *ctx, uint32_t i, const char *text, size_t len)
+{
+	struct dld_ctl_client *c = &ctx->clients[i];
+
+	if (len > DLD_CTL_REPLY_MAX)
+		len = DLD_CTL_REPLY_MAX;
+	c->out = malloc(len ? len : 1);
+	if (!c->out) {
+		client_close(ctx, i);
+		return;
+	}
+	memcpy(c->out, text, len);
+	c->out_len = len;
+	c->out_off = 0;
+	c->deadline_ns = dld_mono_ns() + DLD_CTL_IDLE_MS * 1000000ull;
+	if (send_some(ctx, i))
+		return;
+	dld_loop_del(&ctx->loop, c->fd);
+	if (dld_loop_add(&ctx->loop, c->fd, EPOLLOUT, on_client, ctx))
+		client_close(ctx, i);
 }
 
 void dld_control_close(struct dld_ctx *ctx)
@@ -136,7 +208,34 @@ void dld_control_close(struct dld_ctx *ctx)
 	ctx->ctl_fd = -1;
 }
 
-static void on_client(int fd, uint32_t events, void *arg);
+/* Root may do everything, a member of the status group read the
+ * status; anyone else (the socket's mode should have kept them out) is
+ * refused. */
+static bool peer_allowed(const struct dld_ctx *ctx, int fd, bool *root)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	gid_t groups[256];
+
+	*root = false;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len))
+		return false;
+	if (cr.uid == 0 || cr.uid == geteuid()) {
+		*root = true;          /* root, or the user a test runs as */
+		return true;
+	}
+	if (ctx->ctl_gid == (gid_t)-1)
+		return false;
+	if (cr.gid == ctx->ctl_gid)
+		return true;
+	len = sizeof(groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len))
+		return false;
+	for (size_t k = 0; k < len / sizeof(groups[0]); k++)
+		if (groups[k] == ctx->ctl_gid)
+			return true;
+	return false;
+}
 
 static void on_accept(int lfd, uint32_t events, void *arg)
 {
@@ -146,16 +245,28 @@ static void on_accept(int lfd, uint32_t events, void *arg)
 	(void)events;
 	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
 		uint32_t i;
+		bool root;
 
+		if (!peer_allowed(ctx, fd, &root)) {
+			static const char no[] = "error: permission denied: the status is for root "
+				"and the status group (status_group)\n";
+
+			if (send(fd, no, sizeof(no) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+				log_debug(DLD_SUB_CONTROL, "refused client gone");
+			close(fd);
+			continue;
+		}
 		for (i = 0; i < DLD_CTL_CLIENTS && ctx->clients[i].fd >= 0; i++)
 			;
 		if (i == DLD_CTL_CLIENTS || dld_loop_add(&ctx->loop, fd, EPOLLIN, on_client, ctx)) {
 			close(fd);
 			continue;
 		}
-		ctx->clients[i].fd = fd;
-		ctx->clients[i].have = 0;
-		ctx->clients[i].role.wait = false;
+		ctx->clients[i] = (struct dld_ctl_client){
+			.fd = fd,
+			.may_role = root,
+			.deadline_ns = dld_mono_ns() + DLD_CTL_IDLE_MS * 1000000ull,
+		};
 	}
 }
 
@@ -191,6 +302,12 @@ static void command(struct dld_ctx *ctx, uint32_t i)
 	if (!strncmp(c->buf, "role", 4) && (c->buf[4] == ' ' || !c->buf[4])) {
 		char text[DLD_ANSWER_MAX];
 
+		if (!c->may_role) {
+			snprintf(text, sizeof(text), "error: permission denied: only root may "
+				 "change the role\n");
+			answer(ctx, i, text, strlen(text));
+			return;
+		}
 		if (dld_role_request(ctx, &c->role, c->buf + 4, text, sizeof(text)))
 			answer(ctx, i, text, strlen(text));
 		return;
@@ -206,12 +323,19 @@ static void on_client(int fd, uint32_t events, void *arg)
 	char *nl;
 	ssize_t n;
 
-	(void)events;
 	for (i = 0; i < DLD_CTL_CLIENTS && ctx->clients[i].fd != fd; i++)
 		;
 	if (i == DLD_CTL_CLIENTS)
 		return;
 	c = &ctx->clients[i];
+	if (c->out) {
+		send_some(ctx, i);
+		return;
+	}
+	if (events & (EPOLLERR | EPOLLHUP) && !(events & EPOLLIN)) {
+		client_close(ctx, i);
+		return;
+	}
 	n = recv(c->fd, c->buf + c->have, sizeof(c->buf) - 1 - c->have, 0);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -242,5 +366,7 @@ void dld_control_poll(struct dld_ctx *ctx, uint64_t now)
 		if (c->fd >= 0 && c->role.wait &&
 		    dld_role_check(ctx, &c->role, now, text, sizeof(text)))
 			answer(ctx, i, text, strlen(text));
+		else if (c->fd >= 0 && !c->role.wait && now >= c->deadline_ns)
+			client_close(ctx, i);  /* silent, or not reading its reply */
 	}
 }

@@ -233,6 +233,8 @@ static int apply(struct dld_ctx *ctx, bool reconnect)
 		rc = load_failed(ctx, err);
 		goto out;
 	}
+	dld_crypto_guard(ctx, l->crypto_cipher, l->crypto_hash);
+	dld_sockets_recheck(ctx);
 	if (cs->configured && unchanged(ctx, l, reconnect))
 		goto out;
 	code = dld_config_corosync(&cs->given, l, nc, err, sizeof(err));
@@ -271,6 +273,7 @@ static void on_cmap(int fd, uint32_t events, void *arg)
 			log_warn(DLD_SUB_COROSYNC, "corosync went away: serving link %d with the "
 				 "last configuration; reconnecting", cs->given.link);
 		disconnect(ctx);
+		dld_sockets_recheck(ctx);      /* its socket may change hands */
 		cs->state = cs->configured ? DLD_CS_DISCONNECTED : DLD_CS_WAITING;
 		schedule_retry(ctx);
 		return;

@@ -8,6 +8,8 @@
  * calls between the parts go one way:
  *   control -> role -> supervise,
  *   control -> status_* -> mirror_status -> corosync_mode -> cmap_config,
+ *   corosync_mode -> crypto_guard,
+ *   corosync_mode -> sockets -> owner,
  *   corosync_mode -> sockets -> supervise -> (the I/O child),
  *   timing -> supervise (io_timeout_ms derived from knet's ping timeout),
  * and the child's channel handler (ctx->on_child_rx) is given by main.c. */
@@ -25,7 +27,9 @@
 #include "shm_queue.h"
 #include "timing.h"
 
-#define DLD_CTL_CLIENTS 8
+#define DLD_CTL_CLIENTS 64          /* silent clients cannot lock out the agent */
+#define DLD_CTL_IDLE_MS 2000u       /* a client that sends no line is closed */
+#define DLD_CTL_REPLY_MAX (256u << 10) /* a reply larger is cut            */
 #define DLD_TICK_MS     100u           /* deadline and restart checks  */
 #define DLD_RECV_BUF    65536u
 #define DLD_ANSWER_MAX  300u           /* a role answer, one line      */
@@ -48,9 +52,31 @@ struct dld_role_req {
 
 struct dld_ctl_client {
 	int fd;                        /* -1: unused                        */
+	bool may_role;                 /* root: may change the role         */
 	struct dld_role_req role;
 	size_t have;
 	char buf[128];
+	uint64_t deadline_ns;          /* closed then, answered or not      */
+	char *out;                     /* the reply being sent (malloc)     */
+	size_t out_len, out_off;
+};
+
+/* What the crypto guard found (crypto_guard.c). */
+enum dld_crypto {
+	DLD_CRYPTO_UNKNOWN = 0,        /* explicit mode, or not read yet    */
+	DLD_CRYPTO_ON,                 /* a crypto_hash is set              */
+	DLD_CRYPTO_PLAIN,              /* none, but allow_plaintext = yes   */
+	DLD_CRYPTO_REFUSED,            /* none: the relay is refused        */
+};
+
+/* Who holds the local knet end, as last looked up (owner.h). */
+struct dld_knet_owner {
+	bool valid;                    /* looked up since the last change   */
+	bool ok;                       /* every socket there is the expected uid's */
+	uint32_t count;                /* sockets on it                     */
+	uid_t uid;                     /* the foreign owner, when !ok       */
+	uint64_t inode;
+	uint64_t at_ns;                /* when it was looked up             */
 };
 
 /* Datagrams from one wake-up waiting to be queued: identical ones sent
@@ -68,12 +94,19 @@ struct dld_ctx {
 	struct dld_config cfg;
 	struct dld_loop loop;
 	int sigfd, tickfd, ctl_fd;
+	gid_t ctl_gid;                 /* the status group, (gid_t)-1: none */
 	int coalfd;                    /* timerfd: end of a coalescing window */
 	int ready_fd;                  /* daemonize: tells the launcher, -1 */
 	struct dld_ctl_client clients[DLD_CTL_CLIENTS];
 	struct dld_peer_rt peers[DLD_MAX_PEERS];
 	uint64_t foreign_drops;        /* datagrams from anyone but local knet */
 	struct dld_lograte foreign_log; /* the first foreign datagram is logged */
+	uint64_t owner_drops;          /* of foreign_drops: knet end not owned by the expected uid */
+	struct dld_lograte owner_log;  /* logged once per foreign uid       */
+	struct dld_knet_owner knet;    /* owner of the local knet end       */
+	char refused[200];             /* why the relay is refused, "" relays */
+	uint64_t refused_drops;        /* datagrams not relayed for that    */
+	enum dld_crypto crypto;
 	uint64_t tx_queue_drops;       /* queue full, device stalled or down */
 	uint64_t coalesced;            /* datagrams merged into another's entry */
 	uint64_t start_ns;
@@ -114,6 +147,9 @@ struct dld_ctx {
 	uint8_t rxbuf[DLD_RECV_BUF];
 };
 
+_Static_assert(DLD_LOOP_MAX >= DLD_MAX_PEERS + DLD_CTL_CLIENTS + 16u,
+	       "DLD_LOOP_MAX (loop.h): room for the peers and the control clients");
+
 /* Stop the daemon with exit status code (the loop ends after this
  * handler; ctx->error may hold the one-line reason). */
 static inline void dld_ctx_exit(struct dld_ctx *ctx, int code)
@@ -140,6 +176,17 @@ int dld_sockets_update(struct dld_ctx *ctx, const struct dld_config *nc);
 void dld_sockets_flush(struct dld_ctx *ctx, bool force);
 /* The child delivered datagrams: send each to local knet from its peer's socket. */
 void dld_sockets_deliver(struct dld_ctx *ctx);
+/* The local knet end may have changed hands (corosync went away or came
+ * back, the configuration changed): look its owner up again. */
+void dld_sockets_recheck(struct dld_ctx *ctx);
+/* true when datagrams may pass to and from the local knet end now: no
+ * refusal (crypto guard) and its socket owned by the expected uid. */
+bool dld_sockets_trusted(struct dld_ctx *ctx);
+
+/* crypto_guard.c: corosync mode's totem.crypto_cipher and crypto_hash
+ * (NULL: not set, corosync's default none).  Sets or clears ctx->refused
+ * and logs a change once. */
+void dld_crypto_guard(struct dld_ctx *ctx, const char *cipher, const char *hash);
 
 /* supervise.c */
 /* READY=1 for systemd, 0 for a waiting launcher (once). */

@@ -23,9 +23,9 @@
 #include "dld.h"
 
 /* Every fd the parent may watch at once: the peers' sockets, the control
- * clients, and a few of its own (signals, timers, control, cmap, the
+ * clients (DLD_CTL_CLIENTS, ctx.h), and a few of its own (signals, timers, control, cmap, the
  * child's channel). */
-#define DLD_LOOP_MAX (DLD_MAX_PEERS + 32u)
+#define DLD_LOOP_MAX (DLD_MAX_PEERS + 96u)
 
 /* events: the epoll events that woke it (EPOLLIN ...). */
 typedef void (*dld_loop_fn)(int fd, uint32_t events, void *arg);

@@ -1,5 +1,7 @@
-/* The capability drop: once the sockets are bound and the control socket
- * is open, disklinkd needs no capability.  It stays uid 0, so that the I/O
+/* The capability drop: once the control socket is open, disklinkd needs
+ * one capability, CAP_NET_BIND_SERVICE, for the peer sockets it binds
+ * later (corosync mode binds after a reload; a privileged link port is
+ * what keeps unprivileged users off the knet end).  It stays uid 0, so that the I/O
  * children it forks later can open the root-owned device nodes (through
  * the owner bits, without CAP_DAC_OVERRIDE); what someone who took the
  * process over could still do is what uid 0 without capabilities can:
@@ -8,6 +10,7 @@
 
 #include <errno.h>
 #include <linux/capability.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -21,6 +24,8 @@
 #define PR_CAP_AMBIENT_CLEAR_ALL 4
 #endif
 
+#define KEPT CAP_NET_BIND_SERVICE
+
 /* The bounding set first: dropping from it needs CAP_SETPCAP, which the
  * capset() below removes. */
 static int drop_bounding(void)
@@ -30,7 +35,7 @@ static int drop_bounding(void)
 
 		if (r < 0)              /* EINVAL: past the kernel's last capability */
 			break;
-		if (r == 1 && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)) {
+		if (r == 1 && cap != KEPT && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)) {
 			log_err(DLD_SUB_MAIN, "cannot drop capability %lu from the bounding "
 				"set: %s", cap, strerror(errno));
 			return -1;
@@ -39,6 +44,8 @@ static int drop_bounding(void)
 	return 0;
 }
 
+/* Effective and permitted: CAP_NET_BIND_SERVICE if the process had it,
+ * nothing else; inheritable: nothing. */
 static int clear_sets(void)
 {
 	struct __user_cap_header_struct hdr = {
@@ -46,8 +53,15 @@ static int clear_sets(void)
 		.pid = 0,
 	};
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	uint32_t had;
 
 	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capget, &hdr, data))
+		memset(data, 0, sizeof(data));
+	had = data[CAP_TO_INDEX(KEPT)].permitted & CAP_TO_MASK(KEPT);
+	memset(data, 0, sizeof(data));
+	data[CAP_TO_INDEX(KEPT)].permitted = had;
+	data[CAP_TO_INDEX(KEPT)].effective = had;
 	if (syscall(SYS_capset, &hdr, data)) {
 		log_err(DLD_SUB_MAIN, "cannot clear the capability sets: %s", strerror(errno));
 		return -1;
@@ -86,7 +100,7 @@ int dld_privileges_drop(void)
 		log_err(DLD_SUB_MAIN, "cannot set no_new_privs: %s", strerror(errno));
 		return -1;
 	}
-	log_info(DLD_SUB_MAIN, "dropped every capability (bounding, effective, permitted, "
-		 "inheritable, ambient); no_new_privs set");
+	log_info(DLD_SUB_MAIN, "dropped every capability but CAP_NET_BIND_SERVICE (bounding, "
+		 "effective, permitted, inheritable, ambient); no_new_privs set");
 	return 0;
 }

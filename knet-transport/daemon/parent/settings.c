@@ -125,6 +125,25 @@ const struct dld_setting dld_settings[] = {
 	  FIELD(cluster), .set_bit = DLD_SET_CLUSTER,
 	  .man = "The volume must belong to this cluster (in corosync mode it must agree\n"
 		 "with corosync's cluster_name)." },
+	{ .opt = "allow-plaintext", .key = "allow_plaintext", .kind = DLD_K_BOOL,
+	  .reload = DLD_RELOAD_RESTART, FIELD(allow_plaintext), .min = 0, .max = 1, .def = 0,
+	  .help = "relay although corosync's crypto_hash is none",
+	  .man = "Relay although corosync's\n"
+		 ".B totem.crypto_hash\n"
+		 "is none (corosync mode). Without it such a link is refused: anyone who\n"
+		 "can write to the volume could then speak for a node. In explicit mode the\n"
+		 "daemon cannot see knet's crypto and only records the flag; see\n"
+		 "doc/security.md." },
+	{ .opt = "knet-uid", .key = "knet_uid", .arg = "UID", .kind = DLD_K_U32,
+	  .reload = DLD_RELOAD_RESTART, FIELD(knet_uid), .min = 0, .max = 4294967294u, .def = 0,
+	  .help = "explicit mode: the uid that owns the local knet's socket",
+	  .man = "Explicit mode: only a UDP socket owned by this uid (default 0, root) may\n"
+		 "be the local knet end; corosync mode always expects root." },
+	{ .opt = "status-group", .key = "status_group", .arg = "GROUP", .kind = DLD_K_STRING,
+	  .reload = DLD_RELOAD_RESTART, FIELD(status_group), .def_text = "haclient",
+	  .help = "members of GROUP may read status (not change the role)",
+	  .man = "Members of this group may read the status on the control socket (default\n"
+		 "haclient, Pacemaker's); changing the role stays root's. Empty: root only." },
 	{ TUN(poll_fast_us, 500, 50, 1000000, "us"),
 	  .man = "Poll period of the peers' rings while traffic flows or a reply is expected." },
 	{ TUN(poll_idle_us, 5000, 100, 10000000, "us"),

@@ -2,20 +2,31 @@
  * Only datagrams from the local knet's own link address and port are
  * accepted (others are counted and dropped); datagrams read from a
  * peer's ring go to the local knet from that peer's socket, since knet
- * matches links by exact source address and port. */
+ * matches links by exact source address and port.  The address is not
+ * enough (any local user may bind a free 127.x address and port): both
+ * ways pass only while the socket on the knet end belongs to the
+ * expected uid (owner.h) and the crypto guard does not refuse the link
+ * (doc/security.md). */
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ctx.h"
+#include "owner.h"
 
 #define SOCK_BUF  (4u << 20)
 #define RECV_BURST 64                  /* datagrams per socket per wake-up */
+/* The owner of the knet end is looked up again after this long: the
+ * window in which a socket could change hands unseen (doc/security.md). */
+#define OWNER_RECHECK_NS (100ull * 1000000ull)
+#define UNPRIV_PORT_FILE "/proc/sys/net/ipv4/ip_unprivileged_port_start"
 
 static void set_buf(int fd, int opt_force, int opt)
 {
@@ -88,8 +99,28 @@ int dld_sockets_init(struct dld_ctx *ctx)
 	return dld_loop_add(&ctx->loop, ctx->coalfd, EPOLLIN, on_coalesce, ctx);
 }
 
+/* Anyone may bind an unprivileged port on a free 127.x address. */
+static void warn_unprivileged(const struct dld_ctx *ctx)
+{
+	FILE *f = fopen(UNPRIV_PORT_FILE, "re");
+	unsigned start = 1024;
+
+	if (f) {
+		if (fscanf(f, "%u", &start) != 1)
+			start = 1024;
+		fclose(f);
+	}
+	if (ctx->cfg.port >= start)
+		log_warn(DLD_SUB_SOCKETS, "link port %u is unprivileged (%s = %u): any local "
+			 "user may bind the knet end while knet does not hold it; give the link "
+			 "a port below %u (disklink corosync-link --port)", ctx->cfg.port,
+			 "net.ipv4.ip_unprivileged_port_start", start, start);
+}
+
 int dld_sockets_open(struct dld_ctx *ctx)
 {
+	warn_unprivileged(ctx);
+	ctx->knet.valid = false;
 	for (uint32_t i = 0; i < ctx->cfg.peer_count; i++)
 		ctx->peers[i].fd = -1;
 	for (uint32_t i = 0; i < ctx->cfg.peer_count; i++)
@@ -161,6 +192,7 @@ int dld_sockets_update(struct dld_ctx *ctx, const struct dld_config *nc)
 	memcpy(ctx->cfg.local_text, nc->local_text, sizeof(ctx->cfg.local_text));
 	ctx->cfg.peer_count = nc->peer_count;
 	memcpy(ctx->cfg.peers, nc->peers, sizeof(ctx->cfg.peers));
+	ctx->knet.valid = false;
 	/* A kept socket's handler finds its new index by its fd. */
 	for (uint32_t j = 0; j < nc->peer_count; j++) {
 		if (ctx->peers[j].fd >= 0)
@@ -190,6 +222,82 @@ static bool from_local_knet(const struct dld_ctx *ctx, const struct sockaddr_sto
 		return !memcmp(&a->sin6_addr, &l->sin6_addr, sizeof(a->sin6_addr)) &&
 		       a->sin6_port == l->sin6_port;
 	}
+}
+
+static uid_t expected_uid(const struct dld_ctx *ctx)
+{
+	return ctx->cfg.link >= 0 ? 0 : (uid_t)ctx->cfg.knet_uid;
+}
+
+void dld_sockets_recheck(struct dld_ctx *ctx)
+{
+	ctx->knet.valid = false;
+}
+
+/* Is the knet end held by the expected uid only?  Looked up when first
+ * needed and again after OWNER_RECHECK_NS or a change. */
+static bool owner_ok(struct dld_ctx *ctx)
+{
+	struct dld_knet_owner *k = &ctx->knet;
+	uint64_t now = dld_mono_ns();
+	uid_t want = expected_uid(ctx);
+	struct dld_owner o;
+
+	if (k->valid && now - k->at_ns < OWNER_RECHECK_NS)
+		return k->ok;
+	if (dld_owner_lookup(&ctx->cfg.local, want, &o)) {
+		if (dld_lograte_ok(&ctx->owner_log, "inet_diag", now, 60ull * 1000000000ull))
+			log_err(DLD_SUB_SOCKETS, "cannot look up the owner of the knet end %s:%u "
+				"(inet_diag): %s; nothing is relayed (allow AF_NETLINK)",
+				ctx->cfg.local_text, ctx->cfg.port, strerror(errno));
+		o = (struct dld_owner){ .uid = want };
+	}
+	*k = (struct dld_knet_owner){
+		.valid = true,
+		.ok = o.count > 0 && o.uid == want,
+		.count = o.count,
+		.uid = o.uid,
+		.inode = o.inode,
+		.at_ns = now,
+	};
+	return k->ok;
+}
+
+bool dld_sockets_trusted(struct dld_ctx *ctx)
+{
+	return !ctx->refused[0] && owner_ok(ctx);
+}
+
+/* A datagram from the knet end's address ("for" node ...), or one of a
+ * peer's for it ("from" node ...), but its socket is not the expected
+ * uid's (or the link is refused): counted, logged per uid. */
+static void refuse(struct dld_ctx *ctx, const struct dld_peer_conf *pc, const char *way)
+{
+	char key[32];
+
+	if (ctx->refused[0]) {
+		ctx->refused_drops++;
+		return;
+	}
+	/* Nothing holds the knet end (corosync restarts): a datagram for it
+	 * would have been lost anyway; only send_drops counts it. */
+	if (!ctx->knet.count && !strcmp(way, "from"))
+		return;
+	ctx->foreign_drops++;
+	ctx->owner_drops++;
+	snprintf(key, sizeof(key), "uid %u/%u", (unsigned)ctx->knet.uid, ctx->knet.count);
+	if (!dld_lograte_ok(&ctx->owner_log, key, dld_mono_ns(), 60ull * 1000000000ull))
+		return;
+	if (ctx->knet.count)
+		log_warn(DLD_SUB_SOCKETS, "dropped a datagram %s node %u: the knet end %s:%u is "
+			 "a socket of uid %u, not %u (counted as foreign_drops, owner); stop "
+			 "what binds it, and give the link a privileged port", way, pc->node_id,
+			 ctx->cfg.local_text, ctx->cfg.port, (unsigned)ctx->knet.uid,
+			 (unsigned)expected_uid(ctx));
+	else
+		log_warn(DLD_SUB_SOCKETS, "dropped a datagram %s node %u: no socket holds the "
+			 "knet end %s:%u (counted as foreign_drops, owner)", way, pc->node_id,
+			 ctx->cfg.local_text, ctx->cfg.port);
 }
 
 static void pend_flush(struct dld_ctx *ctx)
@@ -270,6 +378,10 @@ static void recv_peer(struct dld_ctx *ctx, uint32_t idx)
 		}
 		if (n == 0 || (size_t)n > DL_DGRAM_MAX)
 			continue;
+		if (!dld_sockets_trusted(ctx)) {
+			refuse(ctx, pc, "for");
+			continue;
+		}
 		rt->dgrams_out++;
 		rt->bytes_out += (uint64_t)n;
 		if (!dld_child_accepts(ctx)) {
@@ -341,7 +453,11 @@ void dld_sockets_deliver(struct dld_ctx *ctx)
 	while (dld_q_read(q, &pos, &m)) {
 		int i = peer_index(ctx, m.node);
 
-		if (i >= 0 && sendto(ctx->peers[i].fd, m.data, m.len, 0,
+		if (i >= 0 && !dld_sockets_trusted(ctx)) {
+			/* Nothing goes to a knet end we do not trust. */
+			refuse(ctx, &ctx->cfg.peers[i], "from");
+			ctx->peers[i].send_drops++;
+		} else if (i >= 0 && sendto(ctx->peers[i].fd, m.data, m.len, 0,
 				     (const struct sockaddr *)&ctx->cfg.local,
 				     ctx->cfg.local_len) == (ssize_t)m.len) {
 			ctx->peers[i].dgrams_in++;

@@ -19,6 +19,8 @@ static void header(const struct dld_status_view *v, FILE *out)
 	if (v->link >= 0)
 		fprintf(out, "corosync link %d: %s%s%s\n", v->link, v->corosync,
 			v->corosync_why[0] ? ": " : "", v->corosync_why);
+	if (v->link_refused[0])
+		fprintf(out, "link refused: %s\n", v->link_refused);
 	fprintf(out, "device %s: %s%s%s\n", v->device, v->device_state,
 		v->device_error[0] ? ": " : "", v->device_error);
 	if (v->timing_warning[0])

@@ -79,6 +79,20 @@ static void peer_view(struct dld_ctx *ctx, uint32_t i, bool live, uint64_t now,
 		p->last_block_age_ns = now - ps->last_block_mono_ns;
 }
 
+static const char *crypto_name(enum dld_crypto c)
+{
+	switch (c) {
+	case DLD_CRYPTO_ON:
+		return "on";
+	case DLD_CRYPTO_PLAIN:
+		return "plaintext";
+	case DLD_CRYPTO_REFUSED:
+		return "refused";
+	default:
+		return "unknown";
+	}
+}
+
 void dld_status_view(struct dld_ctx *ctx, struct dld_status_view *v)
 {
 	const struct dld_status *s = &ctx->snap;
@@ -97,6 +111,10 @@ void dld_status_view(struct dld_ctx *ctx, struct dld_status_view *v)
 		.stalled_ms = ctx->stalled ? (now - ctx->stalled_since_ns) / 1000000u : 0,
 		.coalesced = s->io.coalesced + ctx->coalesced,
 		.foreign_drops = ctx->foreign_drops,
+		.owner_drops = ctx->owner_drops,
+		.refused_drops = ctx->refused_drops,
+		.link_refused = ctx->refused,
+		.crypto = crypto_name(ctx->crypto),
 		.tx_queue_drops = ctx->tx_queue_drops,
 		.rx_queue_drops = s->rx_queue_drops,
 		.port = ctx->cfg.port,
@@ -191,6 +209,10 @@ void dld_status_emit(const struct dld_status_view *v, struct dld_status_sink *s)
 	s->str(s, "device_error", v->device_error);
 	emit_io(v, s);
 	s->u64(s, "foreign_drops", v->foreign_drops);
+	s->u64(s, "foreign_owner_drops", v->owner_drops);
+	s->str(s, "crypto", v->crypto);
+	s->str(s, "link_refused", v->link_refused);
+	s->u64(s, "refused_drops", v->refused_drops);
 	s->u64(s, "tx_queue_drops", v->tx_queue_drops);
 	s->u64(s, "rx_queue_drops", v->rx_queue_drops);
 	s->u64(s, "port", v->port);

@@ -45,6 +45,10 @@ struct dld_status_view {
 	const struct dld_io_status *io;
 	uint64_t stalled_ms, coalesced;
 	uint64_t foreign_drops, tx_queue_drops, rx_queue_drops;
+	uint64_t owner_drops;          /* of foreign_drops: the knet end's owner */
+	uint64_t refused_drops;        /* not relayed: the link is refused  */
+	const char *link_refused;      /* why (the crypto guard), or ""     */
+	const char *crypto;            /* "on", "plaintext", "refused", "unknown" */
 	uint32_t port;
 	const char *local_addr;
 	int link;                      /* -1: no corosync link              */
