@@ -178,5 +178,15 @@ def mem_kb(pid):
     return rss, pss
 
 
+def cpu_ns(pid):
+    """Time on a CPU in ns (/proc/PID/schedstat: no tick rounding), else
+    utime + stime from /proc/PID/stat."""
+    try:
+        with open("/proc/%d/schedstat" % pid) as f:
+            return int(f.read().split()[0])
+    except (OSError, IndexError, ValueError):
+        return cpu_ticks(pid) * 1000000000 // CLK_TCK
+
+
 def cpu_seconds(pids):
-    return sum(cpu_ticks(p) for p in pids) / CLK_TCK
+    return sum(cpu_ns(p) for p in pids) / 1e9

@@ -32,6 +32,9 @@ def measure_lab(device, nodes):
            "daemon_mode": os.environ["DLCLUSTER_DAEMON_MODE"], "device": device.name}
     log("%d-node corosync cluster, disk link on %s (settle %d s)" % (
         nodes, device.loop, par("lab_settle_s")))
+    # The lab formats its own RAM loop device (unused here) for nodes + 1
+    # slots of 1 MiB rings: make it large enough for 16 nodes.
+    dlcluster.LOOP_SIZE = max(dlcluster.LOOP_SIZE, (nodes + 4) << 20)
     t0 = time.time()
     try:
         with dlcluster.Cluster(nodes=nodes) as c:

@@ -128,7 +128,7 @@ def knet_rows(row, devs):
             return lab_of(r, n)["stats"]
         row("knet %d nodes, lab cluster" % n, lambda r, n=n: (
             "%.0f s" % lab_of(r, n)["seconds"] if lab_of(r, n).get("stats")
-            else "not measured: %s" % lab_of(r, n).get("skipped", "?")))
+            else "not measured: %s" % lab_of(r, n).get("skipped", "?")[:60]))
         row("  window ave: disk / net (us) [x 2 floors]", lambda r, st=st: "%s / %s [%s]" % (
             us(st(r)["link1_window_ave_us"]), us(st(r)["link0_window_ave_us"]),
             rx(st(r)["link1_window_ave_us"], 2 * r["floor"]["p50"])))
