@@ -196,9 +196,10 @@ def report(res):
     head = ["figure"] + ["%s" % r["device"]["label"] for r in devs]
     w = [max(len(x[i]) for x in rows + [head]) for i in range(len(head))]
     fmt = " | ".join("%%-%ds" % x for x in w)
-    lines = ["disklink benchmark%s: %s, %d CPUs, load %.1f -> %.1f, dsync %s, %s s" % (
+    lines = ["disklink benchmark%s: %s, %d CPUs, load %.1f -> %.1f, nice %s, dsync %s, %s s" % (
         " (QUICK)" if res["quick"] else "", res["time"], res["cpus"], res["load_before"],
-        res.get("load_after", 0), "on" if res["dsync"] else "off", res.get("seconds", "?")),
+        res.get("load_after", 0), res.get("nice", "?"), "on" if res["dsync"] else "off",
+        res.get("seconds", "?")),
         fmt % tuple(head), "-" * (sum(w) + 3 * len(w))]
     lines += [(fmt % tuple(x)).rstrip() for x in rows]
     lines.append("")

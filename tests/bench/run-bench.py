@@ -91,7 +91,8 @@ def bench():
     t0 = time.time()
     res = {"quick": QUICK, "dsync": DSYNC, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
            "host": os.uname().nodename, "cpus": os.cpu_count(),
-           "load_before": os.getloadavg()[0], "busiest_before": busiest(), "devices": []}
+           "load_before": os.getloadavg()[0], "busiest_before": busiest(),
+           "nice": os.nice(0), "devices": []}
     work = tempfile.mkdtemp(prefix="dlbench.")
     CLEANUP.push("dir %s" % work, lambda: shutil.rmtree(work, ignore_errors=True))
     netns = Netns()
