@@ -4,7 +4,8 @@
  * device.
  *
  *   fusedelay [--delay-us N] [--read-delay-us N] [--write-delay-us N]
- *             [--name NAME] [-f] [-o FUSE_OPTION...] BACKING MOUNTPOINT
+ *             [--max-background N] [--name NAME] [-f] [-o FUSE_OPTION...]
+ *             BACKING MOUNTPOINT
  *
  * MOUNTPOINT shows one regular file, NAME (default "volume"), whose
  * contents are BACKING's.  Every read and every write of it is served with
@@ -13,7 +14,9 @@
  * CLOCK_MONOTONIC deadline: the delay IS the simulated device latency, it
  * is not added to the backing file's own time).  Requests are served by
  * several threads at once (libfuse's multi-threaded loop), as an array
- * serves several I/Os at once.  The file is opened with direct_io, so the
+ * serves several I/Os at once (--max-background, default 64, is the queue
+ * depth the kernel keeps: its own default of 12 would be a shallow array).
+ * The file is opened with direct_io, so the
  * page cache never answers for the "device"; fsync is a no-op.
  *
  * On top of it, a loop device:  losetup --find --show MOUNTPOINT/volume
@@ -41,6 +44,7 @@ struct fd_opts {
 	long delay_us;          /* both, unless one of the two below is set */
 	long read_delay_us;     /* -1: --delay-us                          */
 	long write_delay_us;
+	long max_background;    /* requests the kernel keeps in flight      */
 	char *name;
 	char *backing;
 	char *mountpoint;
@@ -52,6 +56,7 @@ struct fd_state {
 	char path[256];         /* "/" NAME                                */
 	uint64_t read_ns;
 	uint64_t write_ns;
+	unsigned int max_background;
 };
 
 /* One context per process: libfuse hands it to every callback. */
@@ -192,13 +197,19 @@ static int fd_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 
 static void *fd_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
-	(void)conn;
+	struct fd_state *s = fuse_get_context()->private_data;
+
+	/* Asynchronous direct I/O (a loop device with --direct-io=on) counts
+	 * as background requests: the kernel's default of 12 in flight would
+	 * make the "array" a queue of depth 12. */
+	conn->max_background = s->max_background;
+	conn->congestion_threshold = s->max_background * 3 / 4;
 	cfg->direct_io = 1;
 	cfg->kernel_cache = 0;
 	cfg->attr_timeout = 1.0;
 	cfg->entry_timeout = 1.0;
 	cfg->use_ino = 0;
-	return fuse_get_context()->private_data;
+	return s;
 }
 
 static const struct fuse_operations fd_ops = {
@@ -220,6 +231,8 @@ static const struct fuse_opt fd_optspec[] = {
 	FD_OPT("--read-delay-us %ld", read_delay_us),
 	FD_OPT("--write-delay-us=%ld", write_delay_us),
 	FD_OPT("--write-delay-us %ld", write_delay_us),
+	FD_OPT("--max-background=%ld", max_background),
+	FD_OPT("--max-background %ld", max_background),
 	FD_OPT("--name=%s", name),
 	FD_OPT("--name %s", name),
 	FD_OPT("-h", help),
@@ -258,6 +271,8 @@ static void usage(FILE *f)
 		"  --delay-us=N        delay of every read and write, in us (default 0)\n"
 		"  --read-delay-us=N   delay of a read (default: --delay-us)\n"
 		"  --write-delay-us=N  delay of a write (default: --delay-us)\n"
+		"  --max-background=N  requests in flight at once, the queue depth\n"
+		"                      (default 64; the kernel's own default is 12)\n"
 		"  --name=NAME         the file's name under MOUNTPOINT (default volume)\n"
 		"  -f                  foreground (otherwise it detaches once mounted)\n"
 		"  -s                  one thread (requests one after the other)\n"
@@ -276,6 +291,10 @@ static int check_opts(struct fd_opts *o, struct fd_state *s)
 		usage(stderr);
 		return -1;
 	}
+	if (o->max_background < 1 || o->max_background > 65535) {
+		fprintf(stderr, "fusedelay: --max-background is 1 .. 65535\n");
+		return -1;
+	}
 	if (o->delay_us < 0 || rd < 0 || wr < 0 || rd > 10000000 || wr > 10000000) {
 		fprintf(stderr, "fusedelay: a delay is 0 .. 10000000 us\n");
 		return -1;
@@ -287,13 +306,15 @@ static int check_opts(struct fd_opts *o, struct fd_state *s)
 	}
 	s->read_ns = (uint64_t)rd * 1000u;
 	s->write_ns = (uint64_t)wr * 1000u;
+	s->max_background = (unsigned int)o->max_background;
 	return 0;
 }
 
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-	struct fd_opts o = { .delay_us = 0, .read_delay_us = -1, .write_delay_us = -1 };
+	struct fd_opts o = { .delay_us = 0, .read_delay_us = -1, .write_delay_us = -1,
+			     .max_background = 64 };
 	struct fd_state s = { .fd = -1 };
 	int rc = 2;
 
@@ -317,8 +338,9 @@ int main(int argc, char *argv[])
 		rc = 1;
 		goto out;
 	}
-	fprintf(stderr, "fusedelay: %s as %s/%s, read %" PRIu64 " us, write %" PRIu64 " us\n",
-		o.backing, o.mountpoint, o.name, s.read_ns / 1000u, s.write_ns / 1000u);
+	fprintf(stderr, "fusedelay: %s as %s/%s, read %" PRIu64 " us, write %" PRIu64
+		" us, %u in flight\n", o.backing, o.mountpoint, o.name, s.read_ns / 1000u,
+		s.write_ns / 1000u, s.max_background);
 	rc = fuse_main(args.argc, args.argv, &fd_ops, &s) ? 1 : 0;
 	close(s.fd);
 out:
