@@ -24,13 +24,16 @@
  * SIGHUP end the loop and unmount (libfuse's handlers).  Exit: 0 after a
  * clean unmount, 1 failure, 2 usage.
  */
-#define FUSE_USE_VERSION 31
+#define FUSE_USE_VERSION 312
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse.h>
+#include <fuse_lowlevel.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -310,6 +313,58 @@ static int check_opts(struct fd_opts *o, struct fd_state *s)
 	return 0;
 }
 
+static int run_loop(struct fuse *f, const struct fuse_cmdline_opts *co)
+{
+	struct fuse_loop_config *cfg;
+	int res;
+
+	if (co->singlethread)
+		return fuse_loop(f);
+	cfg = fuse_loop_cfg_create();
+	if (!cfg)
+		return -1;
+	fuse_loop_cfg_set_clone_fd(cfg, (unsigned int)co->clone_fd);
+	fuse_loop_cfg_set_max_threads(cfg, co->max_threads);
+	if (co->max_idle_threads != UINT_MAX)   /* UINT_MAX: not given */
+		fuse_loop_cfg_set_idle_threads(cfg, co->max_idle_threads);
+	res = fuse_loop_mt(f, cfg);
+	fuse_loop_cfg_destroy(cfg);
+	return res;
+}
+
+/* fuse_main's steps, so that an end by SIGTERM, SIGINT or SIGHUP (the loop
+ * returns the signal's number) is a clean exit: 0 once unmounted. */
+static int run_fuse(struct fuse_args *args, struct fd_state *s)
+{
+	struct fuse_cmdline_opts co;
+	struct fuse *f;
+	int rc = 1, res;
+
+	memset(&co, 0, sizeof(co));
+	if (fuse_parse_cmdline(args, &co) != 0)
+		return 2;
+	f = fuse_new(args, &fd_ops, sizeof(fd_ops), s);
+	if (!f)
+		goto out;
+	if (fuse_mount(f, co.mountpoint) != 0)
+		goto out_destroy;
+	if (fuse_daemonize(co.foreground) != 0 ||
+	    fuse_set_signal_handlers(fuse_get_session(f)) != 0)
+		goto out_unmount;
+	res = run_loop(f, &co);
+	if (res < 0)
+		res = -res;
+	rc = (res == 0 || res == SIGTERM || res == SIGINT || res == SIGHUP) ? 0 : 1;
+	fuse_remove_signal_handlers(fuse_get_session(f));
+out_unmount:
+	fuse_unmount(f);
+out_destroy:
+	fuse_destroy(f);
+out:
+	free(co.mountpoint);
+	return rc;
+}
+
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -341,7 +396,7 @@ int main(int argc, char *argv[])
 	fprintf(stderr, "fusedelay: %s as %s/%s, read %" PRIu64 " us, write %" PRIu64
 		" us, %u in flight\n", o.backing, o.mountpoint, o.name, s.read_ns / 1000u,
 		s.write_ns / 1000u, s.max_background);
-	rc = fuse_main(args.argc, args.argv, &fd_ops, &s) ? 1 : 0;
+	rc = run_fuse(&args, &s);
 	close(s.fd);
 out:
 	fuse_opt_free_args(&args);
