@@ -53,6 +53,7 @@ struct dld_tunables {
 	uint32_t lag_warn_ms;         /* mirror lag reported as lag_warn      */
 	uint32_t lag_max_ms;          /* lag the disk path cannot carry totem */
 	uint32_t frozen_ms;           /* ring and header still this long: frozen (0: 3 header intervals) */
+	uint32_t tun_bulk_kib;        /* TUN mode: bulk packets, KiB/s (0: no limit) */
 };
 
 struct dld_peer_conf {
@@ -110,6 +111,9 @@ struct dld_config {
 	uint32_t set;                  /* enum dld_set bits                  */
 	uint32_t given;                /* enum dld_set: set by command line or file */
 	int32_t log_target;            /* libqb target of the log file, or -1 */
+	char mode[8];                  /* "relay" (loopback) or "tun" (doc/vnic.md) */
+	char tun_name[16];             /* TUN mode: the interface (IFNAMSIZ) */
+	uint32_t tun_mtu;              /* TUN mode: the interface's MTU      */
 	struct dld_tunables tun;
 };
 
@@ -122,6 +126,10 @@ int dld_config_load(struct dld_config *c, int argc, char **argv, bool *exit_now)
  * restart.  c: the configuration as given (command line and file, before
  * corosync filled it in).  0, or -1 (logged; the old tunables stay). */
 int dld_config_reload(const struct dld_config *c, struct dld_tunables *tun);
+/* parent/tun_config.c: check the mode; in TUN mode fill in the local
+ * address from the address plan and check the addresses.  0, or -1 with
+ * a one-line reason. */
+int dld_tun_config_check(struct dld_config *c, char *err, size_t errlen);
 /* parent/config_addr.c.  Fill in c->local, the peers' addresses and ports from the text fields and
  * check them (duplicates, families).  0, or -1 with a one-line reason. */
 int dld_config_resolve(struct dld_config *c, char *err, size_t errlen);

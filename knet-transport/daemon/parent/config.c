@@ -265,6 +265,10 @@ static int check_complete(struct dld_config *c)
 	char err[256];
 
 	tunables_fix(&c->tun);
+	if (dld_tun_config_check(c, err, sizeof(err))) {
+		cfg_err(&s, "%s", err);
+		return -1;
+	}
 	if (c->link >= 0)
 		return check_corosync_mode(c, &s);
 	if (!c->device[0] || !c->node_id || !c->port || !c->local_text[0] || !c->peer_count) {

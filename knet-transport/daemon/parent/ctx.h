@@ -24,6 +24,7 @@
 #include "loop.h"
 #include "shm_queue.h"
 #include "timing.h"
+#include "tun.h"
 
 #define DLD_CTL_CLIENTS 8
 #define DLD_TICK_MS     100u           /* deadline and restart checks  */
@@ -109,6 +110,7 @@ struct dld_ctx {
 	struct dld_cs cs;
 	struct dld_timing timing;      /* knet's ping timeout (timing.h)    */
 
+	struct dld_vnic vnic;          /* TUN mode's interface (tun.h)      */
 	struct dld_pending pend;
 	bool tx_kick;                  /* queued something: wake the child  */
 	uint8_t rxbuf[DLD_RECV_BUF];
