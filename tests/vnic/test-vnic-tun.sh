@@ -92,8 +92,23 @@ if command -v tcpdump >/dev/null 2>&1; then
 fi
 sleep 0.5
 t0=$(date +%s)
+# Pings during the transfer: knet's port and ICMP go before bulk.
+ip netns exec "${NS}2" ping -c 20 -i 0.2 -W 2 169.254.0.1 >"$T/ping-bulk.log" 2>&1 &
+PP=$!
+PIDS="$PIDS $PP"
 in_ns 1 timeout 120 socat -u OPEN:"$T/blob" TCP:169.254.0.2:7000 || fail "socat send"
 wait $SP || fail "socat receive"
+wait $PP || fail "pings during the transfer: $(tail -2 "$T/ping-bulk.log")"
+echo "ok: pings during the transfer: $(tail -1 "$T/ping-bulk.log")"
+in_ns 1 "$DL" status --shell --socket "$T/ctl1.sock" >"$T/status.log" 2>&1 ||
+	fail "disklink status"
+grep -q "^status_interface_name='dl0'" "$T/status.log" &&
+	grep -q "^status_interface_address='169.254.0.1'" "$T/status.log" ||
+	fail "disklink status does not show the interface"
+grep -q "^status_interface_packets_out='[1-9]" "$T/status.log" ||
+	fail "disklink status: no packets counted"
+in_ns 1 "$DL" status --socket "$T/ctl1.sock" | grep "^interface dl0: 169.254.0.1/16" ||
+	fail "disklink status (text) does not show the interface"
 [ "$(sha256sum <"$T/got" | cut -d' ' -f1)" = "$sum" ] || fail "10 MB over TCP: checksum differs"
 echo "ok: 10 MB over TCP in $(( $(date +%s) - t0 )) s, checksum matches"
 if [ -n "${TP:-}" ]; then

@@ -70,7 +70,9 @@ static bool bulk_ok(struct dld_ctx *ctx, size_t len)
 		return false;
 	if (!rate)
 		return true;
-	if (v->refill_ns && now > v->refill_ns)
+	if (!v->refill_ns)
+		v->tokens = BULK_BURST;        /* the first packets go at once */
+	else if (now > v->refill_ns)
 		v->tokens += (now - v->refill_ns) * rate / 1000000000u;
 	v->refill_ns = now;
 	if (v->tokens > BULK_BURST)
