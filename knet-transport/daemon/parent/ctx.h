@@ -10,6 +10,7 @@
  *   control -> status_* -> mirror_status -> corosync_mode -> cmap_config,
  *   corosync_mode -> sockets -> supervise -> (the I/O child),
  *   timing -> supervise (io_timeout_ms derived from knet's ping timeout),
+ *   main -> tun -> tun_io -> supervise, status_view (TUN mode, tun.h),
  * and the child's channel handler (ctx->on_child_rx) is given by main.c. */
 #ifndef DLD_CTX_H
 #define DLD_CTX_H
