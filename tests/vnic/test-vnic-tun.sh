@@ -139,6 +139,13 @@ else
 	echo "note: $KNET_PEER is not built: knet over dl0 not checked"
 fi
 
+# SIGHUP: the plan's default address is no "change that needs a restart".
+kill -HUP "$P1"
+sleep 0.5
+grep -q "SIGHUP: rereading" "$T/d1.log" || fail "SIGHUP not acted on"
+grep -q "need a restart" "$T/d1.log" && fail "SIGHUP: $(grep "need a restart" "$T/d1.log")"
+echo "ok: SIGHUP reloads without a spurious restart warning"
+
 # Node 2's daemon killed: its interface goes with it, and node 1 gets an
 # ICMP unreachable for 169.254.0.2 within a bounded time.
 kill -KILL "$P2"

@@ -87,6 +87,7 @@ enum dld_set {
 	DLD_SET_PEER_DEVS = 1u << 12,
 	DLD_SET_CONFIG = 1u << 13,      /* --config: a missing file is an error */
 	DLD_SET_IO_TIMEOUT = 1u << 14,  /* io_timeout_ms given (timing.h)     */
+	DLD_SET_MODE = 1u << 15,        /* --mode (doc/vnic.md)               */
 };
 
 struct dld_config {

@@ -350,6 +350,8 @@ int dld_config_reload(const struct dld_config *c, struct dld_tunables *tun)
 	tunables_fix(&fresh->tun);
 	*tun = fresh->tun;
 	if (!bad) {
+		/* TUN mode's default address, as at start (not a change). */
+		dld_tun_config_check(fresh, changed, sizeof(changed));
 		restart_changes(c, fresh, changed, sizeof(changed));
 		if (changed[0])
 			log_warn(DLD_SUB_CONFIG, "%s: %s changes need a restart of disklinkd; "

@@ -123,6 +123,7 @@ const struct dld_setting dld_settings[] = {
 		 "one\\-line error on stderr)." },
 	{ .opt = "mode", .key = "mode", .arg = "MODE", .kind = DLD_K_STRING,
 	  .reload = DLD_RELOAD_RESTART, FIELD(mode), .def_text = "relay",
+	  .set_bit = DLD_SET_MODE,
 	  .help = "relay or tun (doc/vnic.md)",
 	  .man = ".B relay\n"
 		 "(default): knet's link on loopback addresses, relayed through the volume;\n"
