@@ -136,8 +136,8 @@ const struct dld_setting dld_settings[] = {
 	  FIELD(tun_name), .def_text = "dl0",
 	  .man = "TUN mode: the interface's name (default dl0). An existing interface of\n"
 		 "that name is never taken." },
-	{ .key = "tun_mtu", .arg = "BYTES", .kind = DLD_K_U32, .reload = DLD_RELOAD_RESTART, FIELD(tun_mtu),
-	  .def = 65000, .min = 576, .max = DL_DGRAM_MAX, .unit = "bytes",
+	{ .key = "tun_mtu", .arg = "BYTES", .kind = DLD_K_U32, .reload = DLD_RELOAD_RESTART,
+	  FIELD(tun_mtu), .def = 65000, .min = 576, .max = DL_DGRAM_MAX, .unit = "bytes",
 	  .man = "TUN mode: the interface's MTU (the largest packet one record carries)." },
 	{ .key = "cluster", .arg = "NAME", .kind = DLD_K_STRING, .reload = DLD_RELOAD_RESTART,
 	  FIELD(cluster), .set_bit = DLD_SET_CLUSTER,
