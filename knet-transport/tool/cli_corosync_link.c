@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,13 +29,14 @@ struct link_opts {
 	int port;                  /* -1: DEFAULT_PORT_BASE + link */
 	int apply;
 	int reload;
+	int tun;                   /* the nodes' dl0 addresses (disklinkd mode = tun) */
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: disklink corosync-link [--config FILE] [--link N] [--priority P]\n"
-		"                              [--port PORT] [--apply [--no-reload]]\n"
+		"                              [--port PORT] [--apply [--no-reload]] [--tun]\n"
 		"Print the corosync.conf link that disklinkd serves (ring address\n"
 		"127.77.<id / 256>.<id %% 256> for node id), and the equivalent pcs command.\n"
 		"  --config FILE  corosync.conf to read (default " DEFAULT_CONF ")\n"
@@ -44,13 +46,23 @@ static void usage(FILE *out)
 		"                 below 1024, which only root may bind)\n"
 		"  --apply        add the link to FILE (backup in FILE.disklink.bak), then\n"
 		"                 run 'corosync-cfgtool -R'; run it on every node, or use pcs\n"
-		"  --no-reload    with --apply: do not run corosync-cfgtool -R\n");
+		"  --no-reload    with --apply: do not run corosync-cfgtool -R\n"
+		"  --tun          the link on the nodes' dl0 addresses (disklinkd mode = tun:\n"
+		"                 169.254.<id / 256>.<id %% 256>, see doc/vnic.md)\n");
 }
 
-/* The loopback address disklink proposes for a node id. */
-static void link_addr(uint32_t nodeid, char *out, size_t len)
+/* The address disklink proposes for a node id: loopback (relay mode) or
+ * its dl0 address (TUN mode's plan, daemon/parent/tun_plan.h). */
+static void link_addr(uint32_t nodeid, int tun, char *out, size_t len)
 {
-	snprintf(out, len, "127.77.%u.%u", nodeid >> 8, nodeid & 0xffu);
+	snprintf(out, len, "%s.%u.%u", tun ? "169.254" : "127.77", nodeid >> 8, nodeid & 0xffu);
+}
+
+/* TUN mode's plan gives no address to id 0, 65535 (the broadcast) and the
+ * ids that would land in the lab's 169.254.77.0/24. */
+static bool tun_plan_has(uint32_t nodeid)
+{
+	return nodeid > 0 && nodeid < 65535 && (nodeid >> 8) != 77;
 }
 
 static int pick_priority(const struct dl_corosync_conf *cc)
@@ -63,7 +75,7 @@ static int pick_priority(const struct dl_corosync_conf *cc)
 	return lowest > 0 ? lowest - 1 : 0;
 }
 
-static int check_conf(const struct dl_corosync_conf *cc, const char *path, int link)
+static int check_conf(const struct dl_corosync_conf *cc, const char *path, int link, int tun)
 {
 	if (cc->n_nodes == 0) {
 		fprintf(stderr, "disklink: %s has no nodelist; add the nodes first\n", path);
@@ -80,6 +92,12 @@ static int check_conf(const struct dl_corosync_conf *cc, const char *path, int l
 				cc->nodes[i].nodeid);
 			return -1;
 		}
+		if (tun && !tun_plan_has(cc->nodes[i].nodeid)) {
+			fprintf(stderr, "disklink: nodeid %u has no dl0 address in TUN mode's plan "
+				"(doc/vnic.md): give the link's addresses by hand\n",
+				cc->nodes[i].nodeid);
+			return -1;
+		}
 	}
 	if (dl_cc_link_used(cc, link)) {
 		fprintf(stderr, "disklink: link %d already has ring%d_addr entries in %s; "
@@ -89,18 +107,19 @@ static int check_conf(const struct dl_corosync_conf *cc, const char *path, int l
 	return 0;
 }
 
-static void print_link(const struct dl_corosync_conf *cc, int link, int prio, int port)
+static void print_link(const struct dl_corosync_conf *cc, int link, int prio, int port,
+		       int tun)
 {
 	char addr[32];
 
-	printf("# disklink: knet link %d through the volume. In corosync.conf on every node:\n",
-	       link);
+	printf("# disklink: knet link %d through the volume%s. In corosync.conf on every node:\n",
+	       link, tun ? ", on the dl0 addresses (disklinkd mode = tun)" : "");
 	printf("totem {\n    interface {\n        linknumber: %d\n"
 	       "        knet_link_priority: %d\n        mcastport: %d\n    }\n}\n", link, prio,
 	       port);
 	printf("nodelist {\n");
 	for (size_t i = 0; i < cc->n_nodes; i++) {
-		link_addr(cc->nodes[i].nodeid, addr, sizeof(addr));
+		link_addr(cc->nodes[i].nodeid, tun, addr, sizeof(addr));
 		printf("    node {   # nodeid %u%s%s\n        ring%d_addr: %s\n    }\n",
 		       cc->nodes[i].nodeid, cc->nodes[i].name[0] ? ", " : "", cc->nodes[i].name,
 		       link, addr);
@@ -111,7 +130,7 @@ static void print_link(const struct dl_corosync_conf *cc, int link, int prio, in
 		       "# link only when the network links are down\n", cc->link_mode);
 	printf("# or, on one node with pcs:\npcs cluster link add");
 	for (size_t i = 0; i < cc->n_nodes; i++) {
-		link_addr(cc->nodes[i].nodeid, addr, sizeof(addr));
+		link_addr(cc->nodes[i].nodeid, tun, addr, sizeof(addr));
 		if (cc->nodes[i].name[0])
 			printf(" %s=%s", cc->nodes[i].name, addr);
 		else
@@ -168,7 +187,8 @@ static int copy_file(const char *from, const char *to)
 
 /* Insert the interface into totem and a ring address into every node,
  * from the bottom up so earlier line numbers stay valid. */
-static int apply(struct dl_corosync_conf *cc, const char *path, int link, int prio, int port)
+static int apply(struct dl_corosync_conf *cc, const char *path, int link, int prio, int port,
+		 int tun)
 {
 	size_t extra = cc->n_nodes + 5, n = 0;
 	char **out = calloc(cc->n_lines + extra, sizeof(*out));
@@ -183,7 +203,7 @@ static int apply(struct dl_corosync_conf *cc, const char *path, int link, int pr
 
 			if (cc->nodes[i].close_line != ln)
 				continue;
-			link_addr(cc->nodes[i].nodeid, addr, sizeof(addr));
+			link_addr(cc->nodes[i].nodeid, tun, addr, sizeof(addr));
 			if (asprintf(&out[n++], "%sring%d_addr: %s", cc->nodes[i].indent, link,
 				     addr) < 0)
 				goto done;
@@ -240,6 +260,7 @@ static int parse_opts(int argc, char **argv, struct link_opts *o)
 		{ .name = "port", .has_arg = required_argument, .val = 'P' },
 		{ .name = "apply", .has_arg = no_argument, .val = 'a' },
 		{ .name = "no-reload", .has_arg = no_argument, .val = 'n' },
+		{ .name = "tun", .has_arg = no_argument, .val = 't' },
 		{ .name = "help", .has_arg = no_argument, .val = 'h' },
 		{ 0 },
 	};
@@ -273,6 +294,9 @@ static int parse_opts(int argc, char **argv, struct link_opts *o)
 			break;
 		case 'n':
 			o->reload = 0;
+			break;
+		case 't':
+			o->tun = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -314,14 +338,14 @@ int dl_cmd_corosync_link(int argc, char **argv)
 		o.priority = pick_priority(&cc);
 	if (o.port < 0)
 		o.port = DEFAULT_PORT_BASE + o.link;
-	if (check_conf(&cc, o.conf, o.link))
+	if (check_conf(&cc, o.conf, o.link, o.tun))
 		goto out;
 	if (!o.apply) {
-		print_link(&cc, o.link, o.priority, o.port);
+		print_link(&cc, o.link, o.priority, o.port, o.tun);
 		rc = 0;
 		goto out;
 	}
-	if (apply(&cc, o.conf, o.link, o.priority, o.port))
+	if (apply(&cc, o.conf, o.link, o.priority, o.port, o.tun))
 		goto out;
 	rc = o.reload && reload_corosync() ? 1 : 0;
 out:

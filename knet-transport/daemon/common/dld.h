@@ -53,6 +53,7 @@ struct dld_tunables {
 	uint32_t lag_warn_ms;         /* mirror lag reported as lag_warn      */
 	uint32_t lag_max_ms;          /* lag the disk path cannot carry totem */
 	uint32_t frozen_ms;           /* ring and header still this long: frozen (0: 3 header intervals) */
+	uint32_t tun_bulk_kib;        /* TUN mode: bulk packets, KiB/s (0: no limit) */
 };
 
 struct dld_peer_conf {
@@ -86,6 +87,7 @@ enum dld_set {
 	DLD_SET_PEER_DEVS = 1u << 12,
 	DLD_SET_CONFIG = 1u << 13,      /* --config: a missing file is an error */
 	DLD_SET_IO_TIMEOUT = 1u << 14,  /* io_timeout_ms given (timing.h)     */
+	DLD_SET_MODE = 1u << 15,        /* --mode (doc/vnic.md)               */
 };
 
 struct dld_config {
@@ -113,6 +115,9 @@ struct dld_config {
 	uint32_t allow_plaintext;      /* relay without knet crypto (doc/security.md) */
 	uint32_t knet_uid;             /* explicit mode: uid owning the knet end */
 	char status_group[64];         /* may read status on the control socket */
+	char mode[8];                  /* "relay" (loopback) or "tun" (doc/vnic.md) */
+	char tun_name[16];             /* TUN mode: the interface (IFNAMSIZ) */
+	uint32_t tun_mtu;              /* TUN mode: the interface's MTU      */
 	struct dld_tunables tun;
 };
 
@@ -125,6 +130,10 @@ int dld_config_load(struct dld_config *c, int argc, char **argv, bool *exit_now)
  * restart.  c: the configuration as given (command line and file, before
  * corosync filled it in).  0, or -1 (logged; the old tunables stay). */
 int dld_config_reload(const struct dld_config *c, struct dld_tunables *tun);
+/* parent/tun_config.c: check the mode; in TUN mode fill in the local
+ * address from the address plan and check the addresses.  0, or -1 with
+ * a one-line reason. */
+int dld_tun_config_check(struct dld_config *c, char *err, size_t errlen);
 /* parent/config_addr.c.  Fill in c->local, the peers' addresses and ports from the text fields and
  * check them (duplicates, families).  0, or -1 with a one-line reason. */
 int dld_config_resolve(struct dld_config *c, char *err, size_t errlen);

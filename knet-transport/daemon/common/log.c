@@ -141,6 +141,7 @@ static const char *const subsys_prefix[DLD_SUB_MAX] = {
 	[DLD_SUB_COROSYNC] = "corosync mode: ",
 	[DLD_SUB_ROLE] = "role: ",
 	[DLD_SUB_IO] = "io: ",
+	[DLD_SUB_TUN] = "tun: ",
 };
 
 const char *dld_subsys_prefix(enum dld_subsys sub)

@@ -26,6 +26,7 @@ enum dld_subsys {
 	DLD_SUB_COROSYNC,    /* "corosync mode: "                          */
 	DLD_SUB_ROLE,        /* "role: "                                   */
 	DLD_SUB_IO,          /* "io: " the I/O child                       */
+	DLD_SUB_TUN,         /* "tun: " TUN mode's interface (doc/vnic.md)  */
 	DLD_SUB_MAX,
 };
 

@@ -265,6 +265,10 @@ static int check_complete(struct dld_config *c)
 	char err[256];
 
 	tunables_fix(&c->tun);
+	if (dld_tun_config_check(c, err, sizeof(err))) {
+		cfg_err(&s, "%s", err);
+		return -1;
+	}
 	if (c->link >= 0)
 		return check_corosync_mode(c, &s);
 	if (!c->device[0] || !c->node_id || !c->port || !c->local_text[0] || !c->peer_count) {
@@ -346,6 +350,8 @@ int dld_config_reload(const struct dld_config *c, struct dld_tunables *tun)
 	tunables_fix(&fresh->tun);
 	*tun = fresh->tun;
 	if (!bad) {
+		/* TUN mode's default address, as at start (not a change). */
+		dld_tun_config_check(fresh, changed, sizeof(changed));
 		restart_changes(c, fresh, changed, sizeof(changed));
 		if (changed[0])
 			log_warn(DLD_SUB_CONFIG, "%s: %s changes need a restart of disklinkd; "

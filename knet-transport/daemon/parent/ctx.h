@@ -12,6 +12,7 @@
  *   corosync_mode -> sockets -> owner,
  *   corosync_mode -> sockets -> supervise -> (the I/O child),
  *   timing -> supervise (io_timeout_ms derived from knet's ping timeout),
+ *   main -> tun -> tun_io -> supervise, status_view (TUN mode, tun.h),
  * and the child's channel handler (ctx->on_child_rx) is given by main.c. */
 #ifndef DLD_CTX_H
 #define DLD_CTX_H
@@ -26,6 +27,7 @@
 #include "loop.h"
 #include "shm_queue.h"
 #include "timing.h"
+#include "tun.h"
 
 #define DLD_CTL_CLIENTS 64          /* silent clients cannot lock out the agent */
 #define DLD_CTL_IDLE_MS 2000u       /* a client that sends no line is closed */
@@ -142,6 +144,7 @@ struct dld_ctx {
 	struct dld_cs cs;
 	struct dld_timing timing;      /* knet's ping timeout (timing.h)    */
 
+	struct dld_vnic vnic;          /* TUN mode's interface (tun.h)      */
 	struct dld_pending pend;
 	bool tx_kick;                  /* queued something: wake the child  */
 	uint8_t rxbuf[DLD_RECV_BUF];

@@ -160,7 +160,10 @@ static void on_child_rx(int fd, uint32_t events, void *arg)
 
 	(void)fd;
 	(void)events;
-	dld_sockets_deliver(ctx);
+	if (ctx->vnic.fd >= 0)
+		dld_tun_deliver(ctx);
+	else
+		dld_sockets_deliver(ctx);
 	dld_control_poll(ctx, dld_mono_ns());
 }
 
@@ -224,6 +227,7 @@ static void cleanup(struct dld_ctx *ctx, int rc)
 	dld_timing_stop(ctx);
 	dld_cs_stop(ctx);
 	dld_sockets_close(ctx);
+	dld_tun_close(ctx);
 	dld_control_close(ctx);
 	if (ctx->chan.shm)
 		dld_chan_destroy(&ctx->chan);
@@ -247,7 +251,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "disklinkd: out of memory\n");
 		return DLD_EXIT_RUNTIME;
 	}
-	ctx->sigfd = ctx->tickfd = ctx->coalfd = ctx->ctl_fd = ctx->ready_fd = -1;
+	ctx->sigfd = ctx->tickfd = ctx->coalfd = ctx->ctl_fd = ctx->ready_fd = ctx->vnic.fd = -1;
 	ctx->cs.timerfd = ctx->timing.fd = -1;
 	for (uint32_t i = 0; i < DLD_MAX_PEERS; i++)
 		ctx->peers[i].fd = -1;
@@ -277,7 +281,11 @@ int main(int argc, char **argv)
 	rc = DLD_EXIT_RUNTIME;
 	if (setup_events(ctx) || pid_file_write(ctx))
 		goto out;
-	if (ctx->cfg.link < 0 && dld_sockets_open(ctx)) {
+	if (dld_tun_open(ctx)) {
+		rc = ctx->exit_code;
+		goto out;
+	}
+	if (ctx->cfg.link < 0 && ctx->vnic.fd < 0 && dld_sockets_open(ctx)) {
 		snprintf(ctx->error, sizeof(ctx->error), "cannot bind the peer addresses (see the log)");
 		goto out;
 	}

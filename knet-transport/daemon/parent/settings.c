@@ -121,6 +121,24 @@ const struct dld_setting dld_settings[] = {
 	  .man = "Do not fork into the background. Without it the launching process waits\n"
 		 "until the daemon serves (exit 0) or failed to start (its exit status and\n"
 		 "one\\-line error on stderr)." },
+	{ .opt = "mode", .key = "mode", .arg = "MODE", .kind = DLD_K_STRING,
+	  .reload = DLD_RELOAD_RESTART, FIELD(mode), .def_text = "relay",
+	  .set_bit = DLD_SET_MODE,
+	  .help = "relay or tun (doc/vnic.md)",
+	  .man = ".B relay\n"
+		 "(default): knet's link on loopback addresses, relayed through the volume;\n"
+		 ".BR tun :\n"
+		 "a network interface (see\n"
+		 ".BR tun_name )\n"
+		 "whose packets travel through the volume; the local and peer addresses are\n"
+		 "then the nodes' addresses on it. See doc/vnic.md." },
+	{ .key = "tun_name", .arg = "NAME", .kind = DLD_K_STRING, .reload = DLD_RELOAD_RESTART,
+	  FIELD(tun_name), .def_text = "dl0",
+	  .man = "TUN mode: the interface's name (default dl0). An existing interface of\n"
+		 "that name is never taken." },
+	{ .key = "tun_mtu", .arg = "BYTES", .kind = DLD_K_U32, .reload = DLD_RELOAD_RESTART,
+	  FIELD(tun_mtu), .def = 65000, .min = 576, .max = DL_DGRAM_MAX, .unit = "bytes",
+	  .man = "TUN mode: the interface's MTU (the largest packet one record carries)." },
 	{ .key = "cluster", .arg = "NAME", .kind = DLD_K_STRING, .reload = DLD_RELOAD_RESTART,
 	  FIELD(cluster), .set_bit = DLD_SET_CLUSTER,
 	  .man = "The volume must belong to this cluster (in corosync mode it must agree\n"
@@ -193,6 +211,10 @@ const struct dld_setting dld_settings[] = {
 	{ TUN(coalesce_us, 100, 0, 10000, "us"),
 	  .man = "With several peers, how long a datagram waits for identical copies to other\n"
 		 "peers (knet's broadcast) before it is queued. 0: off." },
+	{ TUN(tun_bulk_kib, 4096, 0, 1048576, "KiB/s"),
+	  .man = "TUN mode: the rate of packets other than knet's and ICMP (bulk) written to\n"
+		 "the volume; above it they are dropped (TCP slows down), so that knet's\n"
+		 "traffic keeps the ring. 0: no limit." },
 	{ .key = "dsync", .kind = DLD_K_BOOL, .reload = DLD_RELOAD_TUNABLE, FIELD(tun.dsync),
 	  .min = 0, .max = 1, .def = 0,
 	  .man = "O_DSYNC writes (next device open)." },

@@ -25,6 +25,13 @@ static void header(const struct dld_status_view *v, FILE *out)
 		v->device_error[0] ? ": " : "", v->device_error);
 	if (v->timing_warning[0])
 		fprintf(out, "warning: %s\n", v->timing_warning);
+	if (v->tun)
+		fprintf(out, "interface %s: %s/%u, mtu %u; out %llu packets (%llu bytes), in %llu "
+			"(%llu bytes); icmp unreachable %llu; drops: %llu bulk, %llu queue, "
+			"%llu bad, %llu rx\n", v->tun_name, v->local_addr, v->tun_prefix_len,
+			v->tun_mtu, u(v->tun->pkts_out), u(v->tun->bytes_out), u(v->tun->pkts_in),
+			u(v->tun->bytes_in), u(v->tun->icmp_sent), u(v->tun->bulk_drops),
+			u(v->tun->queue_drops), u(v->tun->bad_drops), u(v->tun->rx_drops));
 	if (v->volume_uuid[0])
 		fprintf(out, "volume %s, cluster '%s', slot %d, generation %llu, role %s\n",
 			v->volume_uuid, v->cluster, v->slot, u(v->generation), v->role);

@@ -10,6 +10,7 @@
 #include "mirror_status.h"
 #include "slot_header.h"
 #include "status_view.h"
+#include "tun_plan.h"
 
 _Static_assert(sizeof(((struct dld_status_view *)0)->device_error) >=
 	       sizeof(((struct dld_ctx *)0)->error), "device_error holds ctx->error");
@@ -133,6 +134,10 @@ void dld_status_view(struct dld_ctx *ctx, struct dld_status_view *v)
 		.io_timeout_ms = ctx->cfg.tun.io_timeout_ms,
 		.knet_ping_timeout_ms = ctx->timing.ping_timeout_ms,
 		.timing_warning = ctx->timing.warning,
+		.tun = ctx->vnic.fd >= 0 ? &ctx->vnic.st : NULL,
+		.tun_name = ctx->cfg.tun_name,
+		.tun_mtu = ctx->cfg.tun_mtu,
+		.tun_prefix_len = DLD_TUN_PREFIX_LEN,
 		.peer_count = ctx->cfg.peer_count,
 	};
 	v->device_state = dld_device_state(ctx, v->device_error, sizeof(v->device_error));
@@ -194,6 +199,28 @@ static void emit_io(const struct dld_status_view *v, struct dld_status_sink *s)
 	s->close(s, '}');
 }
 
+/* TUN mode's interface (doc/vnic.md): only in TUN mode. */
+static void emit_interface(const struct dld_status_view *v, struct dld_status_sink *s)
+{
+	const struct dld_vnic_stats *t = v->tun;
+
+	s->open(s, "interface", '{');
+	s->str(s, "name", v->tun_name);
+	s->str(s, "address", v->local_addr);
+	s->u64(s, "prefix_len", v->tun_prefix_len);
+	s->u64(s, "mtu", v->tun_mtu);
+	s->u64(s, "packets_out", t->pkts_out);
+	s->u64(s, "bytes_out", t->bytes_out);
+	s->u64(s, "packets_in", t->pkts_in);
+	s->u64(s, "bytes_in", t->bytes_in);
+	s->u64(s, "icmp_unreachable_sent", t->icmp_sent);
+	s->u64(s, "bulk_drops", t->bulk_drops);
+	s->u64(s, "queue_drops", t->queue_drops);
+	s->u64(s, "bad_drops", t->bad_drops);
+	s->u64(s, "rx_drops", t->rx_drops);
+	s->close(s, '}');
+}
+
 void dld_status_emit(const struct dld_status_view *v, struct dld_status_sink *s)
 {
 	s->open(s, NULL, '{');
@@ -230,6 +257,8 @@ void dld_status_emit(const struct dld_status_view *v, struct dld_status_sink *s)
 	s->u64(s, "io_timeout_ms", v->io_timeout_ms);
 	s->u64(s, "knet_ping_timeout_ms", v->knet_ping_timeout_ms);
 	s->str(s, "timing_warning", v->timing_warning);
+	if (v->tun)
+		emit_interface(v, s);
 	s->open(s, "peers", '[');
 	for (uint32_t i = 0; i < v->peer_count; i++)
 		emit_peer(&v->peers[i], s);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "shm_queue.h"
+#include "tun.h"
 
 struct dld_ctx;
 
@@ -63,6 +64,10 @@ struct dld_status_view {
 	uint32_t io_timeout_ms;
 	uint32_t knet_ping_timeout_ms; /* 0: unknown (explicit mode)        */
 	const char *timing_warning;    /* "": none (timing.h)               */
+	/* TUN mode (doc/vnic.md): NULL in relay mode. */
+	const struct dld_vnic_stats *tun;
+	const char *tun_name;
+	uint32_t tun_mtu, tun_prefix_len;
 	uint32_t peer_count;
 	struct dld_peer_view peers[DLD_MAX_PEERS];
 };

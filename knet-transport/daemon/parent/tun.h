@@ -1,0 +1,45 @@
+/* TUN mode (doc/vnic.md): a layer-3 network interface (default dl0)
+ * whose packets travel through the volume.  Each packet read from it
+ * becomes one record in the tx queue, addressed to the peer that owns its
+ * destination address; each packet the I/O child delivers is checked
+ * (IPv4, from that peer's address) and written into it.  The fd lives in
+ * the parent: a stuck I/O child cannot keep the interface, and closing
+ * the fd removes it (the interface is not persistent). */
+#ifndef DLD_TUN_H
+#define DLD_TUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct dld_ctx;
+
+struct dld_vnic_stats {
+	uint64_t pkts_out, bytes_out;  /* from the interface, queued for the disk */
+	uint64_t pkts_in, bytes_in;    /* from the disk, written into the interface */
+	uint64_t icmp_sent;            /* unreachables written back           */
+	uint64_t bad_drops;            /* not IPv4, bad header                */
+	uint64_t bulk_drops;           /* over tun_bulk_kib or the queue half full */
+	uint64_t queue_drops;          /* tx queue full, or no child          */
+	uint64_t rx_drops;             /* delivered packets refused or unwritable */
+};
+
+struct dld_vnic {
+	int fd;                        /* -1: relay mode, or not open         */
+	int ifindex;
+	uint32_t addr;                 /* this node's address, host order     */
+	uint64_t tokens;               /* bulk bytes that may go now          */
+	uint64_t refill_ns;            /* when tokens were last refilled      */
+	struct dld_vnic_stats st;
+};
+
+/* In TUN mode, create the interface, configure it and watch it (before
+ * the capabilities are dropped).  0 (also in relay mode), or -1 with the
+ * one-line reason in ctx->error and the exit status in ctx->exit_code;
+ * no interface is left then. */
+int dld_tun_open(struct dld_ctx *ctx);
+/* Remove the interface (close its fd). */
+void dld_tun_close(struct dld_ctx *ctx);
+/* The child delivered packets: write each into the interface. */
+void dld_tun_deliver(struct dld_ctx *ctx);
+
+#endif
