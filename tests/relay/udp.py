@@ -86,6 +86,10 @@ def cmd_send(a):
             break           # stop-and-wait: the rest would fail the same way
         if a.gap_ms:
             time.sleep(a.gap_ms / 1000.0)
+    if a.hold_ms:
+        # Keep the socket, as knet keeps its own: disklinkd relays only
+        # from a knet end whose socket it can see (the owner check).
+        time.sleep(a.hold_ms / 1000.0)
     print(json.dumps(out))
     return 0 if not out["failed"] else 1
 
@@ -197,6 +201,7 @@ def main():
             q.add_argument("--first", type=int, default=0)
             q.add_argument("--retries", type=int, default=3)
             q.add_argument("--gap-ms", type=float, default=0)
+            q.add_argument("--hold-ms", type=float, default=500)
         if name == "recv":
             q.add_argument("--bind", required=True)
             q.add_argument("--src", required=True)
