@@ -79,13 +79,28 @@ static void consume(struct dl_reader *r, const struct dl_block *b,
 	r->torn_polls = 0;
 }
 
+/* Given up once torn_limit polls (2 when a later block is valid) found
+ * it torn and, with torn_wait_ns, that long has passed since the first of
+ * them: a multi-block write can stay half-visible for a while, however
+ * fast the reader polls. */
+static int torn_given_up(const struct dl_reader *r, int later_valid)
+{
+	uint32_t polls = later_valid && r->torn_limit > 2 ? 2 : r->torn_limit;
+
+	if (r->torn_polls < polls)
+		return 0;
+	return !r->torn_wait_ns || r->now_ns - r->torn_since_ns >= r->torn_wait_ns;
+}
+
 /* The next block is torn, corrupt or misplaced: retry on the next polls,
  * then give it up (counted) so one bad block never stalls the reader. */
 static enum step step_torn(struct dl_reader *r, int later_valid)
 {
+	if (!r->torn_polls)
+		r->torn_since_ns = r->now_ns;
 	r->torn_polls++;
 	r->st.torn_retries++;
-	if (r->torn_polls >= r->torn_limit || (later_valid && r->torn_polls >= 2)) {
+	if (torn_given_up(r, later_valid)) {
 		r->st.torn_skipped++;
 		dl_reasm_reset(&r->reasm);
 		r->next_seq++;

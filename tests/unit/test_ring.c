@@ -264,6 +264,76 @@ static void test_torn(void **state)
 	dl_reader_free(&r);
 }
 
+/* With torn_wait_ns, a torn block is waited for in time, however many
+ * polls find it torn: a multi-block write on an array stays half-visible
+ * longer than a few polls.  It is given up (counted) once that long has
+ * passed since the first poll that found it torn. */
+static void test_torn_in_time(void **state)
+{
+	const uint64_t ms = 1000000u;
+	struct dl_writer w;
+	struct dl_reader r;
+	uint8_t saved[BS];
+	uint64_t s;
+
+	(void)state;
+	dl_writer_open(&w, &sb, 0, 1, NULL, ring);
+	dl_reader_init(&r, &sb, 0, 2);
+	r.torn_wait_ns = 50 * ms;
+	r.now_ns = 1000 * ms;
+	drain(&r);
+	/* Its first block is torn, its second landed: 20 fast polls over
+	 * 19 ms do not give it up, and it completes. */
+	s = w.next_seq;
+	put(&w, 1, 3000, to2, 1);
+	put(&w, 2, 3000, to2, 1);
+	memcpy(saved, ring + (s % R) * BS, BS);
+	memset(ring + (s % R) * BS + 512, 0, BS - 512);
+	for (int i = 0; i < 20; i++, r.now_ns += ms)
+		poll_once(&r);
+	assert_int_equal(got.n, 0);
+	assert_int_equal(r.st.torn_retries, 20);
+	assert_int_equal(r.st.torn_skipped, 0);
+	memcpy(ring + (s % R) * BS, saved, BS);
+	poll_once(&r);
+	assert_int_equal(got.n, 2);
+	assert_int_equal(got.tag[0], 1);
+	assert_int_equal(got.tag[1], 2);
+
+	/* One that stays torn: still waited for at 49 ms, given up at 50,
+	 * and what follows is delivered. */
+	s = w.next_seq;
+	put(&w, 3, 3000, to2, 1);
+	put(&w, 4, 3000, to2, 1);
+	memset(ring + (s % R) * BS + 1024, 0xee, BS - 1024);
+	poll_once(&r);
+	r.now_ns += 49 * ms;
+	poll_once(&r);
+	assert_int_equal(r.st.torn_skipped, 0);
+	assert_int_equal(got.n, 2);
+	r.now_ns += ms;
+	poll_once(&r);
+	assert_int_equal(r.st.torn_skipped, 1);
+	assert_int_equal(got.n, 3);
+	assert_int_equal(got.tag[2], 4);
+
+	/* A reader that polls seldom (a stall): two polls are still needed,
+	 * the first one only starts the clock. */
+	s = w.next_seq;
+	put(&w, 5, 3000, to2, 1);
+	put(&w, 6, 3000, to2, 1);
+	memset(ring + (s % R) * BS + 1024, 0xee, BS - 1024);
+	r.now_ns += 5000 * ms;
+	poll_once(&r);
+	assert_int_equal(r.st.torn_skipped, 1);
+	r.now_ns += 50 * ms;
+	poll_once(&r);
+	assert_int_equal(r.st.torn_skipped, 2);
+	assert_int_equal(got.n, 4);
+	assert_int_equal(got.tag[3], 6);
+	dl_reader_free(&r);
+}
+
 static void test_generation_and_restart(void **state)
 {
 	struct dl_writer w, w2;
@@ -399,6 +469,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wrap_around, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overrun, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_torn_in_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_generation_and_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attach_resume_and_late_writer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pack_limits, setup, teardown),

@@ -50,8 +50,10 @@ static void tunables_check(struct dld_io *io)
 	io->tun = io->shm->tun;
 	io->tun_seq = s;
 	dld_sched_tune(&io->sched, &io->tun);
-	for (uint32_t i = 0; i < io->npeers; i++)
+	for (uint32_t i = 0; i < io->npeers; i++) {
 		io->peers[i].rd.torn_limit = io->tun.torn_limit;
+		io->peers[i].rd.torn_wait_ns = io->tun.torn_wait_ms * 1000000ull;
+	}
 	dld_log_set_debug(io->cfg, io->tun.debug);
 }
 

@@ -60,6 +60,7 @@ static void peer_attach(struct dld_io *io, struct dld_io_peer *p, uint32_t slot,
 		return;
 	}
 	p->rd.torn_limit = io->tun.torn_limit;
+	p->rd.torn_wait_ns = io->tun.torn_wait_ms * 1000000ull;
 	if (io->peers_scanned) {
 		/* The peer claimed its slot after we started looking: all of
 		 * its current generation is new to us. */
@@ -263,6 +264,7 @@ static void poll_peer(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
 			io->read_failed |= !p->dev;
 			return;
 		}
+		p->rd.now_ns = dl_clock_mono(io->dev.clock);
 		k = dl_reader_poll(&p->rd, ring, n, deliver, &d, &again);
 		total += k;
 		if (again) {
