@@ -199,6 +199,41 @@ static uint64_t block_gen(const struct dl_reader *r, const uint8_t *buf)
 	return dl_block_decode(buf, r->block_size, &b, NULL) ? 0 : b.generation;
 }
 
+/* The first resync of a reader with attach_gen: the writer started after
+ * we began looking, deliver its generation from the beginning, nothing
+ * older and nothing at or below attach_after_seq (what this node read
+ * before it re-attached); a gap after that is counted. */
+static void attach_generation(struct dl_reader *r, const uint8_t *ring, uint64_t head,
+			      dl_deliver_fn deliver, void *ctx)
+{
+	const uint32_t R = r->ring_blocks;
+	uint64_t start = head;
+	struct dl_block b;
+
+	r->synced = 1;
+	if (head <= r->attach_after_seq) {
+		/* Nothing new since: wait for what comes after. */
+		dl_block_decode(ring + (size_t)(head % R) * r->block_size, r->block_size, &b,
+				NULL);
+		r->generation = b.generation;
+		r->writer_id = b.node_id;
+		r->next_seq = r->attach_after_seq + 1;
+		return;
+	}
+	while (start > 1 && start - 1 > r->attach_after_seq && head - start < R - 1 &&
+	       block_valid_ours(r, ring + (size_t)((start - 1) % R) * r->block_size,
+				start - 1) &&
+	       block_gen(r, ring + (size_t)((start - 1) % R) * r->block_size) >= r->attach_gen)
+		start--;
+	if (r->attach_after_seq && start > r->attach_after_seq + 1)
+		r->st.lost_blocks += start - r->attach_after_seq - 1;
+	r->next_seq = start;
+	for (uint64_t s = start; s <= head; s++) {
+		dl_block_decode(ring + (size_t)(s % R) * r->block_size, r->block_size, &b, NULL);
+		consume(r, &b, deliver, ctx);
+	}
+}
+
 void dl_reader_resync(struct dl_reader *r, const uint8_t *ring, uint64_t hint_seq,
 		      dl_deliver_fn deliver, void *ctx)
 {
@@ -217,22 +252,7 @@ void dl_reader_resync(struct dl_reader *r, const uint8_t *ring, uint64_t hint_se
 	dl_ring_newest_scan(ring, 0, R, &f, &newest);
 	head = newest.seq;
 	if (!r->synced && r->attach_gen && head) {
-		/* The writer started after we began looking: deliver its
-		 * generation from the beginning, nothing older. */
-		start = head;
-		while (start > 1 && head - start < R - 1 &&
-		       block_valid_ours(r, ring + (size_t)((start - 1) % R) * r->block_size,
-					start - 1) &&
-		       block_gen(r, ring + (size_t)((start - 1) % R) * r->block_size) >=
-			       r->attach_gen)
-			start--;
-		r->synced = 1;
-		r->next_seq = start;
-		for (uint64_t s = start; s <= head; s++) {
-			dl_block_decode(ring + (size_t)(s % R) * r->block_size, r->block_size,
-					&b, NULL);
-			consume(r, &b, deliver, ctx);
-		}
+		attach_generation(r, ring, head, deliver, ctx);
 		return;
 	}
 	if (!r->synced) {

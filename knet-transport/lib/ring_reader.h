@@ -49,6 +49,11 @@ struct dl_reader {
 	uint64_t attach_gen;           /* deliver this generation from its
 					* first block (a writer that started
 					* after this reader was looking)     */
+	uint64_t attach_after_seq;     /* with attach_gen: the last block this
+					* node read of that ring before it
+					* re-attached; nothing at or below it
+					* is delivered again, a gap after it
+					* is counted lost                    */
 	struct dl_reasm reasm;
 	struct dl_reader_stats st;
 };

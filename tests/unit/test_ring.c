@@ -431,6 +431,63 @@ static void test_attach_resume_and_late_writer(void **state)
 	dl_reader_free(&late);
 }
 
+/* A re-attach (the peer was removed and added back, its path reopened)
+ * with attach_gen: nothing at or below attach_after_seq is delivered
+ * again, what is new is, and a gap after it is counted. */
+static void test_reattach(void **state)
+{
+	struct dl_writer w;
+	struct dl_reader r, again;
+
+	(void)state;
+	dl_writer_open(&w, &sb, 0, 1, NULL, ring);
+	dl_reader_init(&r, &sb, 0, 2);
+	r.attach_gen = w.generation;
+	for (uint32_t i = 0; i < 6; i++)
+		put(&w, i, 64, to2, 1);
+	poll_once(&r);
+	assert_int_equal(got.n, 6);
+	assert_int_equal(r.next_seq, 7);
+	/* Re-attached with nothing new: nothing delivered, the next is. */
+	dl_reader_init(&again, &sb, 0, 2);
+	again.attach_gen = w.generation;
+	again.attach_after_seq = r.next_seq - 1;
+	poll_once(&again);
+	assert_int_equal(got.n, 6);
+	put(&w, 6, 64, to2, 1);
+	drain(&again);
+	assert_int_equal(got.n, 7);
+	assert_int_equal(got.tag[6], 6);
+	dl_reader_free(&again);
+	/* Re-attached after two more blocks: those two only. */
+	put(&w, 7, 64, to2, 1);
+	put(&w, 8, 64, to2, 1);
+	dl_reader_init(&again, &sb, 0, 2);
+	again.attach_gen = w.generation;
+	again.attach_after_seq = 7;
+	poll_once(&again);
+	assert_int_equal(got.n, 9);
+	assert_int_equal(got.tag[7], 7);
+	assert_int_equal(got.tag[8], 8);
+	assert_int_equal(again.st.lost_blocks, 0);
+	dl_reader_free(&again);
+	/* Away for more than a lap: the run still in the ring is delivered,
+	 * the rest counted lost. */
+	for (uint32_t i = 0; i < R + 5; i++)
+		put(&w, 100 + i, 64, to2, 1);
+	dl_reader_init(&again, &sb, 0, 2);
+	again.attach_gen = w.generation;
+	again.attach_after_seq = 9;
+	got.n = 0;
+	poll_once(&again);
+	assert_int_equal(got.n + again.st.lost_blocks, R + 5);
+	assert_int_equal(got.n, R);
+	assert_int_equal(again.st.lost_blocks, 5);
+	assert_int_equal(got.tag[got.n - 1], 100 + R + 4);
+	dl_reader_free(&again);
+	dl_reader_free(&r);
+}
+
 static void test_pack_limits(void **state)
 {
 	struct dl_writer w;
@@ -472,6 +529,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_torn_in_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_generation_and_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attach_resume_and_late_writer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reattach, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pack_limits, setup, teardown),
 	};
 

@@ -62,6 +62,16 @@ struct dld_io_peer {
 	uint32_t role;                 /* DL_ROLE_* of its last header      */
 	int64_t  lag_ms;               /* newest block's delay, -1 unknown  */
 	bool     resync;               /* read the whole ring next poll     */
+	uint32_t mark;                 /* its entry in io->marks + 1, 0 none */
+};
+
+/* Where this child last read a node's ring, kept when the node stops
+ * being a peer or its path closes: a re-attach starts after it. */
+#define DLD_IO_MARKS (2u * DL_SLOTS_MAX)
+struct dld_io_mark {
+	uint32_t node_id;
+	uint32_t slot;
+	uint64_t seq;                  /* last block consumed (0: none)     */
 };
 
 struct dld_io {
@@ -88,6 +98,8 @@ struct dld_io {
 	uint32_t npeers;
 	uint32_t peers_seq;            /* of the parent's peer table        */
 	struct dld_io_peer peers[DLD_MAX_PEERS];
+	struct dld_io_mark marks[DLD_IO_MARKS];
+	uint32_t nmarks;
 	struct dld_status st;
 	struct dld_sched sched;
 	uint64_t next_poll_ns, next_hdr_ns, next_sb_ns, next_pub_ns;
