@@ -73,6 +73,12 @@ static void consume(struct dl_reader *r, const struct dl_block *b,
 		r->writer_id = b->node_id;
 	}
 	r->last_write_time_ns = b->write_time_ns;
+	/* A block without records voids a write that failed there
+	 * (dl_writer_void): what it held is lost, counted here. */
+	if (!b->rec_count) {
+		r->st.lost_blocks++;
+		dl_reasm_reset(&r->reasm);
+	}
 	deliver_block(r, b, deliver, ctx);
 	r->st.blocks++;
 	r->next_seq = b->seq + 1;

@@ -488,6 +488,44 @@ static void test_reattach(void **state)
 	dl_reader_free(&r);
 }
 
+/* A write that failed is never rewritten under its sequence numbers: the
+ * writer voids them (empty blocks) and goes on; a reader consumes the
+ * void at once, counts it lost, and delivers what follows, whether or
+ * not it had read part of the failed write while it landed. */
+static void test_void_after_failed_write(void **state)
+{
+	struct dl_writer w;
+	struct dl_reader r;
+	uint64_t s;
+	uint32_t n;
+
+	(void)state;
+	dl_writer_open(&w, &sb, 0, 1, NULL, ring);
+	dl_reader_init(&r, &sb, 0, 2);
+	drain(&r);
+	put(&w, 1, 64, to2, 1);
+	/* A 3-block write fails: only its first block landed, and the
+	 * reader read it (datagram 2 of it is not complete: nothing). */
+	s = w.next_seq;
+	n = put(&w, 2, 9000, to2, 1);
+	assert_int_equal(n, 3);
+	memset(ring + ((s + 1) % R) * BS, 0, 2 * BS);
+	poll_once(&r);
+	assert_int_equal(got.n, 1);
+	/* Voided, then new data: delivered at once, no torn wait. */
+	dl_writer_void(&w, s, n, scratch, 0);
+	for (uint32_t k = 0; k < n; k++)
+		memcpy(ring + ((s + k) % R) * BS, scratch + (size_t)k * BS, BS);
+	put(&w, 3, 64, to2, 1);
+	poll_once(&r);
+	assert_int_equal(got.n, 2);
+	assert_int_equal(got.tag[1], 3);
+	assert_int_equal(r.st.lost_blocks, 2);
+	assert_int_equal(r.st.torn_skipped, 0);
+	assert_int_equal(r.next_seq, w.next_seq);
+	dl_reader_free(&r);
+}
+
 static void test_pack_limits(void **state)
 {
 	struct dl_writer w;
@@ -530,6 +568,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_generation_and_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attach_resume_and_late_writer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reattach, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_void_after_failed_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pack_limits, setup, teardown),
 	};
 

@@ -90,6 +90,8 @@ struct dld_io {
 	bool peers_scanned;            /* the first scan for peers is done  */
 	bool hdr_written;              /* by this generation: check it stays ours */
 	struct dl_writer w;
+	uint64_t void_first;           /* sequences of failed writes, to be */
+	uint32_t void_n;               /* voided before the next data       */
 	/* the batch being packed (io_write.c) */
 	struct dl_dgram *dg;
 	uint16_t (*dst)[DL_DEST_MAX];
