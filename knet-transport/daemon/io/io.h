@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "ring_reader.h"
 #include "ring_writer.h"
@@ -120,8 +121,10 @@ static inline int dld_io_wait_tx(struct dld_io *io, uint64_t timeout_ns)
 	return io->wait_tx ? io->wait_tx(io, timeout_ns) : dld_chan_wait_tx(io->ch, timeout_ns);
 }
 
-/* io_child.c: the entry point (supervise.c forks it). */
-int dld_io_child_main(const struct dld_config *cfg, struct dld_chan *ch);
+/* io_child.c: the entry point (supervise.c forks it); parent: the pid of
+ * the process that forked it (getpid() before the fork), which may be 1
+ * in a container where disklinkd is PID 1. */
+int dld_io_child_main(const struct dld_config *cfg, struct dld_chan *ch, pid_t parent);
 
 /* io_volume.c: open, validate, claim, header, superblock check. */
 int dld_io_attach(struct dld_io *io, int *exit_code);

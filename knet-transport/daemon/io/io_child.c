@@ -212,15 +212,18 @@ static struct dld_io *io_new(const struct dld_config *cfg, struct dld_chan *ch)
 	return io;
 }
 
-int dld_io_child_main(const struct dld_config *cfg, struct dld_chan *ch)
+int dld_io_child_main(const struct dld_config *cfg, struct dld_chan *ch, pid_t parent)
 {
 	struct dld_io *io;
 	sigset_t all;
 	int rc = DLD_EXIT_OK;
 
-	/* Die with the parent (once any I/O in progress returns). */
+	/* Die with the parent (once any I/O in progress returns).  It may
+	 * have died before the death signal was set: then this process was
+	 * given another parent.  Compared with the pid that forked it, not
+	 * with 1: disklinkd may be PID 1 itself (a container). */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() == 1)
+	if (getppid() != parent)
 		return DLD_EXIT_RUNTIME;
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);

@@ -78,7 +78,7 @@ static void publish_peers(struct dld_ctx *ctx)
 int dld_child_start(struct dld_ctx *ctx)
 {
 	uint64_t now = dld_mono_ns();
-	pid_t pid;
+	pid_t pid, parent;
 
 	ctx->restart_at_ns = 0;
 	if (ctx->abandoned && kill(ctx->abandoned, 0) == 0) {
@@ -104,6 +104,7 @@ int dld_child_start(struct dld_ctx *ctx)
 	ctx->chan.shm->prev_generation = ctx->last_generation;
 	ctx->chan.shm->role = ctx->role;       /* the held role, written at attach */
 	publish_peers(ctx);
+	parent = getpid();
 	pid = fork();
 	if (pid < 0) {
 		int err = errno;
@@ -121,7 +122,7 @@ int dld_child_start(struct dld_ctx *ctx)
 		dld_loop_close_all_fds(&ctx->loop);
 		if (ctx->ready_fd >= 0)
 			close(ctx->ready_fd);
-		_exit(dld_io_child_main(&ctx->cfg, &ctx->chan));
+		_exit(dld_io_child_main(&ctx->cfg, &ctx->chan, parent));
 	}
 	ctx->child = pid;
 	ctx->children++;
