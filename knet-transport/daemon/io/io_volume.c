@@ -364,6 +364,8 @@ int dld_io_role_check(struct dld_io *io, int *exit_code)
 	}
 done:
 	io->st.role = io->hdr.role;
+	/* At once: the parent holds the role its status says is on disk. */
+	dld_status_publish(io->shm, &io->st);
 	io->next_pub_ns = 0;
 	atomic_store_explicit(&io->shm->role_done, seq, memory_order_release);
 	dld_efd_kick(io->ch->rx_efd);
