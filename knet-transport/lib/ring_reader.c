@@ -73,19 +73,40 @@ static void consume(struct dl_reader *r, const struct dl_block *b,
 		r->writer_id = b->node_id;
 	}
 	r->last_write_time_ns = b->write_time_ns;
+	/* A block without records voids a write that failed there
+	 * (dl_writer_void): what it held is lost, counted here. */
+	if (!b->rec_count) {
+		r->st.lost_blocks++;
+		dl_reasm_reset(&r->reasm);
+	}
 	deliver_block(r, b, deliver, ctx);
 	r->st.blocks++;
 	r->next_seq = b->seq + 1;
 	r->torn_polls = 0;
 }
 
+/* Given up once torn_limit polls (2 when a later block is valid) found
+ * it torn and, with torn_wait_ns, that long has passed since the first of
+ * them: a multi-block write can stay half-visible for a while, however
+ * fast the reader polls. */
+static int torn_given_up(const struct dl_reader *r, int later_valid)
+{
+	uint32_t polls = later_valid && r->torn_limit > 2 ? 2 : r->torn_limit;
+
+	if (r->torn_polls < polls)
+		return 0;
+	return !r->torn_wait_ns || r->now_ns - r->torn_since_ns >= r->torn_wait_ns;
+}
+
 /* The next block is torn, corrupt or misplaced: retry on the next polls,
  * then give it up (counted) so one bad block never stalls the reader. */
 static enum step step_torn(struct dl_reader *r, int later_valid)
 {
+	if (!r->torn_polls)
+		r->torn_since_ns = r->now_ns;
 	r->torn_polls++;
 	r->st.torn_retries++;
-	if (r->torn_polls >= r->torn_limit || (later_valid && r->torn_polls >= 2)) {
+	if (torn_given_up(r, later_valid)) {
 		r->st.torn_skipped++;
 		dl_reasm_reset(&r->reasm);
 		r->next_seq++;
@@ -184,6 +205,41 @@ static uint64_t block_gen(const struct dl_reader *r, const uint8_t *buf)
 	return dl_block_decode(buf, r->block_size, &b, NULL) ? 0 : b.generation;
 }
 
+/* The first resync of a reader with attach_gen: the writer started after
+ * we began looking, deliver its generation from the beginning, nothing
+ * older and nothing at or below attach_after_seq (what this node read
+ * before it re-attached); a gap after that is counted. */
+static void attach_generation(struct dl_reader *r, const uint8_t *ring, uint64_t head,
+			      dl_deliver_fn deliver, void *ctx)
+{
+	const uint32_t R = r->ring_blocks;
+	uint64_t start = head;
+	struct dl_block b;
+
+	r->synced = 1;
+	if (head <= r->attach_after_seq) {
+		/* Nothing new since: wait for what comes after. */
+		dl_block_decode(ring + (size_t)(head % R) * r->block_size, r->block_size, &b,
+				NULL);
+		r->generation = b.generation;
+		r->writer_id = b.node_id;
+		r->next_seq = r->attach_after_seq + 1;
+		return;
+	}
+	while (start > 1 && start - 1 > r->attach_after_seq && head - start < R - 1 &&
+	       block_valid_ours(r, ring + (size_t)((start - 1) % R) * r->block_size,
+				start - 1) &&
+	       block_gen(r, ring + (size_t)((start - 1) % R) * r->block_size) >= r->attach_gen)
+		start--;
+	if (r->attach_after_seq && start > r->attach_after_seq + 1)
+		r->st.lost_blocks += start - r->attach_after_seq - 1;
+	r->next_seq = start;
+	for (uint64_t s = start; s <= head; s++) {
+		dl_block_decode(ring + (size_t)(s % R) * r->block_size, r->block_size, &b, NULL);
+		consume(r, &b, deliver, ctx);
+	}
+}
+
 void dl_reader_resync(struct dl_reader *r, const uint8_t *ring, uint64_t hint_seq,
 		      dl_deliver_fn deliver, void *ctx)
 {
@@ -202,22 +258,7 @@ void dl_reader_resync(struct dl_reader *r, const uint8_t *ring, uint64_t hint_se
 	dl_ring_newest_scan(ring, 0, R, &f, &newest);
 	head = newest.seq;
 	if (!r->synced && r->attach_gen && head) {
-		/* The writer started after we began looking: deliver its
-		 * generation from the beginning, nothing older. */
-		start = head;
-		while (start > 1 && head - start < R - 1 &&
-		       block_valid_ours(r, ring + (size_t)((start - 1) % R) * r->block_size,
-					start - 1) &&
-		       block_gen(r, ring + (size_t)((start - 1) % R) * r->block_size) >=
-			       r->attach_gen)
-			start--;
-		r->synced = 1;
-		r->next_seq = start;
-		for (uint64_t s = start; s <= head; s++) {
-			dl_block_decode(ring + (size_t)(s % R) * r->block_size, r->block_size,
-					&b, NULL);
-			consume(r, &b, deliver, ctx);
-		}
+		attach_generation(r, ring, head, deliver, ctx);
 		return;
 	}
 	if (!r->synced) {

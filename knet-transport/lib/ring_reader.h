@@ -34,7 +34,13 @@ struct dl_reader {
 	uint64_t generation;
 	uint64_t next_seq;
 	uint32_t torn_polls;
-	uint32_t torn_limit;           /* polls before a torn block is skipped */
+	uint32_t torn_limit;           /* polls before a torn block is skipped
+					* (2 once a later block is valid)    */
+	uint64_t torn_wait_ns;         /* and time since the first poll that
+					* found it torn (0: polls only)      */
+	uint64_t torn_since_ns;        /* now_ns of that first poll          */
+	uint64_t now_ns;               /* the caller's monotonic clock, set
+					* before each dl_reader_poll         */
 	uint64_t last_write_time_ns;   /* writer's clock in the newest block */
 	/* Set before the first resync (attach), both optional: */
 	uint64_t resume_seq;           /* next seq this node had not read yet
@@ -43,6 +49,11 @@ struct dl_reader {
 	uint64_t attach_gen;           /* deliver this generation from its
 					* first block (a writer that started
 					* after this reader was looking)     */
+	uint64_t attach_after_seq;     /* with attach_gen: the last block this
+					* node read of that ring before it
+					* re-attached; nothing at or below it
+					* is delivered again, a gap after it
+					* is counted lost                    */
 	struct dl_reasm reasm;
 	struct dl_reader_stats st;
 };
@@ -62,7 +73,8 @@ static inline uint32_t dl_reader_next_index(const struct dl_reader *r)
 	return (uint32_t)(r->next_seq % r->ring_blocks);
 }
 
-/* One poll: blocks[0..n) are the ring blocks at the indexes of next_seq,
+/* One poll: the caller sets now_ns (its monotonic clock, read after the
+ * blocks were read) when torn_wait_ns is set; blocks[0..n) are the ring blocks at the indexes of next_seq,
  * next_seq + 1, ... (consecutive, the caller stops at the end of the
  * ring).  Consumes what is new, delivering datagrams.  Returns the number
  * of blocks consumed; *resync is set when the reader must be given the

@@ -144,3 +144,15 @@ int dl_writer_pack(struct dl_writer *w, const struct dl_dgram *d, size_t n,
 	w->next_seq += cur + 1;
 	return 0;
 }
+
+void dl_writer_void(const struct dl_writer *w, uint64_t first, uint32_t n, uint8_t *out,
+		    uint64_t now_ns)
+{
+	for (uint32_t k = 0; k < n; k++) {
+		struct dl_block_builder bb;
+
+		dl_bb_start(&bb, out + (size_t)k * w->block_size, w->block_size);
+		dl_bb_seal(&bb, w->slot_index, w->node_id, w->generation, first + k, w->uuid,
+			   now_ns);
+	}
+}

@@ -46,6 +46,13 @@ int dl_writer_pack(struct dl_writer *w, const struct dl_dgram *d, size_t n,
 		   size_t *n_done, uint8_t *out, uint32_t max_blocks,
 		   uint32_t *blocks, uint64_t now_ns);
 
+/* Seal n empty blocks (no records) at out with sequences first.. : what
+ * a writer puts where a write failed, so that readers consume those
+ * sequence numbers at once instead of waiting on torn or old blocks
+ * there.  The sequence numbers are never reused for data. */
+void dl_writer_void(const struct dl_writer *w, uint64_t first, uint32_t n, uint8_t *out,
+		    uint64_t now_ns);
+
 /* Blocks needed for one datagram written alone. */
 uint32_t dl_writer_blocks_for(uint32_t block_size, uint32_t dst_count, uint32_t len);
 

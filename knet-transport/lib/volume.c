@@ -203,21 +203,23 @@ int dl_volume_find_node(struct dl_volume *v, uint32_t node_id, uint32_t *slot,
 	return dl_slot_find_owner(v->sb.slot_count, node_id, volume_slot_read, v, slot, h);
 }
 
-int dl_volume_claim(struct dl_volume *v, uint32_t node_id, const char *node_name,
-		    uint32_t *slot, struct dl_slot_hdr *h)
+int dl_volume_claim_intent(struct dl_volume *v, uint32_t node_id, const char *node_name,
+			   uint32_t *slot, struct dl_slot_hdr *h, int *owned)
 {
 	const uint32_t n = v->sb.slot_count;
 
+	*owned = 0;
 	if (node_id == 0 || node_id > DL_NODE_ID_MAX || !node_name ||
 	    strlen(node_name) >= DL_NODE_NAME_MAX) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (dl_volume_find_node(v, node_id, slot, h) == 0)
+	if (dl_volume_find_node(v, node_id, slot, h) == 0) {
+		*owned = 1;
 		return 0;
+	}
 	for (uint32_t k = 0; k < n; k++) {
 		uint32_t s = (node_id - 1 + k) % n;
-		struct dl_slot_hdr check;
 
 		if (dl_volume_read_slot(v, s, h, NULL) || h->state != DL_SLOT_FREE)
 			continue;
@@ -229,13 +231,37 @@ int dl_volume_claim(struct dl_volume *v, uint32_t node_id, const char *node_name
 		strcpy(h->node_name, node_name);
 		if (dl_volume_write_slot(v, h))
 			return -1;
-		/* Read back: another node claiming the same slot at the same
-		 * moment wrote the same copy; the one that reads itself wins. */
-		if (dl_volume_read_slot(v, s, &check, NULL) == 0 && check.node_id == node_id) {
-			*slot = s;
-			*h = check;
+		*slot = s;
+		return 0;
+	}
+	errno = ENOSPC;
+	return -1;
+}
+
+int dl_volume_claim_confirm(struct dl_volume *v, uint32_t slot, uint32_t node_id,
+			    struct dl_slot_hdr *h)
+{
+	if (dl_volume_read_slot(v, slot, h, NULL))
+		return -1;
+	if (h->node_id != node_id || h->state == DL_SLOT_FREE) {
+		errno = EBUSY;
+		return -1;
+	}
+	return 0;
+}
+
+int dl_volume_claim(struct dl_volume *v, uint32_t node_id, const char *node_name,
+		    uint32_t *slot, struct dl_slot_hdr *h)
+{
+	for (uint32_t k = 0; k < v->sb.slot_count; k++) {
+		int owned;
+
+		if (dl_volume_claim_intent(v, node_id, node_name, slot, h, &owned))
+			return -1;
+		if (owned || dl_volume_claim_confirm(v, *slot, node_id, h) == 0)
 			return 0;
-		}
+		if (errno != EBUSY)
+			return -1;
 	}
 	errno = ENOSPC;
 	return -1;

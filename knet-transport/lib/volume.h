@@ -65,9 +65,24 @@ int dl_volume_find_node(struct dl_volume *v, uint32_t node_id, uint32_t *slot,
 /* Claim a slot for node_id (its own if it has one, else a free one,
  * searched from (node_id - 1) % slot_count so that small ids rarely
  * race), and write it as stopped-and-owned.  -1/ENOSPC when no slot is
- * free; after writing, the claim is read back and a lost race is retried. */
+ * free; after writing, the claim is read back at once and a lost race is
+ * retried.  For a tool or a test: two claimers whose writes overlap in
+ * time can both read themselves back (a daemon uses the two steps below
+ * with a wait between them). */
 int dl_volume_claim(struct dl_volume *v, uint32_t node_id, const char *node_name,
 		    uint32_t *slot, struct dl_slot_hdr *h);
+
+/* A claim in two steps (delta-lease style, doc/format.md "Slot claim"):
+ * the intent writes the first free slot (searched as above) as
+ * stopped-and-owned by node_id, or finds node_id's own slot (*owned = 1,
+ * nothing written, nothing to confirm); -1/ENOSPC when no slot is free.
+ * After a wait longer than any claim write still in flight, the confirm
+ * reads the slot back: 0 when it is still node_id's, -1/EBUSY when
+ * another claim landed over it (the race is lost: claim again). */
+int dl_volume_claim_intent(struct dl_volume *v, uint32_t node_id, const char *node_name,
+			   uint32_t *slot, struct dl_slot_hdr *h, int *owned);
+int dl_volume_claim_confirm(struct dl_volume *v, uint32_t slot, uint32_t node_id,
+			    struct dl_slot_hdr *h);
 
 /* Release a slot: it becomes free, keeping its generation and sequence
  * so the next owner's blocks still move forward. */

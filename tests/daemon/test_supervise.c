@@ -215,6 +215,30 @@ static void reap_child(struct dld_ctx *ctx, int sfd)
 	}
 }
 
+/* The role the parent holds follows the role on disk, as the child's
+ * status says: a role request that timed out (the parent kept the old
+ * role) but whose header landed later is not written back by the next
+ * child; a child that never attached changes nothing. */
+static void test_role_follows_disk(void **state)
+{
+	struct dld_ctx *ctx = *state;
+	struct dld_status st = { .slot = -1, .role = DL_ROLE_PRIMARY };
+
+	assert_int_equal(dld_chan_create(&ctx->chan, 256), 0);
+	ctx->child = stuck_child();
+	ctx->role = DL_ROLE_SECONDARY;
+	dld_status_publish(ctx->chan.shm, &st);
+	dld_child_snapshot(ctx);
+	assert_int_equal(ctx->role, DL_ROLE_SECONDARY);
+	st.slot = 2;
+	dld_status_publish(ctx->chan.shm, &st);
+	dld_child_snapshot(ctx);
+	assert_int_equal(ctx->role, DL_ROLE_PRIMARY);
+	kill(ctx->child, SIGKILL);
+	waitpid(ctx->child, NULL, 0);
+	ctx->child = 0;
+}
+
 static void test_child_fails_and_restarts(void **state)
 {
 	struct dld_ctx *ctx = *state;
@@ -260,6 +284,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stop_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stall_and_abandon, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_child_fails_and_restarts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_role_follows_disk, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

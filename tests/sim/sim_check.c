@@ -288,7 +288,11 @@ static int attribute(struct sim *s, struct sim_node *r, const struct sim_node *s
 		       late_attach ? HOLE_LATE_ATTACH : HOLE_NONE;
 	if (late_attach)
 		return HOLE_LATE_ATTACH;
-	return snd->failed_writes ? HOLE_SEQ_REUSE : HOLE_NONE;
+	if (snd->failed_writes)
+		return HOLE_SEQ_REUSE;
+	/* an older incarnation's write landed, or is landing */
+	return snd->late_writes || sim_dev_orphan_writes(s, (uint32_t)(snd - s->nodes)) ?
+	       HOLE_LATE_WRITE : HOLE_NONE;
 }
 
 static void check_one(struct sim *s, struct sim_node *r, const struct dld_qmsg *m)

@@ -264,6 +264,76 @@ static void test_torn(void **state)
 	dl_reader_free(&r);
 }
 
+/* With torn_wait_ns, a torn block is waited for in time, however many
+ * polls find it torn: a multi-block write on an array stays half-visible
+ * longer than a few polls.  It is given up (counted) once that long has
+ * passed since the first poll that found it torn. */
+static void test_torn_in_time(void **state)
+{
+	const uint64_t ms = 1000000u;
+	struct dl_writer w;
+	struct dl_reader r;
+	uint8_t saved[BS];
+	uint64_t s;
+
+	(void)state;
+	dl_writer_open(&w, &sb, 0, 1, NULL, ring);
+	dl_reader_init(&r, &sb, 0, 2);
+	r.torn_wait_ns = 50 * ms;
+	r.now_ns = 1000 * ms;
+	drain(&r);
+	/* Its first block is torn, its second landed: 20 fast polls over
+	 * 19 ms do not give it up, and it completes. */
+	s = w.next_seq;
+	put(&w, 1, 3000, to2, 1);
+	put(&w, 2, 3000, to2, 1);
+	memcpy(saved, ring + (s % R) * BS, BS);
+	memset(ring + (s % R) * BS + 512, 0, BS - 512);
+	for (int i = 0; i < 20; i++, r.now_ns += ms)
+		poll_once(&r);
+	assert_int_equal(got.n, 0);
+	assert_int_equal(r.st.torn_retries, 20);
+	assert_int_equal(r.st.torn_skipped, 0);
+	memcpy(ring + (s % R) * BS, saved, BS);
+	poll_once(&r);
+	assert_int_equal(got.n, 2);
+	assert_int_equal(got.tag[0], 1);
+	assert_int_equal(got.tag[1], 2);
+
+	/* One that stays torn: still waited for at 49 ms, given up at 50,
+	 * and what follows is delivered. */
+	s = w.next_seq;
+	put(&w, 3, 3000, to2, 1);
+	put(&w, 4, 3000, to2, 1);
+	memset(ring + (s % R) * BS + 1024, 0xee, BS - 1024);
+	poll_once(&r);
+	r.now_ns += 49 * ms;
+	poll_once(&r);
+	assert_int_equal(r.st.torn_skipped, 0);
+	assert_int_equal(got.n, 2);
+	r.now_ns += ms;
+	poll_once(&r);
+	assert_int_equal(r.st.torn_skipped, 1);
+	assert_int_equal(got.n, 3);
+	assert_int_equal(got.tag[2], 4);
+
+	/* A reader that polls seldom (a stall): two polls are still needed,
+	 * the first one only starts the clock. */
+	s = w.next_seq;
+	put(&w, 5, 3000, to2, 1);
+	put(&w, 6, 3000, to2, 1);
+	memset(ring + (s % R) * BS + 1024, 0xee, BS - 1024);
+	r.now_ns += 5000 * ms;
+	poll_once(&r);
+	assert_int_equal(r.st.torn_skipped, 1);
+	r.now_ns += 50 * ms;
+	poll_once(&r);
+	assert_int_equal(r.st.torn_skipped, 2);
+	assert_int_equal(got.n, 4);
+	assert_int_equal(got.tag[3], 6);
+	dl_reader_free(&r);
+}
+
 static void test_generation_and_restart(void **state)
 {
 	struct dl_writer w, w2;
@@ -361,6 +431,101 @@ static void test_attach_resume_and_late_writer(void **state)
 	dl_reader_free(&late);
 }
 
+/* A re-attach (the peer was removed and added back, its path reopened)
+ * with attach_gen: nothing at or below attach_after_seq is delivered
+ * again, what is new is, and a gap after it is counted. */
+static void test_reattach(void **state)
+{
+	struct dl_writer w;
+	struct dl_reader r, again;
+
+	(void)state;
+	dl_writer_open(&w, &sb, 0, 1, NULL, ring);
+	dl_reader_init(&r, &sb, 0, 2);
+	r.attach_gen = w.generation;
+	for (uint32_t i = 0; i < 6; i++)
+		put(&w, i, 64, to2, 1);
+	poll_once(&r);
+	assert_int_equal(got.n, 6);
+	assert_int_equal(r.next_seq, 7);
+	/* Re-attached with nothing new: nothing delivered, the next is. */
+	dl_reader_init(&again, &sb, 0, 2);
+	again.attach_gen = w.generation;
+	again.attach_after_seq = r.next_seq - 1;
+	poll_once(&again);
+	assert_int_equal(got.n, 6);
+	put(&w, 6, 64, to2, 1);
+	drain(&again);
+	assert_int_equal(got.n, 7);
+	assert_int_equal(got.tag[6], 6);
+	dl_reader_free(&again);
+	/* Re-attached after two more blocks: those two only. */
+	put(&w, 7, 64, to2, 1);
+	put(&w, 8, 64, to2, 1);
+	dl_reader_init(&again, &sb, 0, 2);
+	again.attach_gen = w.generation;
+	again.attach_after_seq = 7;
+	poll_once(&again);
+	assert_int_equal(got.n, 9);
+	assert_int_equal(got.tag[7], 7);
+	assert_int_equal(got.tag[8], 8);
+	assert_int_equal(again.st.lost_blocks, 0);
+	dl_reader_free(&again);
+	/* Away for more than a lap: the run still in the ring is delivered,
+	 * the rest counted lost. */
+	for (uint32_t i = 0; i < R + 5; i++)
+		put(&w, 100 + i, 64, to2, 1);
+	dl_reader_init(&again, &sb, 0, 2);
+	again.attach_gen = w.generation;
+	again.attach_after_seq = 9;
+	got.n = 0;
+	poll_once(&again);
+	assert_int_equal(got.n + again.st.lost_blocks, R + 5);
+	assert_int_equal(got.n, R);
+	assert_int_equal(again.st.lost_blocks, 5);
+	assert_int_equal(got.tag[got.n - 1], 100 + R + 4);
+	dl_reader_free(&again);
+	dl_reader_free(&r);
+}
+
+/* A write that failed is never rewritten under its sequence numbers: the
+ * writer voids them (empty blocks) and goes on; a reader consumes the
+ * void at once, counts it lost, and delivers what follows, whether or
+ * not it had read part of the failed write while it landed. */
+static void test_void_after_failed_write(void **state)
+{
+	struct dl_writer w;
+	struct dl_reader r;
+	uint64_t s;
+	uint32_t n;
+
+	(void)state;
+	dl_writer_open(&w, &sb, 0, 1, NULL, ring);
+	dl_reader_init(&r, &sb, 0, 2);
+	drain(&r);
+	put(&w, 1, 64, to2, 1);
+	/* A 3-block write fails: only its first block landed, and the
+	 * reader read it (datagram 2 of it is not complete: nothing). */
+	s = w.next_seq;
+	n = put(&w, 2, 9000, to2, 1);
+	assert_int_equal(n, 3);
+	memset(ring + ((s + 1) % R) * BS, 0, 2 * BS);
+	poll_once(&r);
+	assert_int_equal(got.n, 1);
+	/* Voided, then new data: delivered at once, no torn wait. */
+	dl_writer_void(&w, s, n, scratch, 0);
+	for (uint32_t k = 0; k < n; k++)
+		memcpy(ring + ((s + k) % R) * BS, scratch + (size_t)k * BS, BS);
+	put(&w, 3, 64, to2, 1);
+	poll_once(&r);
+	assert_int_equal(got.n, 2);
+	assert_int_equal(got.tag[1], 3);
+	assert_int_equal(r.st.lost_blocks, 2);
+	assert_int_equal(r.st.torn_skipped, 0);
+	assert_int_equal(r.next_seq, w.next_seq);
+	dl_reader_free(&r);
+}
+
 static void test_pack_limits(void **state)
 {
 	struct dl_writer w;
@@ -399,8 +564,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wrap_around, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overrun, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_torn_in_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_generation_and_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attach_resume_and_late_writer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reattach, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_void_after_failed_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pack_limits, setup, teardown),
 	};
 

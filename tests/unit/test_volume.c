@@ -100,6 +100,46 @@ static void test_claim_release(void **state)
 	dl_volume_close(&v);
 }
 
+/* The two-step claim: ids 1 and 5 prefer slot 0 of 4.  Both write their
+ * intent before either reads back (a slow device): the later write wins,
+ * the earlier claimer's confirm fails with EBUSY and its next intent
+ * takes another slot.  A node that owns a slot gets it back unwritten. */
+static void test_claim_race(void **state)
+{
+	struct dl_volume a, b;
+	struct dl_slot_hdr h;
+	enum dl_err why;
+	uint32_t sa, sb;
+	int owned;
+
+	(void)state;
+	format_file(4);
+	assert_int_equal(dl_volume_open(&a, path, NULL, NULL, &why), 0);
+	assert_int_equal(dl_volume_open(&b, path, NULL, NULL, &why), 0);
+	assert_int_equal(dl_volume_claim_intent(&a, 1, "one", &sa, &h, &owned), 0);
+	assert_int_equal(owned, 0);
+	assert_int_equal(sa, 0);
+	/* Node 5 read slot 0 free before node 1's intent landed: its own
+	 * intent lands after it. */
+	sb = 0;
+	h.node_id = 5;
+	strcpy(h.node_name, "five");
+	assert_int_equal(dl_volume_write_slot(&b, &h), 0);
+	assert_int_equal(dl_volume_claim_confirm(&a, sa, 1, &h), -1);
+	assert_int_equal(errno, EBUSY);
+	assert_int_equal(h.node_id, 5);
+	assert_int_equal(dl_volume_claim_confirm(&b, sb, 5, &h), 0);
+	assert_int_equal(dl_volume_claim_intent(&a, 1, "one", &sa, &h, &owned), 0);
+	assert_int_equal(owned, 0);
+	assert_int_not_equal(sa, sb);
+	assert_int_equal(dl_volume_claim_confirm(&a, sa, 1, &h), 0);
+	assert_int_equal(dl_volume_claim_intent(&b, 5, "five", &sb, &h, &owned), 0);
+	assert_int_equal(owned, 1);
+	assert_int_equal(sb, 0);
+	dl_volume_close(&a);
+	dl_volume_close(&b);
+}
+
 static void test_bad_devices(void **state)
 {
 	struct dl_volume v;
@@ -251,6 +291,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_format_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_release, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claim_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_devices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_small_to_format, setup, teardown),
 		cmocka_unit_test(test_find_owner),

@@ -46,6 +46,7 @@ struct dld_tunables {
 	uint32_t read_ahead;          /* blocks read per peer while busy      */
 	uint32_t max_batch_blocks;    /* blocks written at once (at least one datagram) */
 	uint32_t torn_limit;          /* polls before a torn block is skipped */
+	uint32_t torn_wait_ms;        /* and time since it was first seen torn */
 	uint32_t queue_kib;           /* size of each parent/child queue      */
 	uint32_t coalesce_us;         /* hold a datagram for identical copies */
 	uint32_t dsync;               /* O_DSYNC writes (next device open)    */

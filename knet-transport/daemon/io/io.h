@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "ring_reader.h"
 #include "ring_writer.h"
@@ -62,6 +63,16 @@ struct dld_io_peer {
 	uint32_t role;                 /* DL_ROLE_* of its last header      */
 	int64_t  lag_ms;               /* newest block's delay, -1 unknown  */
 	bool     resync;               /* read the whole ring next poll     */
+	uint32_t mark;                 /* its entry in io->marks + 1, 0 none */
+};
+
+/* Where this child last read a node's ring, kept when the node stops
+ * being a peer or its path closes: a re-attach starts after it. */
+#define DLD_IO_MARKS (2u * DL_SLOTS_MAX)
+struct dld_io_mark {
+	uint32_t node_id;
+	uint32_t slot;
+	uint64_t seq;                  /* last block consumed (0: none)     */
 };
 
 struct dld_io {
@@ -80,6 +91,8 @@ struct dld_io {
 	bool peers_scanned;            /* the first scan for peers is done  */
 	bool hdr_written;              /* by this generation: check it stays ours */
 	struct dl_writer w;
+	uint64_t void_first;           /* sequences of failed writes, to be */
+	uint32_t void_n;               /* voided before the next data       */
 	/* the batch being packed (io_write.c) */
 	struct dl_dgram *dg;
 	uint16_t (*dst)[DL_DEST_MAX];
@@ -88,6 +101,8 @@ struct dld_io {
 	uint32_t npeers;
 	uint32_t peers_seq;            /* of the parent's peer table        */
 	struct dld_io_peer peers[DLD_MAX_PEERS];
+	struct dld_io_mark marks[DLD_IO_MARKS];
+	uint32_t nmarks;
 	struct dld_status st;
 	struct dld_sched sched;
 	uint64_t next_poll_ns, next_hdr_ns, next_sb_ns, next_pub_ns;
@@ -106,8 +121,10 @@ static inline int dld_io_wait_tx(struct dld_io *io, uint64_t timeout_ns)
 	return io->wait_tx ? io->wait_tx(io, timeout_ns) : dld_chan_wait_tx(io->ch, timeout_ns);
 }
 
-/* io_child.c: the entry point (supervise.c forks it). */
-int dld_io_child_main(const struct dld_config *cfg, struct dld_chan *ch);
+/* io_child.c: the entry point (supervise.c forks it); parent: the pid of
+ * the process that forked it (getpid() before the fork), which may be 1
+ * in a container where disklinkd is PID 1. */
+int dld_io_child_main(const struct dld_config *cfg, struct dld_chan *ch, pid_t parent);
 
 /* io_volume.c: open, validate, claim, header, superblock check. */
 int dld_io_attach(struct dld_io *io, int *exit_code);

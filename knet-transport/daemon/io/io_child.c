@@ -50,8 +50,10 @@ static void tunables_check(struct dld_io *io)
 	io->tun = io->shm->tun;
 	io->tun_seq = s;
 	dld_sched_tune(&io->sched, &io->tun);
-	for (uint32_t i = 0; i < io->npeers; i++)
+	for (uint32_t i = 0; i < io->npeers; i++) {
 		io->peers[i].rd.torn_limit = io->tun.torn_limit;
+		io->peers[i].rd.torn_wait_ns = io->tun.torn_wait_ms * 1000000ull;
+	}
 	dld_log_set_debug(io->cfg, io->tun.debug);
 }
 
@@ -210,15 +212,18 @@ static struct dld_io *io_new(const struct dld_config *cfg, struct dld_chan *ch)
 	return io;
 }
 
-int dld_io_child_main(const struct dld_config *cfg, struct dld_chan *ch)
+int dld_io_child_main(const struct dld_config *cfg, struct dld_chan *ch, pid_t parent)
 {
 	struct dld_io *io;
 	sigset_t all;
 	int rc = DLD_EXIT_OK;
 
-	/* Die with the parent (once any I/O in progress returns). */
+	/* Die with the parent (once any I/O in progress returns).  It may
+	 * have died before the death signal was set: then this process was
+	 * given another parent.  Compared with the pid that forked it, not
+	 * with 1: disklinkd may be PID 1 itself (a container). */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() == 1)
+	if (getppid() != parent)
 		return DLD_EXIT_RUNTIME;
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);

@@ -146,13 +146,13 @@ int dld_dev_write_slot(struct dld_io_dev *d, struct dl_slot_hdr *h)
 	return rc;
 }
 
-int dld_dev_claim(struct dld_io_dev *d, uint32_t node_id, const char *node_name,
-		  uint32_t *slot, struct dl_slot_hdr *h)
+int dld_dev_claim_intent(struct dld_io_dev *d, uint32_t node_id, const char *node_name,
+			 uint32_t *slot, struct dl_slot_hdr *h, int *owned)
 {
 	int rc, err;
 
 	begin(d);
-	rc = dl_volume_claim(&d->vol, node_id, node_name, slot, h);
+	rc = dl_volume_claim_intent(&d->vol, node_id, node_name, slot, h, owned);
 	err = errno;
 	end(d, true, rc && err != ENOSPC);
 	errno = err;

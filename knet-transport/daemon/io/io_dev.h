@@ -54,9 +54,9 @@ int dld_dev_write_blocks(struct dld_io_dev *d, uint32_t slot, uint32_t first, ui
 /* A header that does not decode is data, not a device error. */
 int dld_dev_read_slot(struct dld_io_dev *d, uint32_t slot, struct dl_slot_hdr *h);
 int dld_dev_write_slot(struct dld_io_dev *d, struct dl_slot_hdr *h);
-/* dl_volume_claim, timed; ENOSPC (no free slot) is no device error. */
-int dld_dev_claim(struct dld_io_dev *d, uint32_t node_id, const char *node_name,
-		  uint32_t *slot, struct dl_slot_hdr *h);
+/* dl_volume_claim_intent, timed; ENOSPC (no free slot) is no device error. */
+int dld_dev_claim_intent(struct dld_io_dev *d, uint32_t node_id, const char *node_name,
+			 uint32_t *slot, struct dl_slot_hdr *h, int *owned);
 /* Read and decode the superblock: -1 with errno and *why (DL_OK: the
  * read failed). */
 int dld_dev_read_sb(struct dld_io_dev *d, struct dl_sb *sb, enum dl_err *why);

@@ -44,12 +44,40 @@ static void peer_detach(struct dld_io_peer *p)
 	p->slot_state = DL_SLOT_FREE;
 }
 
+/* The mark of node_id, new (for slot) when it has none or read another
+ * slot; the table full, an entry is reused. */
+static struct dld_io_mark *mark_of(struct dld_io *io, uint32_t node_id, uint32_t slot)
+{
+	struct dld_io_mark *m = NULL;
+
+	for (uint32_t i = 0; i < io->nmarks && !m; i++)
+		if (io->marks[i].node_id == node_id)
+			m = &io->marks[i];
+	if (!m)
+		m = io->nmarks < DLD_IO_MARKS ? &io->marks[io->nmarks++] :
+		    &io->marks[node_id % DLD_IO_MARKS];
+	if (m->node_id != node_id || m->slot != slot)
+		*m = (struct dld_io_mark){ .node_id = node_id, .slot = slot, .seq = 0 };
+	return m;
+}
+
+/* After a poll: where reading stands. */
+static void mark_read(struct dld_io *io, const struct dld_io_peer *p)
+{
+	struct dld_io_mark *m = p->mark ? &io->marks[p->mark - 1] : NULL;
+
+	if (m && m->node_id == p->node_id && p->reader_ok && p->rd.synced &&
+	    p->rd.next_seq > 1)
+		m->seq = p->rd.next_seq - 1;
+}
+
 static void peer_attach(struct dld_io *io, struct dld_io_peer *p, uint32_t slot,
 			const struct dl_slot_hdr *h, uint64_t now)
 {
 	uint64_t real = dl_clock_real(io->dev.clock);
 	uint64_t fresh = 3ull * io->tun.header_interval_ms * 1000000u;
 	struct dl_volume *v = dld_io_peer_vol(io, p);
+	struct dld_io_mark *m;
 
 	peer_detach(p);
 	if (!v)
@@ -60,10 +88,15 @@ static void peer_attach(struct dld_io *io, struct dld_io_peer *p, uint32_t slot,
 		return;
 	}
 	p->rd.torn_limit = io->tun.torn_limit;
+	p->rd.torn_wait_ns = io->tun.torn_wait_ms * 1000000ull;
+	m = mark_of(io, p->node_id, slot);
+	p->mark = (uint32_t)(m - io->marks) + 1u;
 	if (io->peers_scanned) {
 		/* The peer claimed its slot after we started looking: all of
-		 * its current generation is new to us. */
+		 * its current generation is new to us, but for what we read
+		 * of it before (a re-attach). */
 		p->rd.attach_gen = h->generation;
+		p->rd.attach_after_seq = m->seq;
 	} else {
 		/* Where this node stopped reading before it (re)started:
 		 * what the peer wrote since is counted as lost. */
@@ -239,6 +272,7 @@ static void resync(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
 		return;
 	}
 	dl_reader_resync(&p->rd, ring, 0, deliver, &d);
+	mark_read(io, p);
 	if (p->rd.st.blocks != before)
 		note_consumed(io, p, now);
 }
@@ -263,6 +297,7 @@ static void poll_peer(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
 			io->read_failed |= !p->dev;
 			return;
 		}
+		p->rd.now_ns = dl_clock_mono(io->dev.clock);
 		k = dl_reader_poll(&p->rd, ring, n, deliver, &d, &again);
 		total += k;
 		if (again) {
@@ -273,6 +308,7 @@ static void poll_peer(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
 			break;
 		p->ahead = io->tun.read_ahead;     /* the ring may hold more */
 	}
+	mark_read(io, p);
 	if (total)
 		note_consumed(io, p, now);
 	p->ahead = total ? io->tun.read_ahead : 1;

@@ -167,6 +167,72 @@ static int open_volume(struct dld_io *io, int *exit_code)
 	return 0;
 }
 
+static int claim_failed(struct dld_io *io, int *exit_code)
+{
+	if (errno == ENOSPC) {
+		dld_dev_fail(&io->dev, "no free slot for node %u on %s (%u slots, all "
+			     "claimed): release one with 'disklink release' or format "
+			     "with more slots", io->cfg->node_id, io->device,
+			     io->dev.vol.sb.slot_count);
+		return fatal(exit_code, DLD_EXIT_VOLUME, ENOSPC);
+	}
+	dld_dev_fail(&io->dev, "cannot claim a slot on %s: %s", io->device, strerror(errno));
+	return fatal(exit_code, DLD_EXIT_RUNTIME, errno);
+}
+
+/* The back-off after a lost claim race: half a header interval to one
+ * and a half, drawn from the node id and the clock (no other state, so
+ * a simulator replays it) so that two losers do not meet again. */
+static uint64_t backoff_ns(const struct dld_io *io)
+{
+	uint64_t x = dl_clock_mono(io->dev.clock) ^
+		     ((uint64_t)io->cfg->node_id * 0x9e3779b97f4a7c15ull);
+	uint64_t ms = io->tun.header_interval_ms;
+
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	return (ms / 2 + x % (ms + 1)) * 1000000ull;
+}
+
+/* Take a slot, delta-lease style (doc/format.md "Slot claim"): write the
+ * intent, wait longer than a claim write still in flight can take (the
+ * device's worst I/O, io_timeout_ms, plus a header interval), read it
+ * back.  Another node's claim landed over ours: back off with jitter and
+ * claim again, another slot as the winner holds this one.  A lost race
+ * is never taken for another daemon of our node id. */
+static int claim_safely(struct dld_io *io, int *exit_code)
+{
+	const uint64_t wait_ns =
+		((uint64_t)io->tun.io_timeout_ms + io->tun.header_interval_ms) * 1000000ull;
+
+	for (;;) {
+		struct dl_slot_hdr back = { .node_id = 0 };
+		int owned;
+
+		if (dld_dev_claim_intent(&io->dev, io->cfg->node_id, io->cfg->node_name,
+					 &io->slot, &io->hdr, &owned))
+			return claim_failed(io, exit_code);
+		if (owned)
+			return 0;
+		log_info(DLD_SUB_MAIN, "claimed slot %u: checking for %llu ms that no other node "
+			 "claims it at the same time", io->slot,
+			 (unsigned long long)(wait_ns / 1000000u));
+		if (watch(io, wait_ns))
+			break;
+		if (dld_dev_read_slot(&io->dev, io->slot, &back) == 0 &&
+		    back.node_id == io->cfg->node_id && back.state != DL_SLOT_FREE) {
+			io->hdr = back;
+			return 0;
+		}
+		log_notice(DLD_SUB_MAIN, "slot %u was claimed by node %u at the same time: "
+			   "claiming another", io->slot, back.node_id);
+		if (watch(io, backoff_ns(io)))
+			break;
+	}
+	return fatal(exit_code, errno == ECANCELED ? DLD_EXIT_OK : DLD_EXIT_RUNTIME, errno);
+}
+
 /* Claim our slot and start a new generation; the sequence continues
  * after everything in the ring and the header, so peers never see a
  * sequence number twice. */
@@ -175,19 +241,8 @@ static int claim_slot(struct dld_io *io, int *exit_code)
 	const struct dl_sb *sb = &io->dev.vol.sb;
 	int rc;
 
-	if (dld_dev_claim(&io->dev, io->cfg->node_id, io->cfg->node_name, &io->slot,
-			  &io->hdr)) {
-		if (errno == ENOSPC) {
-			dld_dev_fail(&io->dev, "no free slot for node %u on %s (%u slots, all "
-				     "claimed): release one with 'disklink release' or format "
-				     "with more slots", io->cfg->node_id, io->device,
-				     sb->slot_count);
-			return fatal(exit_code, DLD_EXIT_VOLUME, ENOSPC);
-		}
-		dld_dev_fail(&io->dev, "cannot claim a slot on %s: %s", io->device,
-			     strerror(errno));
-		return fatal(exit_code, DLD_EXIT_RUNTIME, errno);
-	}
+	if (claim_safely(io, exit_code))
+		return -1;
 	io->claimed = io->hdr;
 	if (dld_dev_read_blocks(&io->dev, io->slot, 0, sb->ring_blocks, io->dev.ring))
 		rc = dl_writer_open(&io->w, sb, io->slot, io->cfg->node_id, &io->hdr, NULL);
@@ -309,6 +364,8 @@ int dld_io_role_check(struct dld_io *io, int *exit_code)
 	}
 done:
 	io->st.role = io->hdr.role;
+	/* At once: the parent holds the role its status says is on disk. */
+	dld_status_publish(io->shm, &io->st);
 	io->next_pub_ns = 0;
 	atomic_store_explicit(&io->shm->role_done, seq, memory_order_release);
 	dld_efd_kick(io->ch->rx_efd);

@@ -85,15 +85,18 @@ static uint32_t collect(struct dld_io *io)
 }
 
 /* Blocks wbuf[0..blocks) hold sequences first.. : write them at their
- * ring indexes, split at the end of the ring. */
-static int write_ring(struct dld_io *io, uint64_t first, uint32_t blocks)
+ * ring indexes, split at the end of the ring; *ok: the blocks written
+ * before a failure. */
+static int write_ring(struct dld_io *io, uint64_t first, uint32_t blocks, uint32_t *ok)
 {
 	struct dld_io_dev *d = &io->dev;
 	uint32_t R = d->vol.sb.ring_blocks, idx = (uint32_t)(first % R);
 	uint32_t n1 = blocks < R - idx ? blocks : R - idx;
 
+	*ok = 0;
 	if (dld_dev_write_blocks(d, io->slot, idx, n1, d->wbuf))
 		return -1;
+	*ok = n1;
 	if (blocks > n1 &&
 	    dld_dev_write_blocks(d, io->slot, 0, blocks - n1,
 				 d->wbuf + (size_t)n1 * d->vol.sb.block_size))
@@ -101,15 +104,54 @@ static int write_ring(struct dld_io *io, uint64_t first, uint32_t blocks)
 	return 0;
 }
 
+/* A write failed: its sequence numbers are never reused (a reader may
+ * have read part of it while it landed); they are voided, empty blocks
+ * written over them before the next data, so readers move on at once.
+ * More than a lap: only the last lap's indexes matter. */
+static void void_failed(struct dld_io *io, uint64_t first)
+{
+	uint64_t n;
+
+	if (!io->void_n)
+		io->void_first = first;
+	n = io->w.next_seq - io->void_first;
+	if (n > io->w.ring_blocks) {
+		io->void_first = io->w.next_seq - io->w.ring_blocks;
+		n = io->w.ring_blocks;
+	}
+	io->void_n = (uint32_t)n;
+}
+
+/* Write the void blocks; kept for the next try when the device fails. */
+static void write_void(struct dld_io *io)
+{
+	while (io->void_n) {
+		uint32_t n = io->void_n < io->dev.max_batch ? io->void_n : io->dev.max_batch, ok;
+
+		dl_writer_void(&io->w, io->void_first, n, io->dev.wbuf,
+			       dl_clock_real(io->dev.clock));
+		if (write_ring(io, io->void_first, n, &ok)) {
+			io->void_first += ok;
+			io->void_n -= ok;
+			return;
+		}
+		io->void_first += n;
+		io->void_n -= n;
+	}
+}
+
 static void write_batch(struct dld_io *io, uint32_t n)
 {
 	size_t off = 0;
 
 	while (off < n) {
-		uint64_t first = io->w.next_seq;
-		uint32_t blocks = 0;
+		uint64_t first;
+		uint32_t blocks = 0, ok;
 		size_t done = 0;
 
+		if (io->void_n)
+			write_void(io);
+		first = io->w.next_seq;
 		if (dl_writer_pack(&io->w, io->dg + off, n - off, &done, io->dev.wbuf,
 				   io->dev.max_batch, &blocks, dl_clock_real(io->dev.clock))) {
 			log_debug(DLD_SUB_IO, "dropping a datagram of %u bytes: %s",
@@ -118,10 +160,10 @@ static void write_batch(struct dld_io *io, uint32_t n)
 			off++;
 			continue;
 		}
-		if (write_ring(io, first, blocks)) {
-			/* Lost like UDP; the sequence numbers are reused so readers
-			 * see no gap. */
-			io->w.next_seq = first;
+		if (write_ring(io, first, blocks, &ok)) {
+			/* Lost like UDP, counted; the sequence numbers of the
+			 * part that failed are voided. */
+			void_failed(io, first + ok);
 			io->st.io.write_drops += done;
 			dld_dev_fail(&io->dev, "cannot write to %s: %s", io->device,
 				     strerror(errno));

@@ -206,6 +206,9 @@ const struct dld_setting dld_settings[] = {
 	  .man = "Blocks written at once (raised to hold one 65507\\-byte datagram)." },
 	{ TUN(torn_limit, DL_TORN_LIMIT_DEFAULT, 1, 1000, "polls"),
 	  .man = "Polls before a torn block is skipped." },
+	{ TUN(torn_wait_ms, 50, 0, 60000, "ms"),
+	  .man = "And time since the first poll that found it torn: a multi\\-block write can\n"
+		 "stay half\\-visible that long. 0: polls only." },
 	{ TUN(queue_kib, 4096, 256, 1048576, "KiB"),
 	  .man = "Size of each parent/child queue (next child start)." },
 	{ TUN(coalesce_us, 100, 0, 10000, "us"),

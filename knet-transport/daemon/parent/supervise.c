@@ -15,6 +15,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "ctx.h"
+#include "slot_header.h"
 #include "io.h"
 
 #define STABLE_NS 10000000000ull       /* ready this long: back-off resets */
@@ -24,11 +25,24 @@ static uint64_t ms_ns(uint32_t ms)
 	return (uint64_t)ms * 1000000u;
 }
 
+/* The role the parent holds is the one on disk: the one the child last
+ * wrote in its header, a request that timed out or whose client went
+ * away included.  The next child writes it again at attach. */
+static void snapshot(struct dld_ctx *ctx)
+{
+	if (dld_status_snapshot(ctx->chan.shm, &ctx->snap) || ctx->snap.slot < 0 ||
+	    ctx->snap.role > DL_ROLE_SECONDARY || ctx->snap.role == ctx->role)
+		return;
+	log_notice(DLD_SUB_ROLE, "replication role: %s (as on disk)",
+		   dl_role_name(ctx->snap.role));
+	ctx->role = ctx->snap.role;
+}
+
 static void detach_chan(struct dld_ctx *ctx)
 {
 	if (!ctx->chan.shm)
 		return;
-	dld_status_snapshot(ctx->chan.shm, &ctx->snap);
+	snapshot(ctx);
 	dld_loop_del(&ctx->loop, ctx->chan.rx_efd);
 	dld_chan_destroy(&ctx->chan);
 }
@@ -78,7 +92,7 @@ static void publish_peers(struct dld_ctx *ctx)
 int dld_child_start(struct dld_ctx *ctx)
 {
 	uint64_t now = dld_mono_ns();
-	pid_t pid;
+	pid_t pid, parent;
 
 	ctx->restart_at_ns = 0;
 	if (ctx->abandoned && kill(ctx->abandoned, 0) == 0) {
@@ -104,6 +118,7 @@ int dld_child_start(struct dld_ctx *ctx)
 	ctx->chan.shm->prev_generation = ctx->last_generation;
 	ctx->chan.shm->role = ctx->role;       /* the held role, written at attach */
 	publish_peers(ctx);
+	parent = getpid();
 	pid = fork();
 	if (pid < 0) {
 		int err = errno;
@@ -121,7 +136,7 @@ int dld_child_start(struct dld_ctx *ctx)
 		dld_loop_close_all_fds(&ctx->loop);
 		if (ctx->ready_fd >= 0)
 			close(ctx->ready_fd);
-		_exit(dld_io_child_main(&ctx->cfg, &ctx->chan));
+		_exit(dld_io_child_main(&ctx->cfg, &ctx->chan, parent));
 	}
 	ctx->child = pid;
 	ctx->children++;
@@ -187,7 +202,7 @@ static void check_ready(struct dld_ctx *ctx, uint64_t now)
 		return;
 	ctx->child_ready_ns = now;
 	ctx->ever_ready = true;
-	dld_status_snapshot(ctx->chan.shm, &ctx->snap);
+	snapshot(ctx);
 	if (!ctx->have_uuid && dl_uuid_parse(ctx->snap.volume_uuid, ctx->uuid) == 0)
 		ctx->have_uuid = true;
 	ctx->last_generation = ctx->snap.generation;
@@ -255,7 +270,7 @@ void dld_child_tick(struct dld_ctx *ctx, uint64_t now)
 	if (ctx->child) {
 		check_ready(ctx, now);
 		if (ctx->chan.shm)
-			dld_status_snapshot(ctx->chan.shm, &ctx->snap);
+			snapshot(ctx);
 		check_deadline(ctx, now);
 	}
 	if (!ctx->child && ctx->restart_at_ns && now >= ctx->restart_at_ns)
@@ -303,7 +318,7 @@ void dld_child_peers(struct dld_ctx *ctx)
 void dld_child_snapshot(struct dld_ctx *ctx)
 {
 	if (ctx->child && ctx->chan.shm)
-		dld_status_snapshot(ctx->chan.shm, &ctx->snap);
+		snapshot(ctx);
 }
 
 bool dld_child_accepts(struct dld_ctx *ctx)
