@@ -2,9 +2,9 @@
  * daemon/io code on a ucontext stack of its own.  Whenever that code waits
  * (a block I/O request, its idle wait) it yields to the scheduler.
  *
- * The loop below follows io_child.c's run() and tick() step for step
- * (io_child.c's own loop is bound to the process: prctl, signals, the
- * system clock and O_DIRECT); every step it takes is the real module's. */
+ * After attach a node runs the daemon's own loop (dld_io_serve,
+ * io_loop.c); only the process set-up of io_child.c (prctl, signals,
+ * the system clock, O_DIRECT) is replaced, by io_new() below. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +12,6 @@
 #include "sim.h"
 
 #define STACK_BYTES (256u * 1024u)
-#define PUBLISH_NS  100000000ull
 
 void sim_task_yield(struct sim *s)
 {
@@ -41,107 +40,6 @@ static int sim_wait_tx(struct dld_io *io, uint64_t timeout_ns)
 	}
 	n->kicked = false;
 	return 0;
-}
-
-static uint64_t now_ns(const struct dld_io *io)
-{
-	return dl_clock_mono(io->dev.clock);
-}
-
-static void publish(struct dld_io *io, uint64_t now)
-{
-	dld_io_peers_status(io, now);
-	io->st.next_seq = io->w.next_seq;
-	dld_status_publish(io->shm, &io->st);
-	io->next_pub_ns = now + PUBLISH_NS;
-	io->dev.changed = false;
-}
-
-static uint64_t next_deadline(struct dld_io *io)
-{
-	uint64_t t = io->next_poll_ns;
-
-	if (io->next_hdr_ns < t)
-		t = io->next_hdr_ns;
-	if (io->next_sb_ns < t)
-		t = io->next_sb_ns;
-	if (io->next_pub_ns < t || io->dev.changed)
-		t = io->dev.changed ? 0 : io->next_pub_ns;
-	if (!dld_q_empty(io->ch->tx))
-		t = 0;
-	return t;
-}
-
-static void traffic(struct dld_io *io, uint64_t *now)
-{
-	uint64_t before = io->w.next_seq;
-
-	dld_io_drain_tx(io);
-	*now = now_ns(io);
-	if (io->w.next_seq != before) {
-		dld_sched_activity(&io->sched, *now);
-		if (io->next_poll_ns > *now + io->sched.fast_ns)
-			io->next_poll_ns = *now + io->sched.fast_ns;
-	}
-	if (*now >= io->next_poll_ns) {
-		dld_io_poll_peers(io, *now);
-		*now = now_ns(io);
-		io->next_poll_ns = dld_sched_next(&io->sched, *now);
-	}
-	io->delivered = false;
-}
-
-static int tick(struct dld_io *io, int *exit_code)
-{
-	uint64_t now = now_ns(io);
-
-	atomic_store_explicit(&io->shm->alive_ns, now, memory_order_relaxed);
-	dld_io_peers_check(io, now);
-	dld_io_paths_upkeep(io, now);
-	if (dld_io_role_check(io, exit_code) && *exit_code) {
-		publish(io, now_ns(io));
-		return -1;
-	}
-	traffic(io, &now);
-	if (now >= io->next_hdr_ns) {
-		if (dld_io_write_header(io, DL_SLOT_ACTIVE, exit_code) && *exit_code)
-			return -1;
-		dld_io_peer_headers(io, now);
-		io->next_hdr_ns = now + io->tun.header_interval_ms * SIM_MS;
-	}
-	if (now >= io->next_sb_ns) {
-		if (dld_io_check_volume(io, exit_code) && *exit_code) {
-			publish(io, now);
-			return -1;
-		}
-		io->next_sb_ns = now + io->tun.sb_check_ms * SIM_MS;
-	}
-	if (now >= io->next_pub_ns || io->dev.changed)
-		publish(io, now);
-	return 0;
-}
-
-static int run(struct dld_io *io)
-{
-	uint64_t now = now_ns(io);
-	int exit_code = DLD_EXIT_OK;
-
-	io->next_poll_ns = now;
-	io->next_hdr_ns = now + io->tun.header_interval_ms * SIM_MS;
-	io->next_sb_ns = now + io->tun.sb_check_ms * SIM_MS;
-	io->next_pub_ns = 0;
-	while (!dld_chan_stop_asked(io->ch)) {
-		uint64_t t = next_deadline(io);
-
-		now = now_ns(io);
-		dld_io_wait_tx(io, t > now ? t - now : 0);
-		if (dld_chan_stop_asked(io->ch))
-			break;
-		if (tick(io, &exit_code))
-			return exit_code;
-	}
-	dld_io_write_header(io, DL_SLOT_STOPPED, &exit_code);
-	return DLD_EXIT_OK;
 }
 
 /* What io_child.c's io_new() does, with the simulator's clock and device. */
@@ -176,11 +74,7 @@ static void task_main(void)
 
 	if (dld_io_attach(io, &rc) == 0) {
 		n->attached = true;
-		dld_io_peers_init(io);
-		dld_dev_ok(&io->dev);
-		publish(io, now_ns(io));
-		atomic_store_explicit(&io->shm->ready, 1, memory_order_release);
-		rc = run(io);
+		rc = dld_io_serve(io);     /* the daemon's own loop (io_loop.c) */
 	}
 	dld_status_publish(io->shm, &io->st);
 	n->exit_code = rc;

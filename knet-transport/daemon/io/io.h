@@ -3,7 +3,8 @@
  * queues (shm_queue.h) and publishes its state in the status area.
  *
  * Layers, each calling only those below it:
- *   io_child.c    the loop (wait, tick, publish), start and stop
+ *   io_child.c    the process: set-up, attach, then the loop
+ *   io_loop.c     the loop (wait, tick, publish), also run by the simulator
  *   io_volume.c   attach (open, validate, claim), our slot header, the
  *                 superblock check, role requests
  *   io_write.c    the tx queue into our ring       io_read.c  the peers
@@ -120,6 +121,10 @@ static inline int dld_io_wait_tx(struct dld_io *io, uint64_t timeout_ns)
 {
 	return io->wait_tx ? io->wait_tx(io, timeout_ns) : dld_chan_wait_tx(io->ch, timeout_ns);
 }
+
+/* io_loop.c: serve an attached volume (peers, status, ready) until a stop
+ * request or a fatal condition: the exit status (DLD_EXIT_*). */
+int dld_io_serve(struct dld_io *io);
 
 /* io_child.c: the entry point (supervise.c forks it); parent: the pid of
  * the process that forked it (getpid() before the fork), which may be 1
