@@ -119,6 +119,7 @@ struct dld_config {
 	char mode[8];                  /* "relay" (loopback) or "tun" (doc/vnic.md) */
 	char tun_name[16];             /* TUN mode: the interface (IFNAMSIZ) */
 	uint32_t tun_mtu;              /* TUN mode: the interface's MTU      */
+	char tun_ipv6[48];             /* TUN mode: the IPv6 ULA /64, "" none */
 	struct dld_tunables tun;
 };
 

@@ -56,6 +56,20 @@ static int is_loopback(const char *addr)
 	return 0;
 }
 
+/* TUN mode: a dl0 address, 169.254.0.0/16 or a unique local IPv6 one
+ * (fd00::/8); tun_config.c checks it is the node's own. */
+static int is_dl0(const char *addr)
+{
+	struct in_addr a;
+	struct in6_addr a6;
+
+	if (inet_pton(AF_INET, addr, &a) == 1)
+		return (ntohl(a.s_addr) >> 16) == 0xa9feu;
+	if (inet_pton(AF_INET6, addr, &a6) == 1)
+		return a6.s6_addr[0] == 0xfd;
+	return 0;
+}
+
 struct raw_node {
 	uint32_t id;
 	char name[DLD_CMAP_NAME_MAX];
@@ -102,7 +116,7 @@ static int collect_nodes(cmap_handle_t h, int link, struct raw_node *raw, size_t
 	return rc;
 }
 
-static int build_link(const struct raw_node *raw, struct dld_cmap_link *out,
+static int build_link(const struct raw_node *raw, bool tun, struct dld_cmap_link *out,
 		      char *err, size_t errlen);
 
 /* totem.crypto_*: "none" when not set (corosync's default). */
@@ -119,6 +133,12 @@ static void get_crypto(cmap_handle_t h, const char *key, char *dst, size_t len)
 
 int dld_cmap_load_handle(cmap_handle_t h, uint32_t local_id, int link,
 			 struct dld_cmap_link *out, char *err, size_t errlen)
+{
+	return dld_cmap_load_mode(h, local_id, link, false, out, err, errlen);
+}
+
+int dld_cmap_load_mode(cmap_handle_t h, uint32_t local_id, int link, bool tun,
+		       struct dld_cmap_link *out, char *err, size_t errlen)
 {
 	struct raw_node *raw;
 	char key[64], *s = NULL;
@@ -149,13 +169,13 @@ int dld_cmap_load_handle(cmap_handle_t h, uint32_t local_id, int link,
 		r = dl_fail_msg(err, errlen, EINVAL, "corosync's nodelist has more than %u entries; a disklink "
 			 "volume serves at most that many nodes", DLD_CMAP_MAX_NODES);
 	else
-		r = build_link(raw, out, err, errlen);
+		r = build_link(raw, tun, out, err, errlen);
 	free(raw);
 	return r;
 }
 
 /* Validate the nodes of the link and keep those with an address on it. */
-static int build_link(const struct raw_node *raw, struct dld_cmap_link *out,
+static int build_link(const struct raw_node *raw, bool tun, struct dld_cmap_link *out,
 		      char *err, size_t errlen)
 {
 	const int link = out->link;
@@ -171,7 +191,11 @@ static int build_link(const struct raw_node *raw, struct dld_cmap_link *out,
 				    "and disklink need ids 1 to 65535", i, raw[i].id);
 		if (!raw[i].addr[0])
 			continue;
-		if (!is_loopback(raw[i].addr))
+		if (tun && !is_dl0(raw[i].addr))
+			return dl_fail_msg(err, errlen, EINVAL, "link %d of node %u has address %s, not "
+				    "a dl0 address: in TUN mode the link is on the interface (see "
+				    "'disklink corosync-link --tun')", link, raw[i].id, raw[i].addr);
+		if (!tun && !is_loopback(raw[i].addr))
 			return dl_fail_msg(err, errlen, EINVAL, "link %d of node %u has address %s, not a loopback "
 				    "address: it is not a disklink link (see 'disklink corosync-link')",
 				    link, raw[i].id, raw[i].addr);

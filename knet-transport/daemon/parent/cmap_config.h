@@ -41,6 +41,11 @@ struct dld_cmap_link {
 int dld_cmap_load_handle(cmap_handle_t h, uint32_t local_id, int link,
 			 struct dld_cmap_link *out, char *err, size_t errlen);
 
+/* The same for a TUN mode link (doc/vnic.md): its addresses are dl0
+ * addresses (169.254.0.0/16, fd00::/8), not loopback ones. */
+int dld_cmap_load_mode(cmap_handle_t h, uint32_t local_id, int link, bool tun,
+		       struct dld_cmap_link *out, char *err, size_t errlen);
+
 /* The local node id from corosync's cfg service. */
 int dld_cmap_local_id(uint32_t *node_id, char *err, size_t errlen);
 

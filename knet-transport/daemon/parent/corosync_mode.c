@@ -18,6 +18,7 @@
 
 #include "cmap_config.h"
 #include "ctx.h"
+#include "privileges.h"
 
 #define DEBOUNCE_MS  500u              /* quiet time after the last cmap change */
 #define RETRY_MIN_MS 500u              /* reconnect back-off, first          */
@@ -145,7 +146,21 @@ static int first_config(struct dld_ctx *ctx, struct dld_config *nc)
 	log_notice(DLD_SUB_COROSYNC, "corosync link %d: node %u (%s), %s:%u, %u peers, "
 		   "cluster '%s'", ctx->cfg.link, ctx->cfg.node_id, ctx->cfg.node_name,
 		   ctx->cfg.local_text, ctx->cfg.port, ctx->cfg.peer_count, ctx->cfg.cluster);
-	if (dld_sockets_open(ctx)) {
+	if (ctx->vnic.fd >= 0) {
+		/* TUN mode: the interface gets its addresses, then the
+		 * capabilities go (main.c kept them for this). */
+		char why[sizeof(ctx->error)];
+
+		if (dld_tun_configure(ctx)) {
+			snprintf(why, sizeof(why), "%.*s", (int)sizeof(why) - 1, ctx->error);
+			fatal(ctx, ctx->exit_code, why);
+			return -1;
+		}
+		if (dld_privileges_drop()) {
+			fatal(ctx, DLD_EXIT_RUNTIME, "cannot drop capabilities (see the log)");
+			return -1;
+		}
+	} else if (dld_sockets_open(ctx)) {
 		fatal(ctx, DLD_EXIT_RUNTIME, "cannot bind the peer addresses (see the log)");
 		return -1;
 	}
@@ -158,8 +173,15 @@ static int first_config(struct dld_ctx *ctx, struct dld_config *nc)
 static void update(struct dld_ctx *ctx, struct dld_config *nc)
 {
 	uint32_t before = ctx->cfg.peer_count;
+	char err[256];
 
-	if (dld_sockets_update(ctx, nc))
+	if (ctx->vnic.fd >= 0) {
+		/* TUN mode: no sockets; the peers' addresses route packets. */
+		if (dld_tun_update(ctx, nc, err, sizeof(err))) {
+			log_err(DLD_SUB_COROSYNC, "%s; keeping the last configuration", err);
+			return;
+		}
+	} else if (dld_sockets_update(ctx, nc))
 		log_err(DLD_SUB_COROSYNC, "corosync link %d: some peer addresses could not be "
 			"bound (see above); they are retried at the next change", ctx->cfg.link);
 	dld_child_peers(ctx);
@@ -228,8 +250,8 @@ static int apply(struct dld_ctx *ctx, bool reconnect)
 		log_err(DLD_SUB_COROSYNC, "out of memory");
 		goto out;
 	}
-	if (dld_cmap_load_handle(cs->watch->handle, cs->local_id, cs->given.link, l, err,
-				 sizeof(err))) {
+	if (dld_cmap_load_mode(cs->watch->handle, cs->local_id, cs->given.link,
+			       !strcmp(cs->given.mode, "tun"), l, err, sizeof(err))) {
 		rc = load_failed(ctx, err);
 		goto out;
 	}
@@ -238,6 +260,8 @@ static int apply(struct dld_ctx *ctx, bool reconnect)
 	if (cs->configured && unchanged(ctx, l, reconnect))
 		goto out;
 	code = dld_config_corosync(&cs->given, l, nc, err, sizeof(err));
+	if (!code && dld_tun_corosync_check(nc, err, sizeof(err)))
+		code = DLD_EXIT_USAGE;
 	if (code && !cs->configured) {
 		fatal(ctx, code, err);
 		rc = -1;

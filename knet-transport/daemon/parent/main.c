@@ -294,8 +294,9 @@ int main(int argc, char **argv)
 			 "the log)", ctx->cfg.control);
 		goto out;
 	}
-	/* Sockets bound: no capability is needed from here on (doc/security.md). */
-	if (dld_privileges_drop()) {
+	/* Sockets bound: no capability is needed from here on (doc/security.md);
+	 * TUN mode's interface waiting for corosync's addresses: once it has them. */
+	if (!dld_tun_pending(ctx) && dld_privileges_drop()) {
 		snprintf(ctx->error, sizeof(ctx->error), "cannot drop capabilities (see the log)");
 		goto out;
 	}

@@ -139,6 +139,13 @@ const struct dld_setting dld_settings[] = {
 	{ .key = "tun_mtu", .arg = "BYTES", .kind = DLD_K_U32, .reload = DLD_RELOAD_RESTART,
 	  FIELD(tun_mtu), .def = 65000, .min = 576, .max = DL_DGRAM_MAX, .unit = "bytes",
 	  .man = "TUN mode: the interface's MTU (the largest packet one record carries)." },
+	{ .key = "tun_ipv6", .arg = "PREFIX", .kind = DLD_K_STRING, .reload = DLD_RELOAD_RESTART,
+	  FIELD(tun_ipv6),
+	  .man = "TUN mode: an IPv6 unique local /64 prefix (RFC 4193,\n"
+		 ".BR fdXX:XXXX:XXXX:XXXX::/64 ,\n"
+		 "the same on every node); node N's address is then\n"
+		 ".IB prefix :: N\n"
+		 "besides its IPv4 address. Unset (the default): IPv4 only. See doc/vnic.md." },
 	{ .key = "cluster", .arg = "NAME", .kind = DLD_K_STRING, .reload = DLD_RELOAD_RESTART,
 	  FIELD(cluster), .set_bit = DLD_SET_CLUSTER,
 	  .man = "The volume must belong to this cluster (in corosync mode it must agree\n"

@@ -37,34 +37,59 @@ static int fail(struct dld_ctx *ctx, int code, const char *fmt, ...)
 	return -1;
 }
 
-static uint32_t v4(const struct sockaddr_storage *ss)
+/* The host has address a (family fam, n bytes) on ifname. */
+static bool host_has(const struct ifaddrs *all, int fam, const void *a, char *ifname, size_t len)
 {
-	return ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr);
+	for (const struct ifaddrs *i = all; i; i = i->ifa_next) {
+		const void *b;
+
+		if (!i->ifa_addr || i->ifa_addr->sa_family != fam)
+			continue;
+		b = fam == AF_INET ? (const void *)&((const struct sockaddr_in *)i->ifa_addr)->sin_addr :
+				     (const void *)&((const struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
+		if (!memcmp(a, b, fam == AF_INET ? 4 : 16)) {
+			snprintf(ifname, len, "%s", i->ifa_name);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Node id's addresses (ss: as configured) on one of the host's
+ * interfaces: its name in ifname, the address in what, true. */
+static bool clash_one(const struct dld_ctx *ctx, const struct ifaddrs *all,
+		      const struct sockaddr_storage *ss, uint32_t id, char *ifname, size_t len,
+		      char *what, size_t wlen)
+{
+	uint32_t a4 = htonl(dld_tun_v4_of(ss, id));
+	uint8_t a6[16];
+
+	if (a4 && host_has(all, AF_INET, &a4, ifname, len)) {
+		inet_ntop(AF_INET, &a4, what, (socklen_t)wlen);
+		return true;
+	}
+	if (!ctx->vnic.v6)
+		return false;
+	dld_tun_addr6_of(ctx->vnic.prefix6, id, a6);
+	if (!host_has(all, AF_INET6, a6, ifname, len))
+		return false;
+	inet_ntop(AF_INET6, a6, what, (socklen_t)wlen);
+	return true;
 }
 
 /* An address of ours or of a peer already on one of the host's
  * interfaces: its name in ifname, true. */
 static bool clash(const struct dld_ctx *ctx, char *ifname, size_t len, char *what, size_t wlen)
 {
-	struct ifaddrs *all, *i;
-	bool found = false;
+	struct ifaddrs *all;
+	bool found;
 
 	if (getifaddrs(&all))
 		return false;
-	for (i = all; i && !found; i = i->ifa_next) {
-		struct sockaddr_storage ss = { 0 };
-
-		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
-			continue;
-		memcpy(&ss, i->ifa_addr, sizeof(struct sockaddr_in));
-		if (v4(&ss) == v4(&ctx->cfg.local))
-			found = snprintf(what, wlen, "%s", ctx->cfg.local_text) > 0;
-		for (uint32_t p = 0; p < ctx->cfg.peer_count && !found; p++)
-			if (v4(&ss) == v4(&ctx->cfg.peers[p].addr))
-				found = snprintf(what, wlen, "%s", ctx->cfg.peers[p].text) > 0;
-		if (found)
-			snprintf(ifname, len, "%s", i->ifa_name);
-	}
+	found = clash_one(ctx, all, &ctx->cfg.local, ctx->cfg.node_id, ifname, len, what, wlen);
+	for (uint32_t p = 0; p < ctx->cfg.peer_count && !found; p++)
+		found = clash_one(ctx, all, &ctx->cfg.peers[p].addr, ctx->cfg.peers[p].node_id,
+				  ifname, len, what, wlen);
 	freeifaddrs(all);
 	return found;
 }
@@ -99,11 +124,65 @@ static int create(struct dld_ctx *ctx, const char *name)
 	return fd;
 }
 
+/* The interface's addresses from the configuration. */
+static void addresses(struct dld_ctx *ctx)
+{
+	struct dld_vnic *v = &ctx->vnic;
+
+	v->addr = dld_tun_v4_of(&ctx->cfg.local, ctx->cfg.node_id);
+	v->v6 = ctx->cfg.tun_ipv6[0] && !dld_tun_prefix6_parse(ctx->cfg.tun_ipv6, v->prefix6);
+	if (v->v6)
+		dld_tun_addr6_of(v->prefix6, ctx->cfg.node_id, v->addr6);
+}
+
+static int configure_failed(struct dld_ctx *ctx, const char *name)
+{
+	int err = errno;
+
+	close(ctx->vnic.fd);           /* not persistent: the interface goes */
+	ctx->vnic.fd = -1;
+	if (err == EPERM || err == EACCES)
+		return fail(ctx, DLD_EXIT_RUNTIME, "cannot configure the interface %s: "
+			    "no CAP_NET_ADMIN", name);
+	return fail(ctx, DLD_EXIT_RUNTIME, "cannot configure the interface %s: %s", name,
+		    strerror(err));
+}
+
+int dld_tun_configure(struct dld_ctx *ctx)
+{
+	const char *name = ctx->cfg.tun_name;
+	char on[IF_NAMESIZE + 1], what[INET6_ADDRSTRLEN];
+	char a6[INET6_ADDRSTRLEN] = "";
+
+	addresses(ctx);
+	if (clash(ctx, on, sizeof(on), what, sizeof(what))) {
+		close(ctx->vnic.fd);
+		ctx->vnic.fd = -1;
+		return fail(ctx, DLD_EXIT_USAGE, "the address %s is already on the host's "
+			    "interface %s: give TUN mode addresses of its own", what, on);
+	}
+	ctx->vnic.ifindex = (int)if_nametoindex(name);
+	if (!ctx->vnic.ifindex ||
+	    dld_nl_configure(ctx->vnic.ifindex, ctx->cfg.tun_mtu, ctx->vnic.addr,
+			     DLD_TUN_PREFIX_LEN, ctx->vnic.v6 ? ctx->vnic.addr6 : NULL))
+		return configure_failed(ctx, name);
+	if (dld_loop_add(&ctx->loop, ctx->vnic.fd, EPOLLIN, dld_tun_on_readable, ctx)) {
+		close(ctx->vnic.fd);
+		ctx->vnic.fd = -1;
+		return fail(ctx, DLD_EXIT_RUNTIME, "cannot watch the interface %s: %s", name,
+			    strerror(errno));
+	}
+	if (ctx->vnic.v6)
+		inet_ntop(AF_INET6, ctx->vnic.addr6, a6, sizeof(a6));
+	log_notice(DLD_SUB_TUN, "interface %s up: %s/%u%s%s%s, MTU %u, %u peers", name,
+		   ctx->cfg.local_text, DLD_TUN_PREFIX_LEN, a6[0] ? ", " : "", a6,
+		   a6[0] ? "/64" : "", ctx->cfg.tun_mtu, ctx->cfg.peer_count);
+	return 0;
+}
+
 int dld_tun_open(struct dld_ctx *ctx)
 {
 	const char *name = ctx->cfg.tun_name;
-	char on[IF_NAMESIZE + 1], what[DLD_ADDR_TEXT];
-	int fd;
 
 	if (strcmp(ctx->cfg.mode, "tun"))
 		return 0;
@@ -111,34 +190,29 @@ int dld_tun_open(struct dld_ctx *ctx)
 		return fail(ctx, DLD_EXIT_USAGE, "the interface name %s is taken: disklinkd "
 			    "never takes an interface it did not create (choose another tun_name)",
 			    name);
-	if (clash(ctx, on, sizeof(on), what, sizeof(what)))
-		return fail(ctx, DLD_EXIT_USAGE, "the address %s is already on the host's "
-			    "interface %s: give TUN mode addresses of its own", what, on);
-	fd = create(ctx, name);
-	if (fd < 0)
+	ctx->vnic.fd = create(ctx, name);
+	if (ctx->vnic.fd < 0)
 		return -1;
-	ctx->vnic.ifindex = (int)if_nametoindex(name);
-	ctx->vnic.addr = v4(&ctx->cfg.local);
-	if (!ctx->vnic.ifindex ||
-	    dld_nl_configure(ctx->vnic.ifindex, ctx->cfg.tun_mtu, ctx->vnic.addr,
-			     DLD_TUN_PREFIX_LEN)) {
-		int err = errno;
+	if (ctx->cfg.link >= 0)
+		return 0;              /* corosync gives the addresses */
+	return dld_tun_configure(ctx);
+}
 
-		close(fd);             /* not persistent: the interface goes */
-		if (err == EPERM || err == EACCES)
-			return fail(ctx, DLD_EXIT_RUNTIME, "cannot configure the interface %s: "
-				    "no CAP_NET_ADMIN", name);
-		return fail(ctx, DLD_EXIT_RUNTIME, "cannot configure the interface %s: %s", name,
-			    strerror(err));
+bool dld_tun_pending(const struct dld_ctx *ctx)
+{
+	return ctx->vnic.fd >= 0 && ctx->cfg.link >= 0 && !ctx->cs.configured;
+}
+
+int dld_tun_update(struct dld_ctx *ctx, const struct dld_config *nc, char *err, size_t errlen)
+{
+	if (strcmp(nc->local_text, ctx->cfg.local_text)) {
+		snprintf(err, errlen, "corosync.conf now gives this node ring%d_addr %s, not %s: "
+			 "the interface keeps %s until disklinkd restarts", nc->link, nc->local_text,
+			 ctx->cfg.local_text, ctx->cfg.local_text);
+		return -1;
 	}
-	if (dld_loop_add(&ctx->loop, fd, EPOLLIN, dld_tun_on_readable, ctx)) {
-		close(fd);
-		return fail(ctx, DLD_EXIT_RUNTIME, "cannot watch the interface %s: %s", name,
-			    strerror(errno));
-	}
-	ctx->vnic.fd = fd;
-	log_notice(DLD_SUB_TUN, "interface %s up: %s/%u, MTU %u, %u peers", name,
-		   ctx->cfg.local_text, DLD_TUN_PREFIX_LEN, ctx->cfg.tun_mtu, ctx->cfg.peer_count);
+	ctx->cfg.peer_count = nc->peer_count;
+	memcpy(ctx->cfg.peers, nc->peers, sizeof(ctx->cfg.peers));
 	return 0;
 }
 

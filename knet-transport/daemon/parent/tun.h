@@ -12,12 +12,13 @@
 #include <stdint.h>
 
 struct dld_ctx;
+struct dld_config;
 
 struct dld_vnic_stats {
 	uint64_t pkts_out, bytes_out;  /* from the interface, queued for the disk */
 	uint64_t pkts_in, bytes_in;    /* from the disk, written into the interface */
 	uint64_t icmp_sent;            /* unreachables written back           */
-	uint64_t bad_drops;            /* not IPv4, bad header                */
+	uint64_t bad_drops;            /* not IP, bad header, IPv6 not on, the kernel's own IPv6 multicast */
 	uint64_t bulk_drops;           /* over tun_bulk_kib or the queue half full */
 	uint64_t queue_drops;          /* tx queue full, or no child          */
 	uint64_t rx_drops;             /* delivered packets refused or unwritable */
@@ -26,7 +27,10 @@ struct dld_vnic_stats {
 struct dld_vnic {
 	int fd;                        /* -1: relay mode, or not open         */
 	int ifindex;
-	uint32_t addr;                 /* this node's address, host order     */
+	uint32_t addr;                 /* this node's address, host order; 0: no IPv4 */
+	bool v6;                       /* tun_ipv6: IPv6 on the interface too */
+	uint8_t prefix6[8];            /* its /64 prefix                      */
+	uint8_t addr6[16];             /* this node's address in it           */
 	uint64_t tokens;               /* bulk bytes that may go now          */
 	uint64_t refill_ns;            /* when tokens were last refilled      */
 	struct dld_vnic_stats st;
@@ -35,8 +39,22 @@ struct dld_vnic {
 /* In TUN mode, create the interface, configure it and watch it (before
  * the capabilities are dropped).  0 (also in relay mode), or -1 with the
  * one-line reason in ctx->error and the exit status in ctx->exit_code;
- * no interface is left then. */
+ * no interface is left then.  In corosync mode the interface is only
+ * created (its name taken): dld_tun_configure gives it its addresses
+ * once corosync gave them, and the capabilities are dropped then. */
 int dld_tun_open(struct dld_ctx *ctx);
+/* Corosync mode: the interface exists and waits for its addresses (the
+ * daemon keeps CAP_NET_ADMIN until then). */
+bool dld_tun_pending(const struct dld_ctx *ctx);
+/* Configure the interface with ctx->cfg's addresses and watch it.  0, or
+ * -1 as dld_tun_open (the interface is removed). */
+int dld_tun_configure(struct dld_ctx *ctx);
+/* Corosync mode, TUN mode: corosync's ringN_addr (in c) are the nodes'
+ * dl0 addresses.  0, or -1 with a one-line reason naming the fix. */
+int dld_tun_corosync_check(const struct dld_config *c, char *err, size_t errlen);
+/* Corosync mode, a reload: take nc's peers; this node's address stays
+ * (0), or -1 with the reason when corosync changed it. */
+int dld_tun_update(struct dld_ctx *ctx, const struct dld_config *nc, char *err, size_t errlen);
 /* Remove the interface (close its fd). */
 void dld_tun_close(struct dld_ctx *ctx);
 /* The child delivered packets: write each into the interface. */

@@ -66,7 +66,31 @@ static int transact(int fd, struct nl_req *r, uint32_t seq)
 	}
 }
 
-int dld_nl_configure(int ifindex, uint32_t mtu, uint32_t addr, uint32_t prefix_len)
+/* Add address a (family fam) to the interface. */
+static int add_addr(int fd, int ifindex, int fam, const void *a, uint32_t prefix_len, uint32_t seq)
+{
+	struct nl_req r;
+	uint16_t n = fam == AF_INET ? 4 : 16;
+
+	memset(&r, 0, sizeof(r));
+	r.h.nlmsg_len = NLMSG_LENGTH(sizeof(r.u.ifa));
+	r.h.nlmsg_type = RTM_NEWADDR;
+	r.h.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	r.u.ifa.ifa_family = (uint8_t)fam;
+	r.u.ifa.ifa_prefixlen = (uint8_t)prefix_len;
+	/* IPv4 link-local; the IPv6 ULA is global scope, no duplicate
+	 * detection (the plan gives each node its own address). */
+	r.u.ifa.ifa_scope = fam == AF_INET ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
+	r.u.ifa.ifa_flags = fam == AF_INET ? 0 : IFA_F_NODAD;
+	r.u.ifa.ifa_index = (uint32_t)ifindex;
+	add_attr(&r, IFA_LOCAL, a, n);
+	if (fam == AF_INET)
+		add_attr(&r, IFA_ADDRESS, a, n);
+	return transact(fd, &r, seq);
+}
+
+int dld_nl_configure(int ifindex, uint32_t mtu, uint32_t addr, uint32_t prefix_len,
+		     const uint8_t *addr6)
 {
 	struct nl_req r;
 	uint32_t a = htonl(addr);
@@ -83,17 +107,9 @@ int dld_nl_configure(int ifindex, uint32_t mtu, uint32_t addr, uint32_t prefix_l
 	add_attr(&r, IFLA_MTU, &mtu, sizeof(mtu));
 	if (transact(fd, &r, 1))
 		goto out;
-	memset(&r, 0, sizeof(r));
-	r.h.nlmsg_len = NLMSG_LENGTH(sizeof(r.u.ifa));
-	r.h.nlmsg_type = RTM_NEWADDR;
-	r.h.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
-	r.u.ifa.ifa_family = AF_INET;
-	r.u.ifa.ifa_prefixlen = (uint8_t)prefix_len;
-	r.u.ifa.ifa_scope = RT_SCOPE_LINK;
-	r.u.ifa.ifa_index = (uint32_t)ifindex;
-	add_attr(&r, IFA_LOCAL, &a, sizeof(a));
-	add_attr(&r, IFA_ADDRESS, &a, sizeof(a));
-	if (transact(fd, &r, 2))
+	if (addr && add_addr(fd, ifindex, AF_INET, &a, prefix_len, 2))
+		goto out;
+	if (addr6 && add_addr(fd, ifindex, AF_INET6, addr6, 64, 3))
 		goto out;
 	memset(&r, 0, sizeof(r));
 	r.h.nlmsg_len = NLMSG_LENGTH(sizeof(r.u.ifi));
@@ -102,7 +118,7 @@ int dld_nl_configure(int ifindex, uint32_t mtu, uint32_t addr, uint32_t prefix_l
 	r.u.ifi.ifi_index = ifindex;
 	r.u.ifi.ifi_flags = IFF_UP;
 	r.u.ifi.ifi_change = IFF_UP;
-	rc = transact(fd, &r, 3);
+	rc = transact(fd, &r, 4);
 out:
 	err = errno;
 	close(fd);

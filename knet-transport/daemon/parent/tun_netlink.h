@@ -6,8 +6,10 @@
 #include <stdint.h>
 
 /* Give interface ifindex the MTU, the IPv4 address addr/prefix_len (host
- * order) and bring it up, each request acknowledged by the kernel.  0, or
- * -1 with errno (the kernel's answer). */
-int dld_nl_configure(int ifindex, uint32_t mtu, uint32_t addr, uint32_t prefix_len);
+ * order; 0: none), the IPv6 address addr6/64 (network order; NULL: none)
+ * and bring it up, each request acknowledged by the kernel.  0, or -1
+ * with errno (the kernel's answer). */
+int dld_nl_configure(int ifindex, uint32_t mtu, uint32_t addr, uint32_t prefix_len,
+		     const uint8_t *addr6);
 
 #endif

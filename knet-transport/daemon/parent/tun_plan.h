@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #define DLD_TUN_PREFIX      0xa9fe0000u    /* 169.254.0.0 */
 #define DLD_TUN_PREFIX_LEN  16u
@@ -26,5 +27,24 @@ int dld_tun_addr_of(uint32_t node_id, uint32_t *addr);
 int dld_tun_node_of(uint32_t addr, uint32_t *node_id);
 /* addr is in the on-link prefix. */
 bool dld_tun_in_prefix(uint32_t addr);
+
+/* Node id's IPv4 address on the interface (host order): ss when it is
+ * IPv4 (as configured), else its address in the plan, else 0 (corosync
+ * mode on an IPv6 link, an id without one: no IPv4). */
+uint32_t dld_tun_v4_of(const struct sockaddr_storage *ss, uint32_t node_id);
+
+/* IPv6 (optional, tun_ipv6): a /64 unique local prefix (RFC 4193,
+ * fd00::/8), node N's address is prefix::N (the interface identifier is
+ * the node id, 1 to 65535).  Addresses and prefixes in network order. */
+#define DLD_TUN_PREFIX6_LEN 64u
+
+/* "fdXX:XXXX:XXXX:XXXX::/64" -> the prefix's 8 bytes.  0, or -1/EINVAL
+ * (not an IPv6 prefix, not /64, not in fd00::/8, host bits set). */
+int dld_tun_prefix6_parse(const char *text, uint8_t prefix[8]);
+/* Node id's address in the prefix (node_id 1 to 65535). */
+void dld_tun_addr6_of(const uint8_t prefix[8], uint32_t node_id, uint8_t addr[16]);
+/* The node id owning addr in the prefix: 0, or -1/ENOENT (outside the
+ * prefix, or an interface identifier that is not 1 to 65535). */
+int dld_tun_node6_of(const uint8_t prefix[8], const uint8_t addr[16], uint32_t *node_id);
 
 #endif
