@@ -146,7 +146,7 @@ static int first_config(struct dld_ctx *ctx, struct dld_config *nc)
 	log_notice(DLD_SUB_COROSYNC, "corosync link %d: node %u (%s), %s:%u, %u peers, "
 		   "cluster '%s'", ctx->cfg.link, ctx->cfg.node_id, ctx->cfg.node_name,
 		   ctx->cfg.local_text, ctx->cfg.port, ctx->cfg.peer_count, ctx->cfg.cluster);
-	if (ctx->vnic.fd >= 0) {
+	if (!strcmp(ctx->cfg.mode, "tun")) {
 		/* TUN mode: the interface gets its addresses, then the
 		 * capabilities go (main.c kept them for this). */
 		char why[sizeof(ctx->error)];
@@ -175,7 +175,7 @@ static void update(struct dld_ctx *ctx, struct dld_config *nc)
 	uint32_t before = ctx->cfg.peer_count;
 	char err[256];
 
-	if (ctx->vnic.fd >= 0) {
+	if (!strcmp(ctx->cfg.mode, "tun")) {
 		/* TUN mode: no sockets; the peers' addresses route packets. */
 		if (dld_tun_update(ctx, nc, err, sizeof(err))) {
 			log_err(DLD_SUB_COROSYNC, "%s; keeping the last configuration", err);

@@ -5,8 +5,11 @@
  * unreachable back.  knet's UDP port and ICMP always go; the rest (bulk)
  * goes at most at tun_bulk_kib and while the tx queue is less than half
  * full, so that it can neither overrun the peers' reading of the ring nor
- * delay knet.  In: a delivered packet must be IPv4 from its peer's
- * address, to ours or to all. */
+ * delay knet.  In: a delivered packet must come from its peer's address
+ * (IPv4, or IPv6 with tun_ipv6), to ours or to all.  IPv6: node N is
+ * prefix::N; a multicast (ff00::/8) goes to every peer when it comes from
+ * our address in the prefix; the kernel's own (from fe80:: or ::, such as
+ * MLD reports and router solicitations) are dropped (bad_drops). */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -18,19 +21,20 @@
 #include "tun.h"
 #include "tun_io.h"
 #include "tun_pkt.h"
+#include "tun_plan.h"
 
 #define READ_BURST  64                 /* packets per wake-up           */
 #define BULK_BURST  (256u << 10)       /* bytes of bulk that may go at once */
 
-static uint32_t v4(const struct sockaddr_storage *ss)
+static uint32_t peer_v4(const struct dld_ctx *ctx, uint32_t i)
 {
-	return ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr);
+	return dld_tun_v4_of(&ctx->cfg.peers[i].addr, ctx->cfg.peers[i].node_id);
 }
 
 static int peer_by_addr(const struct dld_ctx *ctx, uint32_t addr)
 {
-	for (uint32_t i = 0; i < ctx->cfg.peer_count; i++)
-		if (v4(&ctx->cfg.peers[i].addr) == addr)
+	for (uint32_t i = 0; addr && i < ctx->cfg.peer_count; i++)
+		if (peer_v4(ctx, i) == addr)
 			return (int)i;
 	return -1;
 }
@@ -50,10 +54,13 @@ static bool peer_up(struct dld_ctx *ctx, uint32_t i)
 	return ps && ps->state == DLD_PEER_UP && dld_child_accepts(ctx);
 }
 
-static void unreachable(struct dld_ctx *ctx, const uint8_t *p, size_t len, uint32_t from)
+static void unreachable(struct dld_ctx *ctx, const uint8_t *p, size_t len,
+			const struct dld_pkt_info *in)
 {
-	uint8_t out[600];
-	size_t n = dld_icmp_unreach(p, len, from, DLD_ICMP_HOST_UNREACH, out, sizeof(out));
+	uint8_t out[1280];
+	size_t n = in->family == 6 ?
+		dld_icmp6_unreach(p, len, in->dst6, DLD_ICMP6_ADDR_UNREACH, out, sizeof(out)) :
+		dld_icmp_unreach(p, len, in->dst, DLD_ICMP_HOST_UNREACH, out, sizeof(out));
 
 	if (n && write(ctx->vnic.fd, out, n) == (ssize_t)n)
 		ctx->vnic.st.icmp_sent++;
@@ -95,28 +102,52 @@ static void push(struct dld_ctx *ctx, const uint16_t *dst, uint16_t ndst, const 
 	ctx->tx_kick = true;
 }
 
+/* The peer owning a unicast destination, or -1. */
+static int owner(const struct dld_ctx *ctx, const struct dld_pkt_info *in)
+{
+	uint32_t node;
+
+	if (in->family == 4)
+		return peer_by_addr(ctx, in->dst);
+	if (dld_tun_node6_of(ctx->vnic.prefix6, in->dst6, &node))
+		return -1;
+	return peer_by_node(ctx, node);
+}
+
+/* Not ours to carry: not IP, IPv6 when it is not on, no IPv4 address, or
+ * the kernel's own IPv6 multicast (ND, MLD: not from our address). */
+static bool refused(const struct dld_ctx *ctx, const struct dld_pkt_info *in)
+{
+	if (in->kind == DLD_PKT_BAD)
+		return true;
+	if (in->family == 4)
+		return !ctx->vnic.addr;
+	if (!ctx->vnic.v6)
+		return true;
+	return in->kind == DLD_PKT_ALL && memcmp(in->src6, ctx->vnic.addr6, 16);
+}
+
 static void packet_out(struct dld_ctx *ctx, const uint8_t *p, size_t len)
 {
 	struct dld_pkt_info in;
 	uint16_t dst[DLD_MAX_PEERS], ndst = 0;
 	int i;
 
-	switch (dld_pkt_classify(p, len, (uint16_t)ctx->cfg.port, &in)) {
-	case DLD_PKT_BAD:
+	dld_pkt_classify(p, len, (uint16_t)ctx->cfg.port, &in);
+	if (refused(ctx, &in)) {
 		ctx->vnic.st.bad_drops++;
 		return;
-	case DLD_PKT_ALL:
+	}
+	if (in.kind == DLD_PKT_ALL) {
 		for (uint32_t k = 0; k < ctx->cfg.peer_count; k++)
 			dst[ndst++] = (uint16_t)ctx->cfg.peers[k].node_id;
-		break;
-	default:
-		i = peer_by_addr(ctx, in.dst);
+	} else {
+		i = owner(ctx, &in);
 		if (i < 0 || !peer_up(ctx, (uint32_t)i)) {
-			unreachable(ctx, p, len, in.dst);
+			unreachable(ctx, p, len, &in);
 			return;
 		}
 		dst[ndst++] = (uint16_t)ctx->cfg.peers[i].node_id;
-		break;
 	}
 	if (!ndst)
 		return;
@@ -145,16 +176,24 @@ void dld_tun_on_readable(int fd, uint32_t events, void *arg)
 	}
 }
 
-/* A delivered packet may enter the interface: IPv4, from peer i's
- * address, to ours or to all. */
+/* A delivered packet may enter the interface: from peer i's address,
+ * to ours or to all. */
 static bool acceptable(const struct dld_ctx *ctx, int i, const uint8_t *p, size_t len)
 {
 	struct dld_pkt_info in;
 	enum dld_pkt_kind k = dld_pkt_classify(p, len, 0, &in);
+	uint8_t a6[16];
 
-	if (i < 0 || k == DLD_PKT_BAD || in.src != v4(&ctx->cfg.peers[i].addr))
+	if (i < 0 || k == DLD_PKT_BAD)
 		return false;
-	return k == DLD_PKT_ALL || in.dst == ctx->vnic.addr;
+	if (in.family == 4)
+		return ctx->vnic.addr && in.src == peer_v4(ctx, (uint32_t)i) &&
+		       (k == DLD_PKT_ALL || in.dst == ctx->vnic.addr);
+	if (!ctx->vnic.v6)
+		return false;
+	dld_tun_addr6_of(ctx->vnic.prefix6, ctx->cfg.peers[i].node_id, a6);
+	return !memcmp(in.src6, a6, 16) &&
+	       (k == DLD_PKT_ALL || !memcmp(in.dst6, ctx->vnic.addr6, 16));
 }
 
 void dld_tun_deliver(struct dld_ctx *ctx)

@@ -9,8 +9,9 @@
 #include <stdint.h>
 
 enum dld_pkt_kind {
-	DLD_PKT_BAD = 0,       /* not an IPv4 packet we carry (IPv6, short, bad header) */
-	DLD_PKT_UNICAST,       /* to one node of the plan: info.node    */
+	DLD_PKT_BAD = 0,       /* not an IP packet we carry (short, bad header) */
+	DLD_PKT_UNICAST,       /* to one node of the plan: info.node (IPv6: the
+				* interface identifier, the caller checks the prefix) */
 	DLD_PKT_ALL,           /* broadcast or multicast: to every peer */
 	DLD_PKT_NOBODY,        /* to an address no node owns: ICMP back */
 };
@@ -24,7 +25,9 @@ struct dld_pkt_info {
 	enum dld_pkt_kind kind;
 	enum dld_pkt_class cls;
 	uint32_t node;         /* DLD_PKT_UNICAST: the destination node */
-	uint32_t src, dst;     /* host byte order                       */
+	uint32_t src, dst;     /* IPv4: host byte order                 */
+	uint8_t family;        /* 4 or 6 (0: DLD_PKT_BAD)               */
+	uint8_t src6[16], dst6[16]; /* IPv6                             */
 };
 
 /* Classify packet p (len bytes); prio_port: knet's UDP port (0: none).
@@ -43,6 +46,17 @@ enum dld_pkt_kind dld_pkt_classify(const uint8_t *p, size_t len, uint16_t prio_p
  * unspecified source, a bad header: RFC 1122 3.2.2). */
 size_t dld_icmp_unreach(const uint8_t *p, size_t len, uint32_t from, uint8_t code,
 			uint8_t *out, size_t cap);
+
+/* ICMPv6 code of "destination unreachable" we send (RFC 4443 3.1). */
+#define DLD_ICMP6_ADDR_UNREACH 3u
+
+/* The same for IPv6 packet p: an ICMPv6 destination unreachable from
+ * address from, into out (cap at least 1280: it quotes as much of p as
+ * fits the IPv6 minimum MTU).  0 when none may answer p (an ICMPv6
+ * error, a multicast destination, an unspecified or multicast source, a
+ * bad header: RFC 4443 2.4(e)). */
+size_t dld_icmp6_unreach(const uint8_t *p, size_t len, const uint8_t from[16], uint8_t code,
+			 uint8_t *out, size_t cap);
 
 /* The Internet checksum (RFC 1071) of n bytes. */
 uint16_t dld_inet_csum(const uint8_t *p, size_t n);
