@@ -1,11 +1,12 @@
 #!/usr/bin/python3
-"""test-vnic-lab: knet link 1 on dl0 (disklinkd in TUN mode) carries a
+"""test-vnic-lab: knet link 1 on dl0 (disklinkd in TUN mode, corosync mode) carries a
 3-node cluster through a 60 s network cut, and dl0 carries the operator's
 traffic too.
 
 A 3-node corosync/knet + Pacemaker cluster (crypto on, fencing on, token
 3000 ms) whose link 1 uses the nodes' dl0 addresses (169.254.0.<id>,
-disklinkd --mode tun on one shared loop device).  dl1's every network
+disklinkd --mode tun --link 1 on one shared loop device: the daemons take
+node ids, port, peers and dl0's addresses from corosync's cmap).  dl1's every network
 link is cut for 60 s.  Sampled throughout: the ring id never changes,
 every node stays quorate with members 1 2 3, nobody is fenced.  During
 the cut: ping over dl0 works both ways, 10 MB cross over TCP (socat) with
@@ -33,14 +34,17 @@ def tun_addr(node_id):
 
 
 class TunCluster(dc.Cluster):
-    """dlcluster's cluster with link 1 on dl0: disklinkd in TUN mode,
-    started before corosync (knet's link 1 binds the dl0 address)."""
+    """dlcluster's cluster with link 1 on dl0: disklinkd in TUN mode and
+    corosync mode (--link 1: node id, port and peers from cmap, dl0's
+    address from corosync.conf's ring1_addr), started before corosync: it
+    creates dl0 and waits for corosync; knet binds link 1's address before
+    dl0 has it and the link comes up once disklinkd configured dl0."""
 
     def create(self):
         super().create()
         self.mode = "tun"
-        dc.say("cluster: link 1 on dl0 (%s): disklinkd in TUN mode, before corosync"
-               % ", ".join(tun_addr(nd.id) for nd in self.nodes))
+        dc.say("cluster: link 1 on dl0 (%s): disklinkd in TUN and corosync mode, before "
+               "corosync" % ", ".join(tun_addr(nd.id) for nd in self.nodes))
         return self
 
     def links(self):
@@ -50,20 +54,16 @@ class TunCluster(dc.Cluster):
 
     def start_daemon(self, nd):
         argv = [dc.disklinkd_bin(), "--device", self.device, "--foreground",
-                "--log-file", dc.DAEMON_LOG, "--mode", "tun", "--node-id", str(nd.id),
-                "--port", str(dc.DISK_PORT)]
-        for p in self.nodes:
-            if p.id != nd.id:
-                argv += ["--peer", "%d=%s" % (p.id, tun_addr(p.id))]
-        pid = nd.spawn(argv, name="disklinkd", boot=True, before="corosync")
-        self.wait_daemon(nd)
-        return pid
+                "--log-file", dc.DAEMON_LOG, "--mode", "tun", "--link", "1"]
+        return nd.spawn(argv, name="disklinkd", boot=True, before="corosync")
 
     def start(self, fencing=True, stonith_action="reboot", timeout=120):
         for nd in self.nodes:
             self.start_daemon(nd)
         for nd in self.nodes:
             nd.start_corosync()
+        for nd in self.nodes:
+            self.wait_daemon(nd, timeout=timeout)
         for nd in self.nodes:
             nd.start_pacemaker()
         self.lab.wait_quorate(timeout=timeout)
@@ -73,6 +73,17 @@ class TunCluster(dc.Cluster):
             self.lab.configure_pacemaker(stonith_action=stonith_action)
             self.lab.wait_resource("fence-lab", timeout=timeout)
         dc.say("cluster: quorate, link 1 on dl0 connected everywhere, Pacemaker online")
+
+
+def from_corosync(c, ck):
+    """Each daemon took its link from cmap and gave dl0 its ring1_addr."""
+    for nd in c.nodes:
+        log = nd.sh("cat %s" % dc.DAEMON_LOG)
+        ck.check("corosync link 1: node %d " % nd.id in log,
+                 "%s: disklinkd took link 1 from corosync" % nd.name)
+        addr = nd.sh("ip -4 -o addr show dev dl0")
+        ck.check("%s/16" % tun_addr(nd.id) in addr,
+                 "%s: dl0 has corosync's ring1_addr %s" % (nd.name, tun_addr(nd.id)))
 
 
 def holds(c, ring, when):
@@ -118,6 +129,7 @@ def during_cut(c, ck, ring):
 def scenario(c, ck):
     n1 = c.nodes[0]
     c.start()
+    from_corosync(c, ck)
     s0 = dc.sample_cluster(c, c.nodes)
     ring = s0["dl1"]["ring_id"]
     ck.check(ring and all(v["ring_id"] == ring and v["quorate"] and v["members"] == [1, 2, 3]
