@@ -5,9 +5,11 @@
  * doc/security.md), and the equivalent `pcs cluster link add` command. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,13 +32,16 @@ struct link_opts {
 	int apply;
 	int reload;
 	int tun;                   /* the nodes' dl0 addresses (disklinkd mode = tun) */
+	const char *ipv6;          /* --tun-ipv6: the /64 ULA (tun_ipv6), or NULL */
+	uint8_t prefix6[8];
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: disklink corosync-link [--config FILE] [--link N] [--priority P]\n"
-		"                              [--port PORT] [--apply [--no-reload]] [--tun]\n"
+		"                              [--port PORT] [--apply [--no-reload]]\n"
+		"                              [--tun | --tun-ipv6 PREFIX]\n"
 		"Print the corosync.conf link that disklinkd serves (ring address\n"
 		"127.77.<id / 256>.<id %% 256> for node id), and the equivalent pcs command.\n"
 		"  --config FILE  corosync.conf to read (default " DEFAULT_CONF ")\n"
@@ -48,14 +53,46 @@ static void usage(FILE *out)
 		"                 run 'corosync-cfgtool -R'; run it on every node, or use pcs\n"
 		"  --no-reload    with --apply: do not run corosync-cfgtool -R\n"
 		"  --tun          the link on the nodes' dl0 addresses (disklinkd mode = tun:\n"
-		"                 169.254.<id / 256>.<id %% 256>, see doc/vnic.md)\n");
+		"                 169.254.<id / 256>.<id %% 256>, see doc/vnic.md)\n"
+		"  --tun-ipv6 PREFIX  the link on the nodes' IPv6 dl0 addresses, PREFIX::<id>\n"
+		"                 (PREFIX: disklinkd's tun_ipv6, fdXX:XXXX:XXXX:XXXX::/64)\n");
 }
 
 /* The address disklink proposes for a node id: loopback (relay mode) or
- * its dl0 address (TUN mode's plan, daemon/parent/tun_plan.h). */
-static void link_addr(uint32_t nodeid, int tun, char *out, size_t len)
+ * its dl0 address (TUN mode's plan, daemon/parent/tun_plan.h: IPv4, or
+ * prefix::id in tun_ipv6's /64). */
+static void link_addr(uint32_t nodeid, const struct link_opts *o, char *out, size_t len)
 {
-	snprintf(out, len, "%s.%u.%u", tun ? "169.254" : "127.77", nodeid >> 8, nodeid & 0xffu);
+	uint8_t a[16] = { 0 };
+
+	if (o->ipv6) {
+		memcpy(a, o->prefix6, sizeof(o->prefix6));
+		a[14] = (uint8_t)(nodeid >> 8);
+		a[15] = (uint8_t)nodeid;
+		inet_ntop(AF_INET6, a, out, (socklen_t)len);
+		return;
+	}
+	snprintf(out, len, "%s.%u.%u", o->tun ? "169.254" : "127.77", nodeid >> 8,
+		 nodeid & 0xffu);
+}
+
+/* --tun-ipv6's prefix: a /64 in fd00::/8 without host bits.  0 or -1. */
+static int parse_prefix6(const char *text, uint8_t prefix[8])
+{
+	char buf[64];
+	const char *slash = strchr(text, '/');
+	uint8_t a[16];
+
+	if (!slash || strcmp(slash, "/64") || (size_t)(slash - text) >= sizeof(buf))
+		return -1;
+	snprintf(buf, sizeof(buf), "%.*s", (int)(slash - text), text);
+	if (inet_pton(AF_INET6, buf, a) != 1 || a[0] != 0xfd)
+		return -1;
+	for (size_t i = 8; i < 16; i++)
+		if (a[i])
+			return -1;
+	memcpy(prefix, a, 8);
+	return 0;
 }
 
 /* TUN mode's plan gives no address to id 0, 65535 (the broadcast) and the
@@ -75,7 +112,8 @@ static int pick_priority(const struct dl_corosync_conf *cc)
 	return lowest > 0 ? lowest - 1 : 0;
 }
 
-static int check_conf(const struct dl_corosync_conf *cc, const char *path, int link, int tun)
+static int check_conf(const struct dl_corosync_conf *cc, const char *path, int link,
+		      const struct link_opts *o)
 {
 	if (cc->n_nodes == 0) {
 		fprintf(stderr, "disklink: %s has no nodelist; add the nodes first\n", path);
@@ -92,7 +130,7 @@ static int check_conf(const struct dl_corosync_conf *cc, const char *path, int l
 				cc->nodes[i].nodeid);
 			return -1;
 		}
-		if (tun && !tun_plan_has(cc->nodes[i].nodeid)) {
+		if (o->tun && !o->ipv6 && !tun_plan_has(cc->nodes[i].nodeid)) {
 			fprintf(stderr, "disklink: nodeid %u has no dl0 address in TUN mode's plan "
 				"(doc/vnic.md): give the link's addresses by hand\n",
 				cc->nodes[i].nodeid);
@@ -108,9 +146,10 @@ static int check_conf(const struct dl_corosync_conf *cc, const char *path, int l
 }
 
 static void print_link(const struct dl_corosync_conf *cc, int link, int prio, int port,
-		       int tun)
+		       const struct link_opts *o)
 {
-	char addr[32];
+	char addr[INET6_ADDRSTRLEN];
+	const int tun = o->tun;
 
 	printf("# disklink: knet link %d through the volume%s. In corosync.conf on every node:\n",
 	       link, tun ? ", on the dl0 addresses (disklinkd mode = tun)" : "");
@@ -119,7 +158,7 @@ static void print_link(const struct dl_corosync_conf *cc, int link, int prio, in
 	       port);
 	printf("nodelist {\n");
 	for (size_t i = 0; i < cc->n_nodes; i++) {
-		link_addr(cc->nodes[i].nodeid, tun, addr, sizeof(addr));
+		link_addr(cc->nodes[i].nodeid, o, addr, sizeof(addr));
 		printf("    node {   # nodeid %u%s%s\n        ring%d_addr: %s\n    }\n",
 		       cc->nodes[i].nodeid, cc->nodes[i].name[0] ? ", " : "", cc->nodes[i].name,
 		       link, addr);
@@ -130,7 +169,7 @@ static void print_link(const struct dl_corosync_conf *cc, int link, int prio, in
 		       "# link only when the network links are down\n", cc->link_mode);
 	printf("# or, on one node with pcs:\npcs cluster link add");
 	for (size_t i = 0; i < cc->n_nodes; i++) {
-		link_addr(cc->nodes[i].nodeid, tun, addr, sizeof(addr));
+		link_addr(cc->nodes[i].nodeid, o, addr, sizeof(addr));
 		if (cc->nodes[i].name[0])
 			printf(" %s=%s", cc->nodes[i].name, addr);
 		else
@@ -188,7 +227,7 @@ static int copy_file(const char *from, const char *to)
 /* Insert the interface into totem and a ring address into every node,
  * from the bottom up so earlier line numbers stay valid. */
 static int apply(struct dl_corosync_conf *cc, const char *path, int link, int prio, int port,
-		 int tun)
+		 const struct link_opts *o)
 {
 	size_t extra = cc->n_nodes + 5, n = 0;
 	char **out = calloc(cc->n_lines + extra, sizeof(*out));
@@ -199,11 +238,11 @@ static int apply(struct dl_corosync_conf *cc, const char *path, int link, int pr
 		return -1;
 	for (size_t ln = 0; ln < cc->n_lines; ln++) {
 		for (size_t i = 0; i < cc->n_nodes; i++) {
-			char addr[32];
+			char addr[INET6_ADDRSTRLEN];
 
 			if (cc->nodes[i].close_line != ln)
 				continue;
-			link_addr(cc->nodes[i].nodeid, tun, addr, sizeof(addr));
+			link_addr(cc->nodes[i].nodeid, o, addr, sizeof(addr));
 			if (asprintf(&out[n++], "%sring%d_addr: %s", cc->nodes[i].indent, link,
 				     addr) < 0)
 				goto done;
@@ -261,6 +300,7 @@ static int parse_opts(int argc, char **argv, struct link_opts *o)
 		{ .name = "apply", .has_arg = no_argument, .val = 'a' },
 		{ .name = "no-reload", .has_arg = no_argument, .val = 'n' },
 		{ .name = "tun", .has_arg = no_argument, .val = 't' },
+		{ .name = "tun-ipv6", .has_arg = required_argument, .val = '6' },
 		{ .name = "help", .has_arg = no_argument, .val = 'h' },
 		{ 0 },
 	};
@@ -297,6 +337,15 @@ static int parse_opts(int argc, char **argv, struct link_opts *o)
 			break;
 		case 't':
 			o->tun = 1;
+			break;
+		case '6':
+			o->tun = 1;
+			o->ipv6 = optarg;
+			if (parse_prefix6(optarg, o->prefix6)) {
+				fprintf(stderr, "disklink: --tun-ipv6 '%s' is not a unique local /64 "
+					"prefix: give fdXX:XXXX:XXXX:XXXX::/64 (RFC 4193)\n", optarg);
+				return 2;
+			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -338,14 +387,14 @@ int dl_cmd_corosync_link(int argc, char **argv)
 		o.priority = pick_priority(&cc);
 	if (o.port < 0)
 		o.port = DEFAULT_PORT_BASE + o.link;
-	if (check_conf(&cc, o.conf, o.link, o.tun))
+	if (check_conf(&cc, o.conf, o.link, &o))
 		goto out;
 	if (!o.apply) {
-		print_link(&cc, o.link, o.priority, o.port, o.tun);
+		print_link(&cc, o.link, o.priority, o.port, &o);
 		rc = 0;
 		goto out;
 	}
-	if (apply(&cc, o.conf, o.link, o.priority, o.port, o.tun))
+	if (apply(&cc, o.conf, o.link, o.priority, o.port, &o))
 		goto out;
 	rc = o.reload && reload_corosync() ? 1 : 0;
 out:

@@ -5,8 +5,9 @@
  * node's own in the IPv6 prefix), a contradiction with disklink's
  * configuration gets its one-line error, a reload takes the new peers
  * and keeps this node's address, tun_ipv6 is checked, and what
- * `disklink corosync-link --tun` prints is what the daemon accepts (the
- * tool run on a corosync.conf, its ring1_addr lines put into cmap). */
+ * `disklink corosync-link --tun` (or --tun-ipv6) prints is what the daemon
+ * accepts (the tool run on a corosync.conf, its ring1_addr lines put into
+ * cmap). */
 #include "config.h"
 
 #include <errno.h>
@@ -182,22 +183,19 @@ static void test_reload(void **state)
 	free(ctx);
 }
 
-/* `disklink corosync-link --tun` on a corosync.conf of nodes 1, 2, 258:
- * its ring1_addr lines into cmap, then the daemon's checks. */
-static void test_corosync_link_round_trip(void **state)
+/* `disklink corosync-link opt` on a corosync.conf of nodes 1, 2, 258:
+ * its ring1_addr lines into cmap, then the daemon's checks as node 258.
+ * 0, or -1 (f->err). */
+static int round_trip(struct fix *f, const char *opt)
 {
-	struct fix *f = *state;
 	static char addrs[3][64];
 	const char *top = getenv("top_builddir");
 	char path[] = "/tmp/dl-tun-cs.XXXXXX", cmd[600], line[256];
 	const uint32_t ids[3] = { 1, 2, 258 };
 	unsigned n = 0, port = 0;
 	FILE *c, *p;
-	int fd;
+	int fd = mkstemp(path);
 
-	if (!top)
-		skip();
-	fd = mkstemp(path);
 	assert_true(fd >= 0);
 	c = fdopen(fd, "w");
 	assert_non_null(c);
@@ -208,8 +206,8 @@ static void test_corosync_link_round_trip(void **state)
 			"        name: n%u\n    }\n", i + 1, ids[i], ids[i]);
 	fprintf(c, "}\n");
 	fclose(c);
-	snprintf(cmd, sizeof(cmd), "%s/knet-transport/disklink corosync-link --config %s --tun",
-		 top, path);
+	snprintf(cmd, sizeof(cmd), "%s/knet-transport/disklink corosync-link --config %s %s",
+		 top, path, opt);
 	p = popen(cmd, "r");
 	assert_non_null(p);
 	while (fgets(line, sizeof(line), p)) {
@@ -223,10 +221,28 @@ static void test_corosync_link_round_trip(void **state)
 	kv_set("nodelist.node.2.nodeid", KV_U32, NULL, 258);
 	link1(addrs[0], addrs[1], addrs[2]);
 	kv_set("totem.interface.1.mcastport", KV_U16, NULL, port);
-	assert_int_equal(load(f, 258), 0);
-	assert_string_equal(f->out.local_text, "169.254.1.2");
+	if (load(f, 258))
+		return -1;
 	assert_int_equal(f->out.port, port);
 	assert_int_equal(f->out.peer_count, 2);
+	return 0;
+}
+
+static void test_corosync_link_round_trip(void **state)
+{
+	struct fix *f = *state;
+
+	if (!getenv("top_builddir"))
+		skip();
+	assert_int_equal(round_trip(f, "--tun"), 0);
+	assert_string_equal(f->out.local_text, "169.254.1.2");
+	/* IPv6: the daemon with the same prefix accepts it, without refuses. */
+	snprintf(f->given.tun_ipv6, sizeof(f->given.tun_ipv6), "fd5a:1b2c:3d4e:1::/64");
+	assert_int_equal(round_trip(f, "--tun-ipv6 fd5a:1b2c:3d4e:1::/64"), 0);
+	assert_string_equal(f->out.local_text, "fd5a:1b2c:3d4e:1::102");
+	snprintf(f->given.tun_ipv6, sizeof(f->given.tun_ipv6), "fd5a:1b2c:3d4e:2::/64");
+	assert_int_equal(round_trip(f, "--tun-ipv6 fd5a:1b2c:3d4e:1::/64"), -1);
+	assert_non_null(strstr(f->err, "not its dl0 address"));
 }
 
 int main(void)

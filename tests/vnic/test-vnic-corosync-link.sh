@@ -31,4 +31,13 @@ grep -q "^pcs cluster link add n1=169.254.0.1 n2=169.254.0.2 n258=169.254.1.2 " 
 conf 1 19713 >"$T/hole.conf"
 "$DL" corosync-link --config "$T/hole.conf" --tun >"$T/out" 2>&1 && fail "id 19713 accepted"
 grep -q "nodeid 19713 has no dl0 address" "$T/out" || fail "id 19713: $(cat "$T/out")"
+# --tun-ipv6: the nodes' IPv6 dl0 addresses, prefix::id (every id has one).
+"$DL" corosync-link --config "$T/c.conf" --tun-ipv6 fd5a:1b2c:3d4e:1::/64 >"$T/out" 2>&1 ||
+	fail "--tun-ipv6: $(cat "$T/out")"
+grep -q "ring1_addr: fd5a:1b2c:3d4e:1::1$" "$T/out" && grep -q "ring1_addr: fd5a:1b2c:3d4e:1::102$" "$T/out" ||
+	fail "--tun-ipv6: not prefix::id"
+"$DL" corosync-link --config "$T/hole.conf" --tun-ipv6 fd5a:1b2c:3d4e:1::/64 >"$T/out" 2>&1 ||
+	fail "--tun-ipv6: id 19713 refused: $(cat "$T/out")"
+"$DL" corosync-link --config "$T/c.conf" --tun-ipv6 fd5a:1b2c::/48 >"$T/out" 2>&1 && fail "a /48 accepted"
+grep -q "is not a unique local /64 prefix" "$T/out" || fail "a /48: $(cat "$T/out")"
 echo "PASS: test-vnic-corosync-link"
