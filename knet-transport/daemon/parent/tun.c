@@ -152,7 +152,8 @@ int dld_tun_configure(struct dld_ctx *ctx)
 {
 	const char *name = ctx->cfg.tun_name;
 	char on[IF_NAMESIZE + 1], what[INET6_ADDRSTRLEN];
-	char a6[INET6_ADDRSTRLEN] = "";
+	char a4[INET_ADDRSTRLEN] = "no IPv4", a6[INET6_ADDRSTRLEN] = "";
+	struct in_addr ia;
 
 	addresses(ctx);
 	if (clash(ctx, on, sizeof(on), what, sizeof(what))) {
@@ -172,11 +173,14 @@ int dld_tun_configure(struct dld_ctx *ctx)
 		return fail(ctx, DLD_EXIT_RUNTIME, "cannot watch the interface %s: %s", name,
 			    strerror(errno));
 	}
+	ia.s_addr = htonl(ctx->vnic.addr);
+	if (ctx->vnic.addr)
+		inet_ntop(AF_INET, &ia, a4, sizeof(a4));
 	if (ctx->vnic.v6)
 		inet_ntop(AF_INET6, ctx->vnic.addr6, a6, sizeof(a6));
-	log_notice(DLD_SUB_TUN, "interface %s up: %s/%u%s%s%s, MTU %u, %u peers", name,
-		   ctx->cfg.local_text, DLD_TUN_PREFIX_LEN, a6[0] ? ", " : "", a6,
-		   a6[0] ? "/64" : "", ctx->cfg.tun_mtu, ctx->cfg.peer_count);
+	log_notice(DLD_SUB_TUN, "interface %s up: %s/%u%s%s%s, MTU %u, %u peers", name, a4,
+		   DLD_TUN_PREFIX_LEN, a6[0] ? ", " : "", a6, a6[0] ? "/64" : "",
+		   ctx->cfg.tun_mtu, ctx->cfg.peer_count);
 	return 0;
 }
 

@@ -1,0 +1,211 @@
+#!/usr/bin/python3
+"""test-vnic-corosync: TUN mode in corosync mode, a dl0 link added to a
+running cluster by the book, and corosync's reloads followed.
+
+In the lab (tests/lab/dllab: 3 nodes, crypto on, link 0 on the lab's
+bridge) corosync runs with link 0 only, Pacemaker off.  disklinkd starts on
+every node with `--mode tun --link 1`: it creates dl0 (no address yet) and
+waits, link 1 not being configured.  `disklink corosync-link --link 1 --tun
+--apply` then runs on every node (corosync.conf gets ring1_addr
+169.254.0.N, corosync-cfgtool -R): each daemon takes node id, port, peers
+and dl0's address from cmap, dl0 comes up with 169.254.0.N/16, knet's
+link 1 connects over it and ping crosses dl0.  Then two reloads: node 3
+removed from the nodelist of nodes 1 and 2 (their daemons drop peer 3:
+169.254.0.3 gets an ICMP unreachable) and added back (peer 3 again, ping
+crosses); no daemon restarts.  Last, a refusal: an explicit --node-id
+contradicting corosync: exit 2, one line, and no dl0 left behind.
+
+Exit 0 pass, 1 fail, 77 skip (1 instead of skip when CI=true).
+"""
+
+import json
+import os
+import re
+import sys
+import time
+
+sys.dont_write_bytecode = True
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lab"))
+import dllab  # noqa: E402
+
+NAME = "test-vnic-corosync"
+T0 = time.monotonic()
+BUILD = os.path.abspath(os.environ.get("top_builddir", os.path.join(HERE, "..", "..")))
+DL = os.path.join(BUILD, "knet-transport", "disklink")
+DLD = os.path.join(BUILD, "knet-transport", "disklinkd")
+# disklink corosync-link gives link N the privileged port 405 + N.
+LINK_PORT = 406
+
+
+def say(msg):
+    print("[%6.1fs] %s" % (time.monotonic() - T0, msg), flush=True)
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+    say("ok: " + msg)
+
+
+def addr(i):
+    return "169.254.0.%d" % i
+
+
+def links(nd):
+    """corosync-cfgtool -s -> {link: {nodeid: status}}."""
+    out, cur = {}, None
+    for line in nd.link_status().splitlines():
+        m = re.match(r"LINK ID (\d+)", line)
+        if m:
+            cur = out.setdefault(int(m.group(1)), {})
+            continue
+        m = re.match(r"\s*nodeid:\s+(\d+):\s+(\S+)", line)
+        if m and cur is not None:
+            cur[int(m.group(1))] = m.group(2)
+    return out
+
+
+def status(nd):
+    cp = nd.exec([DL, "status", "--json"], timeout=15)
+    if cp.returncode != 0:
+        return None
+    try:
+        return json.loads(cp.stdout)
+    except ValueError:
+        return None
+
+
+def link1_up(nodes):
+    for nd in nodes:
+        l1 = links(nd).get(1, {})
+        if any(l1.get(p.id) != "connected" for p in nodes if p is not nd):
+            return False
+    return True
+
+
+def daemons_follow(nodes):
+    """Each daemon: corosync connected, dl0 on its ring1_addr, the others
+    its peers, up."""
+    for nd in nodes:
+        st = status(nd)
+        if not st or st.get("corosync") != "connected" or st.get("link") != 1:
+            return False
+        if st["local_addr"] != addr(nd.id) or st["port"] != LINK_PORT:
+            return False
+        want = sorted((p.id, addr(p.id)) for p in nodes if p is not nd)
+        got = sorted((p["node_id"], p["addr"]) for p in st["peers"])
+        if got != want or any(p["state"] != "up" for p in st["peers"]):
+            return False
+    return True
+
+
+def ping(nd, to, want="ok", tries=10):
+    """ping -c1 until it answers (want "ok") or reports the address
+    unreachable (want "unreachable"); the last attempt's result."""
+    for _ in range(tries):
+        cp = nd.exec(["ping", "-c", "1", "-W", "2", to], timeout=15)
+        if (cp.returncode == 0) if want == "ok" else ("nreachable" in cp.stdout):
+            break
+        time.sleep(0.5)
+    return cp
+
+
+def add_link(lab):
+    """disklink corosync-link --tun --apply on every node; the daemons
+    configure dl0 from cmap; knet's link 1 connects over it."""
+    for nd in lab.nodes:
+        cp = nd.exec([DL, "corosync-link", "--link", "1", "--tun", "--apply"], timeout=60)
+        check(cp.returncode == 0, "%s: disklink corosync-link --link 1 --tun --apply (%s)"
+              % (nd.name, (cp.stdout + cp.stderr).strip().splitlines()[-1:]))
+        conf = nd.sh("cat /etc/corosync/corosync.conf")
+        check("ring1_addr: %s" % addr(nd.id) in conf, "%s: corosync.conf has link 1 on %s"
+              % (nd.name, addr(nd.id)))
+    dllab.wait_for(lambda: daemons_follow(lab.nodes), 60, 0.5, "disklinkd configured from cmap")
+    check(True, "each disklinkd: corosync connected, dl0 on 169.254.0.N, port %d, peers up"
+          % LINK_PORT)
+    for nd in lab.nodes:
+        a = nd.sh("ip -4 -o addr show dev dl0")
+        check("%s/16" % addr(nd.id) in a, "%s: dl0 has %s/16" % (nd.name, addr(nd.id)))
+    dllab.wait_for(lambda: link1_up(lab.nodes), 60, 0.5, "link 1 connected everywhere")
+    check(True, "corosync-cfgtool -s: knet link 1 connected everywhere over dl0")
+    n1, n2, _ = lab.nodes
+    cp = ping(n2, addr(1))
+    check(cp.returncode == 0, "ping dl2 -> dl1 over dl0")
+
+
+def without_node3(lab):
+    """Node 3 removed from the nodelist of nodes 1 and 2 (corosync-cfgtool
+    -R): their daemons drop peer 3; then added back."""
+    n1, n2, n3 = lab.nodes
+    for nd in (n1, n2):
+        nd.sh("cp /etc/corosync/corosync.conf /etc/corosync/with-node3.conf && "
+              "awk '/^\tnode \\{/ { blk = $0; getline; if ($0 ~ /name: dl3$/) skip = 1; "
+              "else print blk } skip && /^\t\\}/ { skip = 0; next } !skip' "
+              "/etc/corosync/with-node3.conf > /etc/corosync/corosync.conf")
+        conf = nd.sh("cat /etc/corosync/corosync.conf")
+        check("dl3" not in conf and "ring1_addr: %s" % addr(2) in conf,
+              "%s: node 3 removed from corosync.conf" % nd.name)
+    cp = n1.exec(["corosync-cfgtool", "-R"], timeout=30)
+    check(cp.returncode == 0, "dl1: corosync-cfgtool -R (node 3 removed)")
+    dllab.wait_for(lambda: daemons_follow([n1, n2]), 30, 0.5, "peer 3 dropped")
+    check(all(status(nd)["corosync_reloads"] >= 1 for nd in (n1, n2)),
+          "dl1, dl2: disklinkd dropped peer 3 without a restart (a reload applied)")
+    cp = ping(n1, addr(3), want="unreachable")
+    check("nreachable" in cp.stdout, "dl1: 169.254.0.3 is nobody's now: %s"
+          % cp.stdout.strip().splitlines()[1:2])
+    for nd in (n1, n2):
+        nd.sh("mv /etc/corosync/with-node3.conf /etc/corosync/corosync.conf")
+    cp = n1.exec(["corosync-cfgtool", "-R"], timeout=30)
+    check(cp.returncode == 0, "dl1: corosync-cfgtool -R (node 3 added back)")
+    dllab.wait_for(lambda: daemons_follow(lab.nodes), 60, 0.5, "disklinkd following node 3")
+    check(True, "each disklinkd follows the reload: peer 3 back, all peers up")
+    lab.wait_quorate(members=[1, 2, 3], timeout=60)
+    dllab.wait_for(lambda: link1_up(lab.nodes), 60, 0.5, "link 1 connected again")
+    cp = ping(n1, addr(3))
+    check(cp.returncode == 0, "ping dl1 -> dl3 over dl0 again")
+
+
+def scenario(lab):
+    loop = lab.loops[0]
+    lab.write_corosync_conf(token=1000, crypto=True)
+    lab.start_cluster(pacemaker=False)
+    lab.wait_quorate(members=[1, 2, 3], timeout=60)
+    cp = dllab.run([DL, "format", loop, "--cluster", "dllab", "--slots", "4"], check=False)
+    check(cp.returncode == 0, "disklink format %s --cluster dllab" % loop)
+    pids = {}
+    for nd in lab.nodes:
+        pids[nd.id] = nd.spawn([DLD, "--foreground", "--device", loop, "--mode", "tun",
+                                "--link", "1"], name="disklinkd")
+    dllab.wait_for(lambda: all((status(nd) or {}).get("corosync") == "waiting"
+                               for nd in lab.nodes), 20, 0.3, "disklinkd waiting")
+    check(all(nd.exec(["ip", "link", "show", "dl0"]).returncode == 0 and
+              nd.exec(["ip", "-4", "-o", "addr", "show", "dev", "dl0"]).stdout.strip() == ""
+              for nd in lab.nodes),
+          "disklinkd --mode tun --link 1 waits for link 1: dl0 exists, without an address")
+    add_link(lab)
+    without_node3(lab)
+    for nd in lab.nodes:
+        check(nd.pid_of("disklinkd") == pids[nd.id], "%s: same disklinkd (no restart)" % nd.name)
+    n1 = lab.nodes[0]
+    n1.stop_service("disklinkd", timeout=15)
+    check(n1.exec(["ip", "link", "show", "dl0"]).returncode != 0,
+          "dl1: disklinkd stopped, dl0 gone")
+    cp = n1.exec([DLD, "--device", loop, "--mode", "tun", "--link", "1", "--node-id", "7"],
+                 timeout=30)
+    err = cp.stderr.strip()
+    check(cp.returncode == 2 and len(err.splitlines()) == 1 and "node id 7" in err and
+          "node id 1" in err, "an explicit --node-id 7 contradicting corosync: exit 2, "
+          "one line: %r" % err)
+    check(n1.exec(["ip", "link", "show", "dl0"]).returncode != 0, "dl1: no dl0 left behind")
+
+
+def main():
+    if not (os.access(DL, os.X_OK) and os.access(DLD, os.X_OK)):
+        print("FAIL: %s or %s not built" % (DL, DLD))
+        return 1
+    return dllab.run_scenario(NAME, scenario, say, nodes=3, loops=[(16 << 20, 4096)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
