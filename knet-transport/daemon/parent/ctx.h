@@ -12,7 +12,8 @@
  *   corosync_mode -> sockets -> owner,
  *   corosync_mode -> sockets -> supervise -> (the I/O child),
  *   timing -> supervise (io_timeout_ms derived from knet's ping timeout),
- *   main -> tun -> tun_io -> supervise, status_view (TUN mode, tun.h),
+ *   main -> tun -> tun_io -> supervise (TUN mode, tun.h),
+ *   corosync_mode -> tun, privileges (TUN mode in corosync mode),
  * and the child's channel handler (ctx->on_child_rx) is given by main.c. */
 #ifndef DLD_CTX_H
 #define DLD_CTX_H

@@ -12,7 +12,6 @@
  * MLD reports and router solicitations) are dropped (bad_drops). */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -47,11 +46,18 @@ static int peer_by_node(const struct dld_ctx *ctx, uint32_t node)
 	return -1;
 }
 
+/* Peer i is up in the child's last status.  (A lookup of ctx->snap of
+ * its own, not status_view's dld_peer_snap: status_view calls into
+ * corosync_mode, which calls into tun.c: no call cycle between files.) */
 static bool peer_up(struct dld_ctx *ctx, uint32_t i)
 {
-	const struct dld_peer_status *ps = dld_peer_snap(ctx, i);
+	uint32_t id = ctx->cfg.peers[i].node_id;
+	bool up = false;
 
-	return ps && ps->state == DLD_PEER_UP && dld_child_accepts(ctx);
+	for (uint32_t k = 0; k < ctx->snap.peer_count && k < DLD_MAX_PEERS; k++)
+		if (ctx->snap.peers[k].node_id == id)
+			up = ctx->snap.peers[k].state == DLD_PEER_UP;
+	return up && dld_child_accepts(ctx);
 }
 
 static void unreachable(struct dld_ctx *ctx, const uint8_t *p, size_t len,
