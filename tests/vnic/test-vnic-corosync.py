@@ -9,7 +9,9 @@ waits, link 1 not being configured.  `disklink corosync-link --link 1 --tun
 --apply` then runs on every node (corosync.conf gets ring1_addr
 169.254.0.N, corosync-cfgtool -R): each daemon takes node id, port, peers
 and dl0's address from cmap, dl0 comes up with 169.254.0.N/16, knet's
-link 1 connects over it and ping crosses dl0.  Then two reloads: node 3
+link 1 connects over it and ping crosses dl0; the daemons kept
+CAP_NET_ADMIN while they waited and dropped it once dl0 was configured.
+Then two reloads: node 3
 removed from the nodelist of nodes 1 and 2 (their daemons drop peer 3:
 169.254.0.3 gets an ICMP unreachable) and added back (peer 3 again, ping
 crosses); no daemon restarts.  Last, a refusal: an explicit --node-id
@@ -100,6 +102,19 @@ def daemons_follow(nodes):
     return True
 
 
+CAP_NET_ADMIN = 1 << 12
+CAP_NET_BIND_SERVICE = 1 << 10
+
+
+def cap_eff(pid):
+    """The effective capability set of process pid."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("CapEff:"):
+                return int(line.split()[1], 16)
+    return None
+
+
 def ping(nd, to, want="ok", tries=10):
     """ping -c1 until it answers (want "ok") or reports the address
     unreachable (want "unreachable"); the last attempt's result."""
@@ -183,7 +198,11 @@ def scenario(lab):
               nd.exec(["ip", "-4", "-o", "addr", "show", "dev", "dl0"]).stdout.strip() == ""
               for nd in lab.nodes),
           "disklinkd --mode tun --link 1 waits for link 1: dl0 exists, without an address")
+    check(all(cap_eff(pids[nd.id]) & CAP_NET_ADMIN for nd in lab.nodes),
+          "while it waits, disklinkd keeps CAP_NET_ADMIN (dl0's addresses to come)")
     add_link(lab)
+    check(all(cap_eff(pids[nd.id]) & ~CAP_NET_BIND_SERVICE == 0 for nd in lab.nodes),
+          "dl0 configured: disklinkd dropped every capability but CAP_NET_BIND_SERVICE")
     without_node3(lab)
     for nd in lab.nodes:
         check(nd.pid_of("disklinkd") == pids[nd.id], "%s: same disklinkd (no restart)" % nd.name)
