@@ -16,6 +16,9 @@ removed from the nodelist of nodes 1 and 2 (their daemons drop peer 3:
 169.254.0.3 gets an ICMP unreachable) and added back (peer 3 again, ping
 crosses); no daemon restarts.  Last, a refusal: an explicit --node-id
 contradicting corosync: exit 2, one line, and no dl0 left behind.
+Then again, shorter, with link 1 on the IPv6 dl0 addresses (tun_ipv6 in
+the daemons' --config file, `disklink corosync-link --tun-ipv6 PREFIX`): dl0 gets both
+addresses from the plan and corosync, knet's link 1 runs over IPv6 on dl0.
 
 Exit 0 pass, 1 fail, 77 skip (1 instead of skip when CI=true).
 """
@@ -50,8 +53,13 @@ def check(cond, msg):
     say("ok: " + msg)
 
 
+PFX = "fd5a:1b2c:3d4e:1"
+V6 = False                     # the run: link 1 on the IPv4 or the IPv6 dl0 addresses
+
+
 def addr(i):
-    return "169.254.0.%d" % i
+    """Node i's ring1_addr: its dl0 address."""
+    return "%s::%d" % (PFX, i) if V6 else "169.254.0.%d" % i
 
 
 def links(nd):
@@ -119,7 +127,8 @@ def ping(nd, to, want="ok", tries=10):
     """ping -c1 until it answers (want "ok") or reports the address
     unreachable (want "unreachable"); the last attempt's result."""
     for _ in range(tries):
-        cp = nd.exec(["ping", "-c", "1", "-W", "2", to], timeout=15)
+        cp = nd.exec(["ping", "-6" if ":" in to else "-4", "-c", "1", "-W", "2", to],
+                     timeout=15)
         if (cp.returncode == 0) if want == "ok" else ("nreachable" in cp.stdout):
             break
         time.sleep(0.5)
@@ -129,19 +138,22 @@ def ping(nd, to, want="ok", tries=10):
 def add_link(lab):
     """disklink corosync-link --tun --apply on every node; the daemons
     configure dl0 from cmap; knet's link 1 connects over it."""
+    opt = ["--tun-ipv6", PFX + "::/64"] if V6 else ["--tun"]
     for nd in lab.nodes:
-        cp = nd.exec([DL, "corosync-link", "--link", "1", "--tun", "--apply"], timeout=60)
-        check(cp.returncode == 0, "%s: disklink corosync-link --link 1 --tun --apply (%s)"
-              % (nd.name, (cp.stdout + cp.stderr).strip().splitlines()[-1:]))
+        cp = nd.exec([DL, "corosync-link", "--link", "1", "--apply"] + opt, timeout=60)
+        check(cp.returncode == 0, "%s: disklink corosync-link --link 1 %s --apply (%s)"
+              % (nd.name, " ".join(opt), (cp.stdout + cp.stderr).strip().splitlines()[-1:]))
         conf = nd.sh("cat /etc/corosync/corosync.conf")
         check("ring1_addr: %s" % addr(nd.id) in conf, "%s: corosync.conf has link 1 on %s"
               % (nd.name, addr(nd.id)))
     dllab.wait_for(lambda: daemons_follow(lab.nodes), 60, 0.5, "disklinkd configured from cmap")
-    check(True, "each disklinkd: corosync connected, dl0 on 169.254.0.N, port %d, peers up"
-          % LINK_PORT)
+    check(True, "each disklinkd: corosync connected, dl0 on %s, port %d, peers up"
+          % (PFX + "::N" if V6 else "169.254.0.N", LINK_PORT))
     for nd in lab.nodes:
-        a = nd.sh("ip -4 -o addr show dev dl0")
-        check("%s/16" % addr(nd.id) in a, "%s: dl0 has %s/16" % (nd.name, addr(nd.id)))
+        a = nd.sh("ip -o addr show dev dl0")
+        v4 = "169.254.0.%d/16" % nd.id
+        check(v4 in a and (not V6 or "%s/64" % addr(nd.id) in a),
+              "%s: dl0 has %s%s" % (nd.name, v4, " and %s/64" % addr(nd.id) if V6 else ""))
     dllab.wait_for(lambda: link1_up(lab.nodes), 60, 0.5, "link 1 connected everywhere")
     check(True, "corosync-cfgtool -s: knet link 1 connected everywhere over dl0")
     n1, n2, _ = lab.nodes
@@ -183,6 +195,11 @@ def without_node3(lab):
 
 def scenario(lab):
     loop = lab.loops[0]
+    conf = []
+    if V6:                     # a node-private disklink.conf with tun_ipv6
+        conf = ["--config", "/etc/corosync/disklink.conf"]
+        for nd in lab.nodes:
+            nd.write_file(conf[1], "tun_ipv6 = %s::/64\n" % PFX)
     lab.write_corosync_conf(token=1000, crypto=True)
     lab.start_cluster(pacemaker=False)
     lab.wait_quorate(members=[1, 2, 3], timeout=60)
@@ -191,7 +208,7 @@ def scenario(lab):
     pids = {}
     for nd in lab.nodes:
         pids[nd.id] = nd.spawn([DLD, "--foreground", "--device", loop, "--mode", "tun",
-                                "--link", "1"], name="disklinkd")
+                                "--link", "1"] + conf, name="disklinkd")
     dllab.wait_for(lambda: all((status(nd) or {}).get("corosync") == "waiting"
                                for nd in lab.nodes), 20, 0.3, "disklinkd waiting")
     check(all(nd.exec(["ip", "link", "show", "dl0"]).returncode == 0 and
@@ -203,6 +220,8 @@ def scenario(lab):
     add_link(lab)
     check(all(cap_eff(pids[nd.id]) & ~CAP_NET_BIND_SERVICE == 0 for nd in lab.nodes),
           "dl0 configured: disklinkd dropped every capability but CAP_NET_BIND_SERVICE")
+    if V6:
+        return                 # the reloads and refusals: the IPv4 run
     without_node3(lab)
     for nd in lab.nodes:
         check(nd.pid_of("disklinkd") == pids[nd.id], "%s: same disklinkd (no restart)" % nd.name)
@@ -220,10 +239,17 @@ def scenario(lab):
 
 
 def main():
+    global V6
     if not (os.access(DL, os.X_OK) and os.access(DLD, os.X_OK)):
         print("FAIL: %s or %s not built" % (DL, DLD))
         return 1
-    return dllab.run_scenario(NAME, scenario, say, nodes=3, loops=[(16 << 20, 4096)])
+    rc = dllab.run_scenario(NAME, scenario, say, nodes=3, loops=[(16 << 20, 4096)])
+    if rc:
+        return rc
+    say("again with link 1 on the IPv6 dl0 addresses (tun_ipv6 = %s::/64)" % PFX)
+    V6 = True
+    return dllab.run_scenario(NAME + " (IPv6)", scenario, say, nodes=3,
+                              loops=[(16 << 20, 4096)])
 
 
 if __name__ == "__main__":
