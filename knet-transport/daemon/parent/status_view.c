@@ -137,7 +137,9 @@ void dld_status_view(struct dld_ctx *ctx, struct dld_status_view *v)
 		.tun = ctx->vnic.fd >= 0 ? &ctx->vnic.st : NULL,
 		.tun_name = ctx->cfg.tun_name,
 		.tun_mtu = ctx->cfg.tun_mtu,
-		.tun_prefix_len = DLD_TUN_PREFIX_LEN,
+		/* corosync mode on an IPv6 dl0 link: local_addr is prefix::N */
+		.tun_prefix_len = ctx->cfg.local.ss_family == AF_INET6 ? DLD_TUN_PREFIX6_LEN :
+				  DLD_TUN_PREFIX_LEN,
 		.peer_count = ctx->cfg.peer_count,
 	};
 	v->device_state = dld_device_state(ctx, v->device_error, sizeof(v->device_error));
