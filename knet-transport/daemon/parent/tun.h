@@ -2,7 +2,7 @@
  * whose packets travel through the volume.  Each packet read from it
  * becomes one record in the tx queue, addressed to the peer that owns its
  * destination address; each packet the I/O child delivers is checked
- * (IPv4, from that peer's address) and written into it.  The fd lives in
+ * (IPv4 or IPv6, from that peer's address) and written into it.  The fd lives in
  * the parent: a stuck I/O child cannot keep the interface, and closing
  * the fd removes it (the interface is not persistent). */
 #ifndef DLD_TUN_H
@@ -18,7 +18,8 @@ struct dld_vnic_stats {
 	uint64_t pkts_out, bytes_out;  /* from the interface, queued for the disk */
 	uint64_t pkts_in, bytes_in;    /* from the disk, written into the interface */
 	uint64_t icmp_sent;            /* unreachables written back           */
-	uint64_t bad_drops;            /* not IP, bad header, IPv6 not on, the kernel's own IPv6 multicast */
+	uint64_t bad_drops;            /* not IP, bad header, IPv6 off, the
+					* kernel's own IPv6 multicast        */
 	uint64_t bulk_drops;           /* over tun_bulk_kib or the queue half full */
 	uint64_t queue_drops;          /* tx queue full, or no child          */
 	uint64_t rx_drops;             /* delivered packets refused or unwritable */
