@@ -168,4 +168,8 @@ done
 kill -0 "$(daemon_pid 2)" 2>/dev/null || fail "node 2's daemon exited"
 for n in 1 2; do stop_daemon $n || fail "disklinkd $n did not stop cleanly"; done
 in_order || fail "node 2 received a datagram twice, or an old one late"
+# How node 2 followed node 1 (re-attached, or resynchronised on the new
+# generation in place):
+grep -h -e "node 1 " "$WORK/disklinkd2.log" | grep -e released -e "found in slot" -e restarted \
+	-e lost -e resync | cut -c1-160
 log "$(wc -l <"$ARR") datagrams arrived, in order, none twice; PASS"
