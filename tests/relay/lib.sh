@@ -69,6 +69,8 @@ cleanup() {
 	done
 	stop_pids
 	for n in $NODES; do ip netns del "$NS_PREFIX$n" 2>/dev/null; done
+	# LOOPDEV too when a test attached it itself
+	case " $LOOPDEVS " in *" $LOOPDEV "*) ;; *) LOOPDEVS="$LOOPDEVS $LOOPDEV" ;; esac
 	for dev in $LOOPDEVS; do losetup -d "$dev"; done
 	fuse_stop
 	${POST_CLEANUP:-:}     # a test's own last steps
@@ -135,17 +137,18 @@ format_volume() {
 		fail "formatting $LOOPDEV: $(cat "$WORK/format.log")"
 }
 
-# loop_attach [LOSETUP OPTIONS] FILE: a loop device over FILE, in LAST_LOOP
-# (and LOOPDEV for the first one).
+# loop_attach [LOSETUP OPTIONS] FILE: a loop device over FILE, in LOOPDEV
+# and LAST_LOOP.
 loop_attach() {
 	LAST_LOOP=$("$top_srcdir/tests/loop-attach" --find "$@") || skip "no loop device available"
 	LOOPDEVS="$LOOPDEVS $LAST_LOOP"
-	: "${LOOPDEV:=$LAST_LOOP}"
+	LOOPDEV=$LAST_LOOP
 }
 
 # slow_loop NAME READ_US WRITE_US: a loop device over $WORK/volume.img
 # served through tests/fusedelay (mounted on $WORK/NAME) with that latency
-# per read and per write: a slow array.  Several such lanes over the one
+# per read and per write: a slow array.  In LAST_LOOP, and in LOOPDEV for
+# the first one.  Several such lanes over the one
 # backing file are one volume whose nodes see different latencies.
 FUSEDELAY=$top_builddir/tests/fusedelay/fusedelay
 slow_loop() {
