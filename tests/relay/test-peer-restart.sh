@@ -10,7 +10,10 @@
 #   term   disklinkd gets SIGTERM (it releases its slot) and starts again;
 #   kill   disklinkd gets SIGKILL (its slot stays active: the new daemon
 #          watches it before it takes it over) and starts again;
-#   child  only its I/O child gets SIGKILL; the daemon starts a new one.
+#   child  only its I/O child gets SIGKILL; the daemon starts a new one;
+#   lagging  SIGKILL while node 2's reader is behind (its I/O child
+#          stopped): node 2 finds the old generation's tail and the new
+#          generation in the ring at once (a resynchronisation).
 # Node 2's daemon runs throughout.  Checked:
 #   - the arrivals are in strictly increasing sequence: no datagram twice,
 #     and nothing written before a restart arrives after something
@@ -126,8 +129,29 @@ restart() {
 	esac
 }
 
+# lagging BASE: node 1 restarts (SIGKILL) while node 2's reader is behind:
+# node 2's I/O child is stopped (SIGSTOP, a slow read), node 1 writes 40
+# datagrams, is killed and starts again, and only then node 2's child
+# goes on: it finds the rest of the old generation and the new one in
+# the ring at once.  Each of the 40 arrives, once, before anything newer.
+lagging() {
+	bchild=$(pgrep -P "$(daemon_pid 2)" | head -n 1)
+	[ -n "$bchild" ] || fail "lagging: node 2's daemon has no I/O child"
+	kill -STOP "$bchild"
+	send $(($1 + 1000)) 40 5 || { kill -CONT "$bchild"; fail "lagging: sending"; }
+	sleep 0.5
+	restart kill
+	wait_until 1 "d['generation'] > $gen0" 20 ||
+		{ kill -CONT "$bchild"; fail "lagging: node 1's generation did not move on"; }
+	[ "$(got $(($1 + 1000)) 40)" = 0 ] ||
+		{ kill -CONT "$bchild"; fail "lagging: node 2 read while its I/O child was stopped"; }
+	kill -CONT "$bchild"
+	wait_got $(($1 + 1000)) 40 20 ||
+		fail "lagging: $(got $(($1 + 1000)) 40)/40 written before node 1's restart arrived"
+}
+
 k=0
-for mode in term kill child; do
+for mode in term kill child lagging; do
 	k=$((k + 1))
 	base=$((k * 100000))
 	send "$base" 40 5 || fail "$mode: sending the batch before the restart"
@@ -136,21 +160,26 @@ for mode in term kill child; do
 	gen0=$(top_field 1 generation) || fail "status of node 1"
 	io0=$(top_field 1 io_restarts)
 	gc0=$(peer_field 2 1 gen_changes)
-	# a stream of 3 s across the restart, which comes after 1 s of it
-	in_node 1 $UDP send --src "$A1:$PORT" --dst "$A2:$PORT" --marker "$MARK" \
-		--first $((base + 1000)) --count 300 --gap-ms 10 --sizes 300,5000,70,65507 \
-		>>"$WORK/send.log" 2>&1 &
-	spid=$!
-	track $spid
-	sleep 1
 	log "$mode: restarting node 1 (generation $gen0, I/O restarts $io0)"
-	restart $mode
+	spid=
+	if [ $mode = lagging ]; then
+		lagging "$base"
+	else
+		# a stream of 3 s across the restart, which comes after 1 s of it
+		in_node 1 $UDP send --src "$A1:$PORT" --dst "$A2:$PORT" --marker "$MARK" \
+			--first $((base + 1000)) --count 300 --gap-ms 10 --sizes 300,5000,70,65507 \
+			>>"$WORK/send.log" 2>&1 &
+		spid=$!
+		track $spid
+		sleep 1
+		restart $mode
+	fi
 	wait_until 1 "d['generation'] > $gen0" 20 ||
 		fail "$mode: node 1's generation did not move on from $gen0: $(status 1)"
 	wait_attached 1 2 15
 	wait_peer_state 2 1 up 15 || fail "$mode: node 2 does not see node 1 up again"
 	wait_peer_state 1 2 up 15 || fail "$mode: node 1 does not see node 2 up again"
-	wait_pid $spid 20 || log "$mode: the stream's sender ended with $?"
+	[ -z "$spid" ] || wait_pid $spid 20 || log "$mode: the stream's sender ended with $?"
 	send $((base + 2000)) 40 5 || fail "$mode: sending the batch after the restart"
 	wait_got $((base + 2000)) 40 20 ||
 		fail "$mode: $(got $((base + 2000)) 40)/40 of the batch sent after the restart arrived"
@@ -162,7 +191,7 @@ for mode in term kill child; do
 	[ "$gc1" -gt "$gc0" ] || fail "$mode: node 2 did not count node 1's new generation"
 	in_order || fail "$mode: node 2 received a datagram twice, or an old one late"
 	log "$mode: generation $gen0 -> $(top_field 1 generation), I/O restarts $io0 -> $(top_field 1 io_restarts)," \
-		"node 2's gen_changes $gc0 -> $gc1; of the 300 across the restart $(got $((base + 1000)) 300) arrived"
+		"node 2's gen_changes $gc0 -> $gc1; of the stream across the restart $(got $((base + 1000)) 300) arrived"
 done
 
 kill -0 "$(daemon_pid 2)" 2>/dev/null || fail "node 2's daemon exited"
