@@ -23,6 +23,10 @@
 #   - each restart started a new generation (and, for `child`, an I/O
 #     child restart), and node 2 counted the generation change.
 # Datagrams sent while node 1 is down are lost (counted in the output).
+# Checked to fail: with node 2 re-attaching to node 1's slot at each new
+# generation and forgetting its attach point (io_read.c: attach_gen 1,
+# attach_after_seq 0), the batch sent before the first restart arrives
+# again ("datagram 100000 arrived after 101094").
 # Test-restart.sh restarts the reader and the writer with SIGKILL and
 # checks acknowledged traffic; this one is the writer's three restarts,
 # with unacknowledged streams across them.
