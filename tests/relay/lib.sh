@@ -52,7 +52,7 @@ fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/dl-relay.XXXXXX")
 NS_PREFIX="dlr$$n"
 LOOPDEV=
-LOOPDEVS=       # every loop device made here (LOOPDEV is the first)
+LOOPDEVS=       # the loop devices of loop_attach and slow_loop
 FUSE_PIDS=      # fusedelay servers: stopped after the loop devices over them
 FUSE_MNTS=
 PIDS=
@@ -102,9 +102,13 @@ stop_pids() {
 		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$pid" 2>/dev/null
 	done
-	# Each by its pid: a fusedelay server still runs (the loop devices
-	# over it go first).
-	for pid in $PIDS; do wait "$pid" 2>/dev/null; done
+	if [ -z "$FUSE_PIDS" ]; then
+		wait 2>/dev/null
+	else
+		# each by its pid: a fusedelay server still runs (the loop
+		# devices over it go first)
+		for pid in $PIDS; do wait "$pid" 2>/dev/null; done
+	fi
 	PIDS=
 }
 
@@ -127,13 +131,8 @@ bg_in_node() {
 make_volume() {
 	truncate -s 64M "$WORK/volume.img" || fail "cannot create the backing file"
 	loop_attach --sector-size "${2:-512}" "$WORK/volume.img"
-	format_volume "$1" "${3:-1024}"
-}
-
-# format_volume SLOTS [RING_BLOCKS]: (re)format LOOPDEV.
-format_volume() {
 	"$DISKLINK" format "$LOOPDEV" --cluster relaytest --slots "$1" \
-		--ring-blocks "${2:-1024}" --force > "$WORK/format.log" 2>&1 ||
+		--ring-blocks "${3:-1024}" > "$WORK/format.log" 2>&1 ||
 		fail "formatting $LOOPDEV: $(cat "$WORK/format.log")"
 }
 
@@ -148,8 +147,8 @@ loop_attach() {
 # slow_loop NAME READ_US WRITE_US: a loop device over $WORK/volume.img
 # served through tests/fusedelay (mounted on $WORK/NAME) with that latency
 # per read and per write: a slow array.  In LAST_LOOP, and in LOOPDEV for
-# the first one.  Several such lanes over the one
-# backing file are one volume whose nodes see different latencies.
+# the first one.  Several such lanes over the one backing file are one
+# volume whose nodes see different latencies.
 FUSEDELAY=$top_builddir/tests/fusedelay/fusedelay
 slow_loop() {
 	[ -x "$FUSEDELAY" ] || skip "$FUSEDELAY is not built (libfuse3-dev; make -C tests fusedelay)"
