@@ -177,7 +177,8 @@ slow_loop() {
 	LAST_LOOP=$_l
 	LOOPDEVS="$LOOPDEVS $_l"
 	: "${LOOPDEV:=$_l}"
-	log "$_l: fusedelay $2 us per read, $3 us per write"
+	log "$_l: fusedelay $2 us per read, $3 us per write (loop direct I/O:" \
+		"$(cat "/sys/block/${_l#/dev/}/loop/dio" 2>/dev/null || echo '?'))"
 }
 
 # fuse_stop: end the fusedelay servers (they unmount on SIGTERM).
