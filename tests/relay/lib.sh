@@ -5,6 +5,13 @@
 #
 # Needs: root, ip, losetup, python3, and the built disklinkd, disklink,
 # tests/relay/{knet_peer,ringstat}.  Skips (77) otherwise.
+#
+# Set before sourcing:
+#   RELAY_KNET=no    Python UDP sockets stand in for knet: knet_peer and
+#                    ringstat are not needed.
+#   RELAY_NETNS=own  the whole test runs in a network namespace of its own
+#                    (the script runs itself again under `unshare -n`, with
+#                    lo up), instead of one namespace per node (add_node).
 
 set -u
 
@@ -27,14 +34,27 @@ log() { echo "[$TEST $(date +%T.%N | cut -c1-12)] $*"; }
 for tool in ip losetup /usr/bin/python3 dd timeout; do
 	command -v "$tool" >/dev/null 2>&1 || skip "$tool is not installed"
 done
-for prog in "$DISKLINKD" "$DISKLINK" "$KNET_PEER" "$RINGSTAT"; do
+RELAY_PROGS="$DISKLINKD $DISKLINK"
+[ "${RELAY_KNET:-}" = no ] || RELAY_PROGS="$RELAY_PROGS $KNET_PEER $RINGSTAT"
+for prog in $RELAY_PROGS; do
 	[ -x "$prog" ] || skip "$prog is not built"
 done
 ip netns list >/dev/null 2>&1 || skip "network namespaces are not available"
+if [ "${RELAY_NETNS:-}" = own ]; then
+	command -v unshare >/dev/null 2>&1 || skip "unshare is not installed"
+	if [ -z "${DLD_RELAY_OWN_NETNS:-}" ]; then
+		# before anything is created: exec runs no EXIT trap
+		DLD_RELAY_OWN_NETNS=1 exec unshare -n -- /bin/sh "$0" "$@"
+	fi
+	ip link set lo up || { echo "FAIL: $TEST: cannot bring lo up in the test's namespace"; exit 1; }
+fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/dl-relay.XXXXXX")
 NS_PREFIX="dlr$$n"
 LOOPDEV=
+LOOPDEVS=       # the loop devices of loop_attach and slow_loop
+FUSE_PIDS=      # fusedelay servers: stopped after the loop devices over them
+FUSE_MNTS=
 PIDS=
 CHILD_PIDS=     # disklinkd's children: killed only while they still run disklinkd
 NODES=
@@ -47,19 +67,13 @@ cleanup() {
 		[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$(readlink -f "$DISKLINKD")" ] &&
 			PIDS="$PIDS $pid"
 	done
-	for pid in $PIDS; do
-		# A stopped process cannot act on SIGTERM: continue it first.
-		kill -CONT "$pid" 2>/dev/null
-		kill -TERM "$pid" 2>/dev/null
-	done
-	for pid in $PIDS; do
-		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$pid" 2>/dev/null
-	done
-	wait 2>/dev/null
+	stop_pids
 	for n in $NODES; do ip netns del "$NS_PREFIX$n" 2>/dev/null; done
-	[ -n "$LOOPDEV" ] && losetup -d "$LOOPDEV"
-	${POST_CLEANUP:-:}     # a test's own last steps (e.g. unmount)
+	# LOOPDEV too when a test attached it itself
+	case " $LOOPDEVS " in *" $LOOPDEV "*) ;; *) LOOPDEVS="$LOOPDEVS $LOOPDEV" ;; esac
+	for dev in $LOOPDEVS; do losetup -d "$dev"; done
+	fuse_stop
+	${POST_CLEANUP:-:}     # a test's own last steps
 	if [ $rc -ne 0 ] && [ $rc -ne 77 ]; then dump_logs; fi
 	rm -rf "$WORK"
 	exit $rc
@@ -75,6 +89,27 @@ dump_logs() {
 		echo "---- $(basename "$f") (last 40 lines)"
 		tail -n 40 "$f"
 	done
+}
+
+# stop_pids: SIGTERM every tracked process, SIGKILL it after 5 s; reap.
+stop_pids() {
+	for pid in $PIDS; do
+		# A stopped process cannot act on SIGTERM: continue it first.
+		kill -CONT "$pid" 2>/dev/null
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in $PIDS; do
+		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$pid" 2>/dev/null
+	done
+	if [ -z "$FUSE_PIDS" ]; then
+		wait 2>/dev/null
+	else
+		# each by its pid: a fusedelay server still runs (the loop
+		# devices over it go first)
+		for pid in $PIDS; do wait "$pid" 2>/dev/null; done
+	fi
+	PIDS=
 }
 
 track() { PIDS="$PIDS $1"; }
@@ -95,11 +130,70 @@ bg_in_node() {
 # make_volume SLOTS [SECTOR_SIZE [RING_BLOCKS]]: a loop device, formatted.
 make_volume() {
 	truncate -s 64M "$WORK/volume.img" || fail "cannot create the backing file"
-	LOOPDEV=$("$top_srcdir/tests/loop-attach" --find --sector-size "${2:-512}" "$WORK/volume.img") ||
-		skip "no loop device available"
+	loop_attach --sector-size "${2:-512}" "$WORK/volume.img"
 	"$DISKLINK" format "$LOOPDEV" --cluster relaytest --slots "$1" \
 		--ring-blocks "${3:-1024}" > "$WORK/format.log" 2>&1 ||
 		fail "formatting $LOOPDEV: $(cat "$WORK/format.log")"
+}
+
+# loop_attach [LOSETUP OPTIONS] FILE: a loop device over FILE, in LOOPDEV
+# and LAST_LOOP.
+loop_attach() {
+	LAST_LOOP=$("$top_srcdir/tests/loop-attach" --find "$@") || skip "no loop device available"
+	LOOPDEVS="$LOOPDEVS $LAST_LOOP"
+	LOOPDEV=$LAST_LOOP
+}
+
+# slow_loop NAME READ_US WRITE_US: a loop device over $WORK/volume.img
+# served through tests/fusedelay (mounted on $WORK/NAME) with that latency
+# per read and per write: a slow array.  In LAST_LOOP, and in LOOPDEV for
+# the first one.  Several such lanes over the one backing file are one
+# volume whose nodes see different latencies.
+FUSEDELAY=$top_builddir/tests/fusedelay/fusedelay
+slow_loop() {
+	[ -x "$FUSEDELAY" ] || skip "$FUSEDELAY is not built (libfuse3-dev; make -C tests fusedelay)"
+	[ -c /dev/fuse ] || skip "no /dev/fuse"
+	command -v mountpoint >/dev/null 2>&1 || skip "mountpoint is not installed"
+	[ -e "$WORK/volume.img" ] || truncate -s 64M "$WORK/volume.img" ||
+		fail "cannot create the backing file"
+	mkdir -p "$WORK/$1"
+	"$FUSEDELAY" -f --read-delay-us "$2" --write-delay-us "$3" -o max_threads=16 \
+		"$WORK/volume.img" "$WORK/$1" >> "$WORK/fusedelay-$1.log" 2>&1 &
+	FUSE_PIDS="$FUSE_PIDS $!"
+	FUSE_MNTS="$FUSE_MNTS $WORK/$1"
+	for _ in $(seq 100); do
+		mountpoint -q "$WORK/$1" && break
+		kill -0 $! 2>/dev/null || fail "fusedelay did not mount $WORK/$1"
+		sleep 0.1
+	done
+	mountpoint -q "$WORK/$1" || fail "fusedelay did not mount $WORK/$1 in 10 s"
+	# direct I/O from the loop device to the FUSE file, as the benchmark
+	# does; a buffered loop where the kernel refuses it (the FUSE file is
+	# opened direct_io: no page cache either way)
+	if ! _l=$("$top_srcdir/tests/loop-attach" --find --direct-io=on "$WORK/$1/volume" 2>/dev/null); then
+		_l=$("$top_srcdir/tests/loop-attach" --find "$WORK/$1/volume") ||
+			skip "no loop device available"
+	fi
+	LAST_LOOP=$_l
+	LOOPDEVS="$LOOPDEVS $_l"
+	: "${LOOPDEV:=$_l}"
+	log "$_l: fusedelay $2 us per read, $3 us per write (loop direct I/O:" \
+		"$(cat "/sys/block/${_l#/dev/}/loop/dio" 2>/dev/null || echo '?'))"
+}
+
+# fuse_stop: end the fusedelay servers (they unmount on SIGTERM).
+fuse_stop() {
+	for pid in $FUSE_PIDS; do kill -TERM "$pid" 2>/dev/null; done
+	for pid in $FUSE_PIDS; do
+		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	for m in $FUSE_MNTS; do
+		mountpoint -q "$m" 2>/dev/null && umount -l "$m"
+	done
+	FUSE_PIDS=
+	FUSE_MNTS=
 }
 
 # add_node ID: its namespace.
@@ -117,10 +211,12 @@ start_daemon() {
 	for _p in "$@"; do _peers="$_peers --peer $_p=$(addr "$_p")"; done
 	rm -f "$WORK/ctl$_id.sock"
 	# `ip netns exec` execs the program: $! is disklinkd's own pid.
+	# DAEMON_ARGS: more options for every daemon (e.g. --config FILE).
+	# shellcheck disable=SC2086
 	ip netns exec "$(ns "$_id")" "$DISKLINKD" --device "$LOOPDEV" --node-id "$_id" \
 		--port $PORT --local-addr "$(addr "$_id")" $_peers --foreground \
 		--control "$WORK/ctl$_id.sock" --log-file "$WORK/disklinkd$_id.log" --debug \
-		>> "$WORK/disklinkd$_id.out.log" 2>&1 &
+		${DAEMON_ARGS:-} >> "$WORK/disklinkd$_id.out.log" 2>&1 &
 	eval "DPID$_id=$!"
 	track $!
 	wait_status "$_id" 10 || fail "disklinkd of node $_id does not answer status"

@@ -4,53 +4,41 @@
 # "Slot claim") gives each its own slot, none exits ("another disklinkd
 # runs" is exit 4), and every pair exchanges datagrams.  Ten rounds, each
 # on a freshly formatted volume.  Python UDP sockets stand in for knet.
-# Needs root, losetup, unshare and python3: skips (77) otherwise.
-set -u
+#
+# The device: a RAM loop device, or, with DLD_CLAIM_LANES="R/W [R/W]"
+# (microseconds per read/write; test-claim-race-slow.sh), a slow device: a
+# loop device over tests/fusedelay.  A second lane is a second fusedelay
+# mount of the same backing file, used by the last node only: its claim
+# lands later than the others' (delta-lease, doc/design.md).
+# DLD_CLAIM_ROUNDS: the number of rounds (10).
+# Needs root, losetup, unshare and python3 (and fusedelay for the lanes):
+# skips (77) otherwise.
+RELAY_KNET=no
+RELAY_NETNS=own
+. "$(dirname "$0")/lib.sh"
 
-top_builddir=${top_builddir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-DLD=$top_builddir/knet-transport/disklinkd
-DL=$top_builddir/knet-transport/disklink
 PY=/usr/bin/python3
 PORT=5477
 IDS="1 5 9 13"
 ROUNDS=${DLD_CLAIM_ROUNDS:-10}
 
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (loop devices)"
-command -v losetup >/dev/null 2>&1 || skip "needs losetup"
-command -v unshare >/dev/null 2>&1 || skip "needs unshare"
-[ -x "$PY" ] || skip "needs $PY"
-[ -x "$DLD" ] && [ -x "$DL" ] || { echo "FAIL: build disklinkd and disklink first"; exit 1; }
-if [ -z "${DLD_CLAIM_NETNS:-}" ]; then
-	DLD_CLAIM_NETNS=1 exec unshare -n -- /bin/sh "$0" "$@"
-fi
-ip link set lo up || { echo "FAIL: cannot bring lo up in the test's namespace"; exit 1; }
-
-T=$(mktemp -d /var/tmp/dld-claim.XXXXXX)
-LOOP=
-PIDS=
-stop_all() {
-	for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
-	for p in $PIDS; do
-		i=0
-		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-		kill -KILL "$p" 2>/dev/null
+# dev_of ID: the device node ID uses.
+if [ -z "${DLD_CLAIM_LANES:-}" ]; then
+	truncate -s 64M "$WORK/volume.img" || fail "cannot create the backing file"
+	loop_attach "$WORK/volume.img"
+	LAST_DEV=$LOOPDEV
+else
+	lane=0
+	for d in $DLD_CLAIM_LANES; do
+		slow_loop "lane$lane" "${d%/*}" "${d#*/}"
+		LAST_DEV=$LAST_LOOP
+		lane=$((lane + 1))
 	done
-	PIDS=
-}
-cleanup() {
-	stop_all
-	[ -n "$LOOP" ] && losetup -d "$LOOP" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-fail() { echo "FAIL: $*"; for f in "$T"/*.log; do echo "--- $f"; tail -15 "$f"; done; exit 1; }
+fi
+LAST_ID=${IDS##* }
+dev_of() { if [ "$1" = "$LAST_ID" ]; then echo "$LAST_DEV"; else echo "$LOOPDEV"; fi; }
 
-truncate -s 64M "$T/vol.img"
-LOOP=$("$top_srcdir/tests/loop-attach" --find "$T/vol.img") || skip "no loop device available"
-cat >"$T/tun.conf" <<EOF
+cat >"$WORK/tun.conf" <<EOF
 io_timeout_ms = 500
 header_interval_ms = 300
 stop_timeout_ms = 1000
@@ -61,7 +49,7 @@ EOF
 # address of peer id j there is 127.78.<a+1>.<j>.
 net() { echo "127.78.$(($1 + 1))"; }
 start_all() {
-	mkfifo "$T/go"
+	mkfifo "$WORK/go"
 	a=0
 	for id in $IDS; do
 		peers=
@@ -69,20 +57,20 @@ start_all() {
 			[ "$j" = "$id" ] || peers="$peers --peer $j=$(net $a).$j"
 		done
 		# shellcheck disable=SC2086
-		sh -c 'read x <"$0"; exec "$@"' "$T/go" "$DLD" --device "$LOOP" \
+		sh -c 'read x <"$0"; exec "$@"' "$WORK/go" "$DISKLINKD" --device "$(dev_of "$id")" \
 			--node-id "$id" --node-name "n$id" --port "$PORT" \
-			--local-addr "$(net $a).100" $peers --control "$T/n$id.sock" \
-			--config "$T/tun.conf" --foreground >>"$T/n$id.log" 2>&1 &
-		PIDS="$PIDS $!"
+			--local-addr "$(net $a).100" $peers --control "$WORK/ctl$id.sock" \
+			--config "$WORK/tun.conf" --foreground >>"$WORK/n$id.log" 2>&1 &
+		track $!
 		a=$((a + 1))
 	done
 	sleep 0.3
-	echo go >"$T/go"        # every reader of the fifo wakes at once
-	rm -f "$T/go"
+	echo go >"$WORK/go"        # every reader of the fifo wakes at once
+	rm -f "$WORK/go"
 }
 all_up() { # every daemon attached with every peer up; prints the slots
 	for id in $IDS; do
-		"$DL" status --json --socket "$T/n$id.sock" 2>/dev/null | $PY -c '
+		status "$id" 2>/dev/null | $PY -c '
 import json, sys
 d = json.load(sys.stdin)
 v = d.get("volume", d)
@@ -91,7 +79,7 @@ print(v["slot"])' || return 1
 	done
 }
 
-cat >"$T/pairs.py" <<'EOF'
+cat >"$WORK/pairs.py" <<'EOF'
 import socket, sys
 P = int(sys.argv[1]); ids = [int(x) for x in sys.argv[2:]]
 net = lambda a: "127.78.%d" % (a + 1)
@@ -118,24 +106,29 @@ for attempt in range(20):
 sys.exit("pairs that exchanged nothing: %s" % sorted((ids[a], ids[b]) for a, b in want))
 EOF
 
+t0=$(date +%s)
+late=0      # claims the others lost to the last node (the late one on two lanes)
 r=1
 while [ $r -le "$ROUNDS" ]; do
-	"$DL" format "$LOOP" --cluster claim --slots 4 --force >/dev/null 2>&1 || fail "disklink format"
+	"$DISKLINK" format "$LOOPDEV" --cluster claim --slots 4 --force >/dev/null 2>&1 ||
+		fail "disklink format"
 	start_all
 	i=0
-	while ! all_up >"$T/slots" 2>/dev/null; do
+	while ! all_up >"$WORK/slots" 2>/dev/null; do
 		i=$((i + 1))
 		[ $i -lt 150 ] || fail "round $r: not every daemon attached with its peers up"
 		for p in $PIDS; do kill -0 "$p" 2>/dev/null || fail "round $r: a daemon exited"; done
 		sleep 0.1
 	done
-	[ "$(sort -u "$T/slots" | wc -l)" = 4 ] || fail "round $r: slots $(tr '\n' ' ' <"$T/slots")"
-	$PY "$T/pairs.py" "$PORT" $IDS || fail "round $r: datagrams"
+	[ "$(sort -u "$WORK/slots" | wc -l)" = 4 ] || fail "round $r: slots $(tr '\n' ' ' <"$WORK/slots")"
+	$PY "$WORK/pairs.py" "$PORT" $IDS || fail "round $r: datagrams"
 	for p in $PIDS; do kill -0 "$p" 2>/dev/null || fail "round $r: a daemon exited"; done
-	grep -h "claimed by node" "$T"/n*.log | tail -3
-	echo "round $r: four daemons in slots $(sort "$T/slots" | tr '\n' ' ')ok"
-	stop_all
-	for id in $IDS; do mv "$T/n$id.log" "$T/round$r-n$id.txt"; done
+	grep -h "claimed by node" "$WORK"/n*.log | tail -3
+	echo "round $r: four daemons in slots $(echo $IDS | tr ' ' '\n' | paste -d: - "$WORK/slots" |
+		sed 's/^/node /; s/:/ slot /' | tr '\n' ' ')ok"
+	late=$((late + $(cat "$WORK"/n*.log | grep -c "was claimed by node $LAST_ID ")))
+	stop_pids
+	for id in $IDS; do mv "$WORK/n$id.log" "$WORK/round$r-n$id.txt"; done
 	r=$((r + 1))
 done
-echo "PASS: $ROUNDS rounds of four simultaneous starts"
+echo "PASS: $ROUNDS rounds of four simultaneous starts${DLD_CLAIM_LANES:+ (fusedelay lanes $DLD_CLAIM_LANES)} in $(($(date +%s) - t0)) s; $late claims lost to node $LAST_ID"

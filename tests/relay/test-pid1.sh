@@ -4,47 +4,21 @@
 # namespace of its own, attaches, its peer comes up, and the I/O child
 # is not restarted over and over.  Python UDP sockets stand in for knet.
 # Needs root, losetup, unshare and python3: skips (77) otherwise.
-set -u
+RELAY_KNET=no
+RELAY_NETNS=own
+. "$(dirname "$0")/lib.sh"
 
-top_builddir=${top_builddir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-DLD=$top_builddir/knet-transport/disklinkd
-DL=$top_builddir/knet-transport/disklink
 PY=/usr/bin/python3
 PORT=5478
 
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (loop devices)"
-command -v losetup >/dev/null 2>&1 || skip "needs losetup"
-command -v unshare >/dev/null 2>&1 || skip "needs unshare"
-[ -x "$PY" ] || skip "needs $PY"
-[ -x "$DLD" ] && [ -x "$DL" ] || { echo "FAIL: build disklinkd and disklink first"; exit 1; }
-if [ -z "${DLD_PID1_NETNS:-}" ]; then
-	DLD_PID1_NETNS=1 exec unshare -n -- /bin/sh "$0" "$@"
-fi
-ip link set lo up || { echo "FAIL: cannot bring lo up in the test's namespace"; exit 1; }
+# node 1 is its namespace's init: unshare --kill-child ends it with
+# unshare, which the cleanup stops; this is the backstop (it must never
+# outlive the test).
+POST_CLEANUP=pid1_backstop
+pid1_backstop() { pkill -KILL -f -- "--control $WORK/ctl" 2>/dev/null; }
 
-T=$(mktemp -d /var/tmp/dld-pid1.XXXXXX)
-LOOP=
-PIDS=
-cleanup() {
-	for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
-	sleep 1
-	for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
-	# node 1 is its namespace's init: unshare --kill-child ends it with
-	# unshare; this is the backstop (it must never outlive the test).
-	pkill -KILL -f -- "--control $T/n" 2>/dev/null
-	[ -n "$LOOP" ] && losetup -d "$LOOP" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-fail() { echo "FAIL: $*"; for f in "$T"/*.log; do echo "--- $f"; tail -15 "$f"; done; exit 1; }
-
-truncate -s 64M "$T/vol.img"
-LOOP=$("$top_srcdir/tests/loop-attach" --find "$T/vol.img") || skip "no loop device available"
-"$DL" format "$LOOP" --cluster pid1 --slots 4 >/dev/null || fail "disklink format"
-cat >"$T/tun.conf" <<EOF
+make_volume 4
+cat >"$WORK/tun.conf" <<EOF
 io_timeout_ms = 500
 header_interval_ms = 300
 stop_timeout_ms = 1000
@@ -53,33 +27,30 @@ EOF
 
 # node 1 is PID 1 of its own PID namespace (--kill-child: it ends with
 # unshare, which the cleanup stops); node 2 runs as usual
-unshare -p -f --kill-child=TERM -- "$DLD" --device "$LOOP" --node-id 1 --node-name n1 --port "$PORT" \
-	--local-addr 127.79.1.1 --peer 2=127.79.1.2 --control "$T/n1.sock" \
-	--config "$T/tun.conf" --foreground >>"$T/n1.log" 2>&1 &
-PIDS="$PIDS $!"
-"$DLD" --device "$LOOP" --node-id 2 --node-name n2 --port "$PORT" \
-	--local-addr 127.79.2.2 --peer 1=127.79.2.1 --control "$T/n2.sock" \
-	--config "$T/tun.conf" --foreground >>"$T/n2.log" 2>&1 &
-PIDS="$PIDS $!"
+unshare -p -f --kill-child=TERM -- "$DISKLINKD" --device "$LOOPDEV" --node-id 1 --node-name n1 \
+	--port "$PORT" --local-addr 127.79.1.1 --peer 2=127.79.1.2 --control "$WORK/ctl1.sock" \
+	--config "$WORK/tun.conf" --foreground >>"$WORK/n1.log" 2>&1 &
+track $!
+"$DISKLINKD" --device "$LOOPDEV" --node-id 2 --node-name n2 --port "$PORT" \
+	--local-addr 127.79.2.2 --peer 1=127.79.2.1 --control "$WORK/ctl2.sock" \
+	--config "$WORK/tun.conf" --foreground >>"$WORK/n2.log" 2>&1 &
+track $!
 
-jget() { # jget NODE EXPR
-	"$DL" status --json --socket "$T/$1.sock" 2>/dev/null |
-		$PY -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$2" 2>/dev/null
-}
+jget() { status "$1" 2>/dev/null | json_get "$2" 2>/dev/null; }   # jget NODE EXPR
 i=0
-until [ "$(jget n1 "d['peers'][0]['state']")" = up ] &&
-      [ "$(jget n2 "d['peers'][0]['state']")" = up ]; do
+until [ "$(jget 1 "d['peers'][0]['state']")" = up ] &&
+      [ "$(jget 2 "d['peers'][0]['state']")" = up ]; do
 	i=$((i + 1))
 	[ $i -lt 150 ] || fail "node 1 (PID 1) and node 2 do not see each other up"
 	sleep 0.1
 done
 is_pid1=
-for p in $(pgrep -f -- "--control $T/n1.sock"); do
+for p in $(pgrep -f -- "--control $WORK/ctl1.sock"); do
 	[ "$(awk '/^NSpid/ {print $NF}' "/proc/$p/status" 2>/dev/null)" = 1 ] && is_pid1=$p
 done
 [ -n "$is_pid1" ] || fail "node 1's daemon is not PID 1 of its namespace"
 sleep 2
-r=$(jget n1 "d.get('io_restarts', d.get('volume', {}).get('io_restarts'))")
+r=$(jget 1 "d.get('io_restarts', d.get('volume', {}).get('io_restarts'))")
 [ "$r" = 0 ] || fail "node 1's I/O child was restarted ($r times)"
 $PY - "$PORT" <<'EOF' || fail "datagrams between node 1 (PID 1) and node 2"
 import socket, sys
@@ -97,10 +68,10 @@ EOF
 # leave nothing behind.
 kill -TERM "$is_pid1"
 i=0
-while pgrep -f -- "--control $T/n1.sock" >/dev/null; do
+while pgrep -f -- "--control $WORK/ctl1.sock" >/dev/null; do
 	i=$((i + 1))
 	[ $i -lt 50 ] || fail "node 1's daemon (PID 1) ignored SIGTERM for 5 s"
 	sleep 0.1
 done
-grep -q "Terminated: stopping" "$T/n1.log" || fail "node 1 did not stop on SIGTERM"
+grep -q "Terminated: stopping" "$WORK/n1.log" || fail "node 1 did not stop on SIGTERM"
 echo "PASS: disklinkd as PID 1 runs its I/O child and stops on SIGTERM"
