@@ -1,5 +1,6 @@
 /*
- * disklink on-disk format, version 1.
+ * disklink on-disk format, version 2 (doc/format.md: what changed, the
+ * version policy).
  *
  * Every multi-byte integer is little-endian.  The structures below document
  * the exact byte layout; code never reads them by casting a device buffer,
@@ -27,7 +28,7 @@
 #include <stdint.h>
 
 #define DL_SB_MAGIC            "DISKLINK"     /* 8 bytes, no NUL on disk */
-#define DL_FORMAT_VERSION      1u
+#define DL_FORMAT_VERSION      2u
 #define DL_SLOT_MAGIC          0x4c534c44u    /* "DLSL" */
 #define DL_BLOCK_MAGIC         0x4b424c44u    /* "DLBK" */
 
