@@ -278,13 +278,6 @@ static int claim_slot(struct dld_io *io, int *exit_code)
 			     strerror(errno));
 		return fatal(exit_code, DLD_EXIT_RUNTIME, errno);
 	}
-	/* Our blocks start beyond the one write a predecessor may still
-	 * have in flight (at most half a ring, so that they do not start
-	 * where its late blocks land): readers refuse its late blocks by
-	 * their generation, and the skip keeps them from waiting on one. */
-	if (io->takeover)
-		io->w.next_seq += io->dev.max_batch < sb->ring_blocks / 2 ?
-				  io->dev.max_batch : sb->ring_blocks / 2;
 	return 0;
 }
 
