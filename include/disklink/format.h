@@ -1,5 +1,6 @@
 /*
- * disklink on-disk format, version 1.
+ * disklink on-disk format, version 2 (doc/format.md: what changed, the
+ * version policy).
  *
  * Every multi-byte integer is little-endian.  The structures below document
  * the exact byte layout; code never reads them by casting a device buffer,
@@ -15,7 +16,10 @@
  *
  * region_bytes = max(4096, block_size).  A slot header is written only by the
  * node that owns the slot, alternately into copy A and B (hdr_seq odd/even),
- * so a torn header write never destroys the last good header.  Ring blocks
+ * so a torn header write never destroys the last good header; the copy
+ * read is the valid one with the highest (generation, hdr_seq), so a late
+ * write of a superseded incarnation never wins (version 2).  A block of a
+ * generation below its slot header's is such a late write, never data.  Ring blocks
  * are written only by the slot's owner.  The write of a block is its commit:
  * a block with sequence s lives at ring index s % ring_blocks.
  */
@@ -27,7 +31,7 @@
 #include <stdint.h>
 
 #define DL_SB_MAGIC            "DISKLINK"     /* 8 bytes, no NUL on disk */
-#define DL_FORMAT_VERSION      1u
+#define DL_FORMAT_VERSION      2u
 #define DL_SLOT_MAGIC          0x4c534c44u    /* "DLSL" */
 #define DL_BLOCK_MAGIC         0x4b424c44u    /* "DLBK" */
 

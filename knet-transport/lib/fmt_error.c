@@ -9,6 +9,7 @@ static const char *const dl_err_text[DL_E_MAX] = {
 	[DL_E_SHORT] = "buffer too short for the structure",
 	[DL_E_MAGIC] = "bad magic: not disklink data",
 	[DL_E_VERSION] = "format version newer than this disklink",
+	[DL_E_VERSION_OLD] = "format version older than this disklink",
 	[DL_E_FEATURES] = "unknown incompatible feature flags",
 	[DL_E_CRC] = "checksum mismatch (corrupt or torn write)",
 	[DL_E_SIZE] = "recorded structure size impossible",

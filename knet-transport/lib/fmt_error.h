@@ -34,6 +34,7 @@ enum dl_err {
 	DL_E_TRUNCATED,      /* device smaller than the volume's layout      */
 	DL_E_SECTOR,         /* block size not a multiple of the device's sector */
 	DL_E_SLOT_OWNER,     /* slot claimed by another node                 */
+	DL_E_VERSION_OLD,    /* format version older than this build         */
 	DL_E_MAX
 };
 

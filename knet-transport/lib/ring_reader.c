@@ -139,6 +139,13 @@ static enum step step_one(struct dl_reader *r, const uint8_t *buf, int later_val
 		r->st.stale++;
 		return STEP_WAIT;
 	}
+	if (b.generation < r->min_generation) {
+		/* A superseded incarnation's late write (doc/format.md
+		 * "Incarnations"): never delivered.  With later blocks valid
+		 * it landed over one of its successor's: given up as torn. */
+		r->st.stale++;
+		return later_valid ? step_torn(r, 0) : STEP_WAIT;
+	}
 	if (b.seq % r->ring_blocks != r->next_seq % r->ring_blocks) {
 		r->st.invalid++;
 		return step_torn(r, later_valid);
@@ -167,7 +174,7 @@ static int block_valid_ours(const struct dl_reader *r, const uint8_t *buf, uint6
 	struct dl_block b;
 
 	return !dl_block_decode(buf, r->block_size, &b, NULL) && block_ours(r, &b) &&
-	       b.seq == seq;
+	       b.seq == seq && b.generation >= r->min_generation;
 }
 
 uint32_t dl_reader_poll(struct dl_reader *r, const uint8_t *blocks, uint32_t n,
@@ -250,6 +257,7 @@ void dl_reader_resync(struct dl_reader *r, const uint8_t *ring, uint64_t hint_se
 		.slot_index = r->slot_index,
 		.uuid = r->uuid,
 		.in_place = true,
+		.min_generation = r->min_generation,
 	};
 	struct dl_ring_newest newest = { .count = 0 };
 	uint64_t head, start;

@@ -42,6 +42,11 @@ struct dl_reader {
 	uint64_t now_ns;               /* the caller's monotonic clock, set
 					* before each dl_reader_poll         */
 	uint64_t last_write_time_ns;   /* writer's clock in the newest block */
+	uint64_t min_generation;       /* the writer's generation from its slot
+					* header (the caller raises it): a
+					* block of a lower one is a superseded
+					* incarnation's late write, never
+					* delivered (counted stale)          */
 	/* Set before the first resync (attach), both optional: */
 	uint64_t resume_seq;           /* next seq this node had not read yet
 					* (from its acknowledgements): what the

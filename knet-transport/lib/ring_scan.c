@@ -9,7 +9,7 @@
 static bool filter_match(const struct dl_ring_filter *f, uint32_t index,
 			 const struct dl_block *b)
 {
-	if (b->slot_index != f->slot_index)
+	if (b->slot_index != f->slot_index || b->generation < f->min_generation)
 		return false;
 	if (f->uuid && memcmp(b->volume_uuid8, f->uuid, 8))
 		return false;

@@ -18,6 +18,8 @@ struct dl_ring_filter {
 	const uint8_t *uuid;           /* and for this volume (its first 8
 					* bytes, as blocks carry); NULL: any  */
 	bool in_place;                 /* and only at index seq % ring_blocks  */
+	uint64_t min_generation;       /* and of at least this generation
+					* (0: any)                             */
 };
 
 /* The blocks that counted.  Zero it before the first dl_ring_newest_add

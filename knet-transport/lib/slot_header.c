@@ -171,7 +171,10 @@ int dl_slot_hdr_pick(const void *copy_a, const void *copy_b, size_t len,
 		errno = err;
 		return -1;
 	}
-	if (ra == 0 && (rb < 0 || a.hdr_seq > b.hdr_seq))
+	/* The newer copy by (generation, hdr_seq): a late header write of
+	 * an earlier incarnation never wins over its successor's. */
+	if (ra == 0 && (rb < 0 || a.generation > b.generation ||
+			(a.generation == b.generation && a.hdr_seq > b.hdr_seq)))
 		*h = a;
 	else
 		*h = b;

@@ -132,6 +132,9 @@ int dl_sb_decode(const void *buf, size_t len, struct dl_sb *sb, enum dl_err *why
 		return dl_fail(why, DL_E_VERSION, ENOTSUP);
 	if (sb->version == 0)
 		return dl_fail(why, DL_E_VERSION, EINVAL);
+	/* An older format is never read or written: reformat it. */
+	if (sb->version < DL_FORMAT_VERSION)
+		return dl_fail(why, DL_E_VERSION_OLD, EPROTONOSUPPORT);
 	sb_size = dl_get32(p + offsetof(struct dl_sb_disk, sb_size));
 	if (sb_size != SB_SIZE)
 		return dl_fail(why, DL_E_SIZE, EINVAL);

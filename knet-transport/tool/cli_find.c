@@ -53,7 +53,8 @@ static int show_one(void *arg, const char *path, const struct dl_sb *sb, enum dl
 		if (!f->uuid && !f->cluster)
 			fprintf(stderr, "disklink find: %s: disklink volume not usable (%s)%s\n",
 				path, dl_strerror(why), why == DL_E_VERSION || why == DL_E_FEATURES ?
-				"; upgrade disklink" : "");
+				"; upgrade disklink" : why == DL_E_VERSION_OLD ?
+				"; reformat it with 'disklink format --force'" : "");
 		return 0;
 	}
 	if (f->cluster && strcmp(f->cluster, sb->cluster_name))

@@ -164,6 +164,12 @@ static int sb_error(const char *cmd, const char *path, const struct dl_volume *v
 				   "volume is damaged, reformat it ('disklink format --force')",
 				   path);
 		return DL_EXIT_NOT_VOLUME;
+	case DL_E_VERSION_OLD:
+		dl_cli_err(cmd, "%s was created by an older disklink (format version %" PRIu32
+			   ", this one uses %u); nothing was written: reformat it with "
+			   "'disklink format --force' once no node uses it", path,
+			   v->sb.version, DL_FORMAT_VERSION);
+		return DL_EXIT_NOT_VOLUME;
 	case DL_E_FEATURES:
 		dl_cli_err(cmd, "%s was created by a newer disklink (it uses features this "
 			   "one does not know); upgrade disklink", path);

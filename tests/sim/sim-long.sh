@@ -11,4 +11,4 @@ seeds=${seeds:-2000}
 steps=${STEPS:-100000}
 base=${SIM_SEED:-$(date +%s)}
 echo "dlsim: $seeds seeds from $base, $steps steps each"
-exec "$dlsim" --scenario all --seed "$base" --seeds "$seeds" --steps "$steps" --known-holes
+exec "$dlsim" --scenario all --seed "$base" --seeds "$seeds" --steps "$steps"

@@ -15,6 +15,28 @@ all_refuse() {
 	[ "$(digest "$dev")" = "$sum" ] || fail "a refused command modified $dev"
 }
 
+# reseal_version DEV V: set the superblock's format version to V and seal
+# it with a valid CRC32C again (a volume as an older disklink made it).
+reseal_version() {
+	python3 - "$1" "$2" <<'PY' || fail "reseal_version $1"
+import os, struct, sys
+def crc32c(data):
+    crc = 0xffffffff
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82f63b78 if crc & 1 else 0)
+    return crc ^ 0xffffffff
+fd = os.open(sys.argv[1], os.O_RDWR)
+sb = bytearray(os.pread(fd, 256, 0))
+struct.pack_into("<I", sb, 8, int(sys.argv[2]))
+struct.pack_into("<I", sb, 252, crc32c(bytes(sb[:252])))
+os.pwrite(fd, bytes(sb), 0)
+os.fsync(fd)
+os.close(fd)
+PY
+}
+
 scenario() {
 	dev=$1
 
@@ -27,11 +49,21 @@ scenario() {
 
 	# A superblock of a future format version (only the version changed).
 	format_small "$dev"
-	poke "$dev" 8 '\002'
-	all_refuse "$dev" 2 "created by a newer disklink (format version 2"
+	poke "$dev" 8 '\003'
+	all_refuse "$dev" 2 "created by a newer disklink (format version 3"
 	err_has "upgrade disklink"
 	run 6 "$DISKLINK" format "$dev" --cluster c1 --slots 2
 	one_line_err "holds a disklink volume"
+	# A volume of an older format version (version 1, checksum resealed):
+	# refused, nothing written, the fix named; --force reformats it.
+	format_small "$dev"
+	reseal_version "$dev" 1
+	all_refuse "$dev" 2 "created by an older disklink (format version 1, this one uses 2)"
+	err_has "reformat it with 'disklink format --force'"
+	run 6 "$DISKLINK" format "$dev" --cluster c1 --slots 2
+	one_line_err "holds a disklink volume (format version older than this disklink)"
+	run 0 "$DISKLINK" format "$dev" --cluster c1 --slots 2 --force
+	run 0 "$DISKLINK" check "$dev"
 	# A damaged superblock (a flag changed without its checksum).
 	format_small "$dev"
 	poke "$dev" 24 '\001'

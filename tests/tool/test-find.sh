@@ -45,7 +45,7 @@ if C=$("$top_srcdir/tests/loop-attach" --find "$backing" 2>/dev/null); then
 fi
 
 # A volume of a newer format is not listed, but named on stderr.
-poke "$B" 8 '\002'
+poke "$B" 8 '\003'
 run 0 "$DISKLINK" find
 out_lacks "$UB"
 err_has "$B: disklink volume not usable (format version newer than this disklink); upgrade disklink"

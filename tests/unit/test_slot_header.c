@@ -147,12 +147,40 @@ static void test_two_copies(void **state)
 	assert_int_equal(wa, DL_E_SEQ);
 }
 
+/* A predecessor's header write that lands late (a killed or abandoned
+ * I/O child) carries an older generation: its successor's copy wins,
+ * whatever the header sequence numbers say. */
+static void test_generation_first(void **state)
+{
+	struct dl_slot_hdr h, out;
+
+	(void)state;
+	make(&h, 8);
+	h.generation = 6;              /* the successor, in copy A */
+	h.last_seq = 3000;
+	dl_slot_hdr_encode(&h, a, sizeof(a), NULL);
+	h.hdr_seq = 11;                /* the late write, in copy B */
+	h.generation = 5;
+	h.last_seq = 2000;
+	dl_slot_hdr_encode(&h, b, sizeof(b), NULL);
+	assert_int_equal(dl_slot_hdr_pick(a, b, HSZ, uuid, 3, &out, NULL, NULL), 0);
+	assert_int_equal(out.generation, 6);
+	assert_int_equal(out.hdr_seq, 8);
+	assert_int_equal(out.last_seq, 3000);
+	/* The same generation: the higher header sequence, as before. */
+	h.generation = 6;
+	dl_slot_hdr_encode(&h, b, sizeof(b), NULL);
+	assert_int_equal(dl_slot_hdr_pick(a, b, HSZ, uuid, 3, &out, NULL, NULL), 0);
+	assert_int_equal(out.hdr_seq, 11);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_two_copies),
+		cmocka_unit_test(test_generation_first),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

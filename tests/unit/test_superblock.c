@@ -57,7 +57,7 @@ static void test_round_trip(void **state)
 	}
 	encode_valid(&sb);
 	assert_memory_equal(buf, DL_SB_MAGIC, 8);
-	assert_int_equal(buf[8], 1); /* little-endian version */
+	assert_int_equal(buf[8], DL_FORMAT_VERSION); /* little-endian version */
 }
 
 static void test_init_rejects(void **state)
@@ -115,8 +115,13 @@ static void test_decode_errors(void **state)
 	expect(DL_E_RESERVED, EINVAL);
 
 	encode_valid(&sb);
-	dl_put32(buf + offsetof(struct dl_sb_disk, version), 2);
+	dl_put32(buf + offsetof(struct dl_sb_disk, version), DL_FORMAT_VERSION + 1);
 	expect(DL_E_VERSION, ENOTSUP);
+	/* An older version (checked before the checksum too): reformat. */
+	dl_put32(buf + offsetof(struct dl_sb_disk, version), DL_FORMAT_VERSION - 1);
+	expect(DL_E_VERSION_OLD, EPROTONOSUPPORT);
+	reseal();
+	expect(DL_E_VERSION_OLD, EPROTONOSUPPORT);
 	dl_put32(buf + offsetof(struct dl_sb_disk, version), 0);
 	reseal();
 	expect(DL_E_VERSION, EINVAL);

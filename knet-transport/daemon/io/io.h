@@ -91,6 +91,9 @@ struct dld_io {
 					* its acks say where reading stopped */
 	bool peers_scanned;            /* the first scan for peers is done  */
 	bool hdr_written;              /* by this generation: check it stays ours */
+	bool takeover;                 /* the slot was left active by a
+					* predecessor whose writes may land */
+	struct dld_lograte late_hdr_log; /* a predecessor's late header */
 	struct dl_writer w;
 	uint64_t void_first;           /* sequences of failed writes, to be */
 	uint32_t void_n;               /* voided before the next data       */

@@ -89,6 +89,7 @@ static void peer_attach(struct dld_io *io, struct dld_io_peer *p, uint32_t slot,
 	}
 	p->rd.torn_limit = io->tun.torn_limit;
 	p->rd.torn_wait_ns = io->tun.torn_wait_ms * 1000000ull;
+	p->rd.min_generation = h->generation;  /* incarnations: doc/format.md */
 	m = mark_of(io, p->node_id, slot);
 	p->mark = (uint32_t)(m - io->marks) + 1u;
 	if (io->peers_scanned) {
@@ -349,6 +350,8 @@ void dld_io_peer_headers(struct dld_io *io, uint64_t now)
 				 (unsigned long long)h.generation);
 			p->resync = true;
 		}
+		if (h.generation > p->rd.min_generation)
+			p->rd.min_generation = h.generation;
 		if (h.state != p->slot_state)
 			log_info(DLD_SUB_IO, "node %u is %s", p->node_id,
 				 dl_slot_state_name(h.state));

@@ -100,8 +100,17 @@ static int collision_check(struct dld_io *io, int *exit_code)
 	if (dl_volume_find_node(&io->dev.vol, io->cfg->node_id, &slot, &h1) ||
 	    h1.state != DL_SLOT_ACTIVE)
 		return 0;
-	if (io->shm->prev_generation && h1.generation == io->shm->prev_generation)
-		return 0;              /* our previous I/O child's */
+	if (io->shm->prev_generation) {
+		/* The parent ran an I/O child before us: whatever of our node
+		 * id is in the slot is our predecessors' (a crash, or a child
+		 * abandoned in D state whose writes may still land).  Take it
+		 * over as their successor (doc/format.md "Incarnations"). */
+		io->takeover = true;
+		log_notice(DLD_SUB_MAIN, "slot %u was left active by this daemon's previous I/O "
+			   "child (generation %llu): taking it over", slot,
+			   (unsigned long long)io->shm->prev_generation);
+		return 0;
+	}
 	wait_ns = (2ull * io->tun.header_interval_ms + 250u) * 1000000ull;
 	log_notice(DLD_SUB_MAIN, "slot %u of node %u is marked active (a crash, or another "
 		   "disklinkd?): watching it for %llu ms", slot, io->cfg->node_id,
@@ -122,6 +131,7 @@ static int collision_check(struct dld_io *io, int *exit_code)
 		return fatal(exit_code, DLD_EXIT_COLLISION, EADDRINUSE);
 	}
 	log_notice(DLD_SUB_MAIN, "slot %u was left active by a crash: taking it over", slot);
+	io->takeover = true;
 	return 0;
 }
 
@@ -140,9 +150,15 @@ static int open_volume(struct dld_io *io, int *exit_code)
 				     "device is attached)", io->device, strerror(errno));
 			return fatal(exit_code, DLD_EXIT_RUNTIME, errno);
 		}
-		dld_dev_fail(&io->dev, "%s is not a usable disklink volume: %s (inspect it with "
-			     "'disklink show', create one with 'disklink format')", io->device,
-			     dl_strerror(why));
+		if (why == DL_E_VERSION_OLD)
+			dld_dev_fail(&io->dev, "%s holds a volume of an older disklink format "
+				     "(this disklinkd uses version %u): nothing was written; "
+				     "reformat it with 'disklink format --force' once no node "
+				     "uses it", io->device, DL_FORMAT_VERSION);
+		else
+			dld_dev_fail(&io->dev, "%s is not a usable disklink volume: %s (inspect "
+				     "it with 'disklink show', create one with 'disklink "
+				     "format')", io->device, dl_strerror(why));
 		return fatal(exit_code, DLD_EXIT_VOLUME, EMEDIUMTYPE);
 	}
 	dl_uuid_format(sb->uuid, uuid);
@@ -244,6 +260,14 @@ static int claim_slot(struct dld_io *io, int *exit_code)
 	if (claim_safely(io, exit_code))
 		return -1;
 	io->claimed = io->hdr;
+	/* A successor's generation is above its predecessors' (the parent
+	 * knows the last one even if its header never landed), and after a
+	 * take-over its header sequence skips the one header write a
+	 * predecessor may still have in flight. */
+	if (io->hdr.generation < io->shm->prev_generation)
+		io->hdr.generation = io->shm->prev_generation;
+	if (io->takeover)
+		io->hdr.hdr_seq += 2;
 	if (dld_dev_read_blocks(&io->dev, io->slot, 0, sb->ring_blocks, io->dev.ring))
 		rc = dl_writer_open(&io->w, sb, io->slot, io->cfg->node_id, &io->hdr, NULL);
 	else
@@ -282,6 +306,23 @@ int dld_io_attach(struct dld_io *io, int *exit_code)
 	return 0;
 }
 
+/* A header of our node id with an older generation than ours: a
+ * predecessor's write (a killed or abandoned I/O child) that landed
+ * late, never another daemon.  Ours, written next, wins again: its
+ * generation is higher, and its header sequence goes past the late one. */
+static int predecessor_write(struct dld_io *io, const struct dl_slot_hdr *cur)
+{
+	if (dld_lograte_ok(&io->late_hdr_log, "late-hdr", dl_clock_mono(io->dev.clock),
+			   10000000000ull))
+		log_notice(DLD_SUB_IO, "slot %u: a late header write of an earlier I/O child "
+			   "of this node (generation %llu) landed over ours (generation %llu): "
+			   "writing ours again", io->slot, (unsigned long long)cur->generation,
+			   (unsigned long long)io->hdr.generation);
+	if (cur->hdr_seq > io->hdr.hdr_seq)
+		io->hdr.hdr_seq = cur->hdr_seq;
+	return 0;
+}
+
 /* Our slot must still be ours: someone else writing it is a second
  * daemon with our node id (or a release behind our back).  A header
  * that no longer reads back as ours may also mean the volume was
@@ -298,6 +339,8 @@ static int still_ours(struct dld_io *io, int *exit_code)
 	if (got == 0 && cur.node_id == io->cfg->node_id && cur.hdr_seq <= io->hdr.hdr_seq &&
 	    cur.generation == io->hdr.generation)
 		return 0;
+	if (got == 0 && cur.node_id == io->cfg->node_id && cur.generation < io->hdr.generation)
+		return predecessor_write(io, &cur);
 	if (dld_io_check_volume(io, exit_code) && *exit_code)
 		return -1;
 	if (got)
