@@ -79,8 +79,10 @@ if command -v ocf-tester >/dev/null 2>&1; then
 		-o control="$CONTROL" -o binary="$DISKLINKD" -o tool="$DISKLINK" \
 		"$AGENT" >"$WORK/ocf-tester.log" 2>&1
 	rc=$?
-	[ $rc -eq 0 ] && grep -q "passed all tests" "$WORK/ocf-tester.log" ||
-		{ cat "$WORK/ocf-tester.log"; fail "ocf-tester with mode=tun exited $rc"; }
+	if [ $rc -ne 0 ] || ! grep -q "passed all tests" "$WORK/ocf-tester.log"; then
+		cat "$WORK/ocf-tester.log"
+		fail "ocf-tester with mode=tun exited $rc"
+	fi
 	ip link show dev dl0 >/dev/null 2>&1 && fail "dl0 left after ocf-tester's final stop"
 else
 	log "(ocf-tester is not installed: not run)"
