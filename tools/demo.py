@@ -28,6 +28,11 @@ import dlcluster as dc  # noqa: E402
 T0 = time.monotonic()
 RULE = "-" * 72
 TCP_MB = 10
+# What dl1 answers dl2's TCP connection with (socat EXEC, no sshd in the lab).
+DEMO_CMD = """#!/bin/sh
+echo "$(hostname): corosync-quorumtool says $(corosync-quorumtool -s | grep -E '^(Quorate|Nodes):' | tr -s ' ' | paste -sd ' ')"
+ip -br addr show dl0
+"""
 
 
 def tun_addr(node_id):
@@ -118,9 +123,9 @@ def reach_over_dl0(c):
         problems.append("ping dl2 -> dl1 over dl0 failed")
     # A command run on dl1 for dl2's TCP connection (no sshd in the lab:
     # socat stands for it), answered through the disk.
-    n1.sh("printf '#!/bin/sh\\necho \"$(hostname): up $(cut -d. -f1 /proc/uptime) s\"\\n"
-          "ip -br link show %s\\nip -br addr show dl0\\n' > /run/demo-cmd && "
-          "chmod 755 /run/demo-cmd" % n1.ifname)
+    cp = n1.exec("cat > /run/demo-cmd && chmod 755 /run/demo-cmd", input=DEMO_CMD)
+    if cp.returncode != 0:
+        raise dllab.LabError("cannot write /run/demo-cmd in dl1: %s" % cp.stderr.strip())
     n1.sh("(timeout 30 socat TCP-LISTEN:2222,bind=%s,reuseaddr EXEC:/run/demo-cmd "
           ">/dev/null 2>&1 &)" % a1)
     time.sleep(0.5)
@@ -309,9 +314,9 @@ def main():
     if args.hold < 25 and args.mode == "tun":
         p.error("--hold: at least 25 s in tun mode (dl0 is shown 10 s into the cut)")
     out("disklink demo: Corosync/Pacemaker keeps its membership through a shared disk")
-    out("when a node's network fails%s.  (Ctrl-C at any time tears everything down.)"
-        % (", and the operator still reaches the node through it" if args.mode == "tun"
-           else ""))
+    out("when a node's network fails%s" % (
+        ",\nand the operator still reaches the node through it." if args.mode == "tun" else "."))
+    out("(Ctrl-C at any time tears everything down.)")
     cls = TunCluster if args.mode == "tun" else dc.Cluster
     c = cls(nodes=3, sector_size=args.sector_size)
     problems = None
