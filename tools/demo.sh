@@ -4,10 +4,13 @@
 #   2. build disklink in $DL_BUILD (tools/build.sh; default <source>/build),
 #   3. run tools/demo.py: a live 3-node Corosync/Pacemaker cluster in network
 #      namespaces on this machine, whose link 1 runs through a shared loop
-#      device; node 1's network is cut for 30 s and the membership holds.
+#      device (on dl0, disklinkd's TUN mode interface); node 1's network is
+#      cut for 30 s and the membership holds, while node 2 pings node 1,
+#      runs a command on it and sends it 10 MB over TCP through the disk.
 # Everything is removed at the end (also on Ctrl-C).  Exit 0 if the
-# membership held, 1 if not.  Options go to demo.py (--hold S, --sector-size
-# 512|4096, --keep-logs DIR).
+# membership held and node 1 was reachable over dl0, 1 if not.  Options go
+# to demo.py (--hold S, --sector-size 512|4096, --keep-logs DIR,
+# --mode tun|relay).
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 export DL_BUILD=${DL_BUILD:-$src/build}

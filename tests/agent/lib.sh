@@ -59,6 +59,9 @@ PIDS=""
 AGENT_LINK=""       # what install_agent created: "link" or "bind"
 AGENT_DST="$OCF_ROOT/resource.d/disklink/disklink"
 export HA_RSCTMP="$WORK/rsctmp"
+# The daemon's configuration file the agent reads its default mode from
+# (dl-shellfuncs): the test's own, never the host's.
+export DL_DAEMON_CONF="$WORK/disklink.conf"
 mkdir -p "$HA_RSCTMP"
 
 cleanup() {

@@ -56,6 +56,8 @@ assert uniq == ["device", "link"], "unique parameters: %s" % uniq
 assert params["device"].get("required") == "1"
 assert params["link"].find("content").get("default") == "1"
 assert params["format_blank"].find("content").get("default") == "false"
+assert params["mode"].find("content").get("default") == "", "mode: default from the daemon's file"
+assert params["mode"].get("reloadable") != "1", "a mode change restarts the daemon"
 for t in ("poll_fast_us", "poll_idle_us", "io_timeout_ms", "header_interval_ms"):
     assert t in params and params[t].get("unique") != "1", t
 for adv in ("node_id", "local_addr", "port", "peers", "control"):
@@ -69,6 +71,7 @@ MAN=$top_builddir/agent/ocf_disklink_disklink.7
 if [ -f "$MAN" ]; then
 	grep -q '^\.TH "OCF_DISKLINK_DISKLINK" "7"' "$MAN" || fail "$MAN has no .TH line"
 	grep -q '^\\fBformat_blank\\fR' "$MAN" || fail "$MAN lacks the format_blank parameter"
+	grep -q '^\\fBmode\\fR' "$MAN" || fail "$MAN lacks the mode parameter"
 	if command -v man >/dev/null 2>&1; then
 		MANWIDTH=80 man -l "$MAN" 2>"$WORK/man.log" | grep -q "SUPPORTED PARAMETERS" ||
 			fail "man cannot render $MAN: $(cat "$WORK/man.log")"

@@ -22,10 +22,10 @@ def addr(view, node):
 
 
 class Netns:
-    def __init__(self):
-        self.name = "dlbench%d" % os.getpid()
+    def __init__(self, suffix=""):
+        self.name = "dlbench%d%s" % (os.getpid(), suffix)
         run(["ip", "netns", "add", self.name])
-        CLEANUP.push("netns %s" % self.name, lambda: subprocess.run(
+        self.undo = CLEANUP.push("netns %s" % self.name, lambda: subprocess.run(
             ["ip", "netns", "del", self.name], stderr=subprocess.DEVNULL))
         self.run(["ip", "link", "set", "lo", "up"])
 

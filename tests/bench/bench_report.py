@@ -51,6 +51,29 @@ def link_rows(row):
         lost(r["link"]["tput_200"]), drops(r["link"]["tput_200"])))
 
 
+def tun_rows(row, devs):
+    """TUN mode over dl0 (bench_tun.py): ping and TCP against the floor."""
+    if not any(r.get("tun") for r in devs):
+        return
+    row("TUN mode over dl0 (bench_tun.py):", lambda r: (
+        "not measured: %s" % (r["tun"].get("skipped") or r["tun"]["error"])[:60]
+        if r["tun"].get("skipped") or r["tun"].get("error") else ""))
+    for key, name in (("ping_10ms", "  ping, 10 ms apart"), ("ping_100ms", "  ping, 100 ms apart")):
+        row(name + " p50/p99 (us) [x 2 floors]", lambda r, key=key: "%s / %s [%s/%s]%s" % (
+            us(r["tun"][key]["p50_us"]), us(r["tun"][key]["p99_us"]),
+            rx(r["tun"][key]["p50_us"], 2 * r["floor"]["p50"]),
+            rx(r["tun"][key]["p99_us"], 2 * r["floor"]["p99"]), lost(r["tun"][key])))
+    for key, name in (("tcp_default", "  TCP, bulk limit 4096 KiB/s: MB/s [x fio seq]"),
+                      ("tcp_unlimited", "  TCP, no bulk limit: MB/s [x fio seq]")):
+        row(name, lambda r, key=key: "%.1f [%s]%s" % (
+            r["tun"][key]["mb_per_s"], rx(r["tun"][key]["mb_per_s"], r["floor"]["bw"]),
+            " (bulk drops %d)" % r["tun"][key]["bulk_drops"]
+            if r["tun"][key].get("bulk_drops") else ""))
+        row("    pings meanwhile, 50 ms apart p50/p99 (us)", lambda r, key=key: "%s / %s%s" % (
+            us(r["tun"][key]["ping_during"]["p50_us"]), us(r["tun"][key]["ping_during"]["p99_us"]),
+            lost(r["tun"][key]["ping_during"])))
+
+
 def lost(o):
     return " lost %d/%d" % (o["lost"], o["sent"]) if o.get("lost") else ""
 
@@ -190,6 +213,7 @@ def report(res):
     fio_rows(row)
     if all(r.get("link") for r in devs):
         link_rows(row)
+    tun_rows(row, devs)
     tuned_rows(row, devs)
     idle_rows(row, devs)
     knet_rows(row, devs)

@@ -14,7 +14,9 @@ same run (bench_fio.py):
   - idle I/O per node from the daemons' counters and /sys/block/X/stat,
     CPU and RSS per node, at 2, 3, 4, 8, 16 and 32 nodes;
   - knet's view (bench_knet.py): latency_ave of the disk and the network
-    link in 3- and 16-node corosync clusters of the lab, default timers.
+    link in 3- and 16-node corosync clusters of the lab, default timers;
+  - TUN mode (bench_tun.py): ping round trips and TCP throughput over
+    dl0 between two daemons in namespaces of their own.
 
 It prints ONE table (bench_report.py) and writes the figures as JSON
 (BENCH_OUT, default ./bench-results.json).
@@ -22,7 +24,8 @@ It prints ONE table (bench_report.py) and writes the figures as JSON
 Environment: top_builddir, top_srcdir (set by make), BENCH_QUICK=1 (a few
 minutes per device), BENCH_DEVICES=ram,disk,fuse200,fuse2000 (the
 default), BENCH_OUT, BENCH_DSYNC=1 (daemon and fio with O_DSYNC),
-BENCH_LAB=0 (no cluster).  Exit status: 0 measured (targets are
+BENCH_LAB=0 (no cluster), BENCH_TUN=0 (no TUN mode) or BENCH_TUN=only (the
+floor and TUN mode only).  Exit status: 0 measured (targets are
 reported, never enforced), 1 could not measure, 77 cannot run here (not
 root, tool missing).  Everything created (loop devices, FUSE mounts,
 daemons, the namespace, the lab, temp files) is removed on exit, also on
@@ -49,6 +52,8 @@ from bench_fio import measure_fio  # noqa: E402
 from bench_knet import measure_lab  # noqa: E402
 from bench_measure import measure_idle, measure_link, measure_tuned  # noqa: E402
 from bench_report import report  # noqa: E402
+from bench_tun import measure_tun  # noqa: E402
+import bench_tun  # noqa: E402
 
 OUT = os.environ.get("BENCH_OUT") or os.path.abspath("bench-results.json")
 
@@ -58,6 +63,15 @@ def busiest():
     cp = subprocess.run(["ps", "-eo", "pcpu,comm", "--sort=-pcpu", "--no-headers"],
                         stdout=subprocess.PIPE, universal_newlines=True)
     return [" ".join(x.split()) for x in cp.stdout.splitlines()[:8]]
+
+
+def tun_part(dev, work):
+    """TUN mode's figures; a failure there leaves the others measured."""
+    try:
+        return measure_tun(dev, work)
+    except (RuntimeError, OSError, subprocess.TimeoutExpired, KeyError, ValueError) as e:
+        log("%s: TUN mode: cannot measure: %s" % (dev.name, e))
+        return {"error": str(e)}
 
 
 def measure_device(name, netns, work):
@@ -70,11 +84,16 @@ def measure_device(name, netns, work):
         r["fio"], r["floor"] = measure_fio(dev)
         d = Daemons(netns, dev, work)
         d.format()
-        r["link"] = measure_link(d)
-        if not QUICK:
-            r["tuned"] = measure_tuned(d)
-        r["idle"] = [measure_idle(d, n) for n in sizes(IDLE_SIZES)]
-        r["lab"] = [measure_lab(dev, n) for n in sizes(LAB_SIZES)]
+        tun = bench_tun.selected()
+        if tun != "only":
+            r["link"] = measure_link(d)
+        if tun != "no":
+            r["tun"] = tun_part(dev, work)
+        if tun != "only":
+            if not QUICK:
+                r["tuned"] = measure_tuned(d)
+            r["idle"] = [measure_idle(d, n) for n in sizes(IDLE_SIZES)]
+            r["lab"] = [measure_lab(dev, n) for n in sizes(LAB_SIZES)]
     except (RuntimeError, OSError, subprocess.TimeoutExpired, KeyError, ValueError) as e:
         r["error"] = str(e)
         log("%s: cannot measure: %s" % (name, e))
@@ -106,7 +125,8 @@ def bench():
         json.dump(res, f, indent=1)
     print(table)
     print("JSON: %s (%.0f s)" % (OUT, res["seconds"]))
-    failed = [r["device"]["name"] for r in res["devices"] if r.get("error")]
+    failed = [r["device"]["name"] for r in res["devices"]
+              if r.get("error") or (r.get("tun") or {}).get("error")]
     if failed:
         print("cannot measure: %s" % ", ".join(failed))
         return 1
