@@ -59,13 +59,19 @@ OCF_PROVIDER_DIR = "/usr/lib/ocf/resource.d/disklink"
 OCF_LOCK = "/run/lock/disklink-test-ocf.lock"
 
 
+def source_dir():
+    """The source tree: $top_srcdir (make check), else this file's."""
+    return os.path.abspath(os.environ.get("top_srcdir") or os.path.join(HERE, "..", ".."))
+
+
 class OcfAgents:
     """Make agents of the source tree what Pacemaker runs as
     ocf:disklink:NAME ({name: path}), for the duration of a `with` block:
     a link where nothing is installed, a bind mount over an installed copy;
-    undone on exit.  Tests that do this hold an exclusive lock for the
-    whole block, so two of them running at once (make check -j) never
-    pull the agent from under each other."""
+    undone on exit.  The agents' shared helpers (agent/dl-shellfuncs) go
+    beside the copies, where the agents find them.  Tests that do this
+    hold an exclusive lock for the whole block, so two of them running at
+    once (make check -j) never pull the agent from under each other."""
 
     def __init__(self, agents, lock_timeout=900):
         self.agents = agents
@@ -93,6 +99,8 @@ class OcfAgents:
             # copy every user can reach, whatever the checkout's modes.
             self.copies = tempfile.mkdtemp(prefix="dl-ocf-", dir="/var/tmp")
             os.chmod(self.copies, 0o755)
+            shutil.copyfile(os.path.join(source_dir(), "agent", "dl-shellfuncs"),
+                            os.path.join(self.copies, "dl-shellfuncs"))
             for name, src in self.agents.items():
                 copy = os.path.join(self.copies, name)
                 shutil.copyfile(src, copy)
@@ -136,6 +144,18 @@ class OcfAgents:
 
 class ClusterError(dllab.LabError):
     pass
+
+
+def node_attr(node, name):
+    """A transient attribute of node, as its attrd has it (None: unset)."""
+    r = node.exec(["attrd_updater", "-Q", "-n", name, "-N", node.name])
+    if r.returncode != 0:
+        return None
+    # name="disklink-dl2" host="dl1" value="up"
+    for part in r.stdout.split():
+        if part.startswith("value="):
+            return part[len("value="):].strip('"') or None
+    return None
 
 
 def say(msg):
@@ -183,6 +203,19 @@ def disklink_bin():
 
 def cpg_client_bin():
     return binary("tests/lab/cpg_client")
+
+
+def need_corosync_mode(disklinkd, disklink):
+    """Skip (exit 77; fail under CI=true) unless root, disklinkd and
+    disklink are built and disklinkd has the corosync mode (--link)."""
+    if os.geteuid() != 0:
+        dllab.skip_or_fail("needs root")
+    for p in (disklinkd, disklink):
+        if not os.access(p, os.X_OK):
+            dllab.skip_or_fail("%s is not built" % p)
+    h = subprocess.run([disklinkd, "--help"], capture_output=True, text=True)
+    if "--link" not in h.stdout + h.stderr:
+        dllab.skip_or_fail("disklinkd has no corosync mode (--link) yet")
 
 
 # --------------------------------------------------------------------------
