@@ -31,11 +31,12 @@ TOP_SRC = os.environ.get("top_srcdir", os.path.abspath(os.path.join(HERE, "..", 
 TOP_BUILD = os.environ.get("top_builddir", TOP_SRC)
 sys.path.insert(0, os.path.join(TOP_SRC, "tests", "lab"))
 import dllab  # noqa: E402
+import dlagents  # noqa: E402
 import dlcluster  # noqa: E402
 
 NAME = "test-lab-health"
 CK = dlcluster.Checker()
-say, check, attr = CK.say, CK.check, dlcluster.node_attr
+say, check, attr = CK.say, CK.check, dlagents.node_attr
 AGENT = os.path.join(TOP_SRC, "agent", "disklink")
 DISKLINKD = os.path.join(TOP_BUILD, "knet-transport", "disklinkd")
 DISKLINK = os.path.join(TOP_BUILD, "knet-transport", "disklink")
@@ -172,8 +173,8 @@ def run(lab, devs):
 
 
 def main():
-    dlcluster.need_corosync_mode(DISKLINKD, DISKLINK)
-    with dlcluster.OcfAgents({"disklink": AGENT}):
+    dlagents.need_corosync_mode(DISKLINKD, DISKLINK)
+    with dlagents.OcfAgents({"disklink": AGENT}):
         return dllab.run_scenario(NAME, scenario, say, nodes=3, loops=[(64 << 20, 4096)])
 
 

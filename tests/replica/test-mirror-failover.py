@@ -41,6 +41,7 @@ sys.dont_write_bytecode = True
 TOP_SRC = os.environ.get("top_srcdir", os.path.abspath(os.path.join(HERE, "..", "..")))
 sys.path.insert(0, os.path.join(TOP_SRC, "tests", "lab"))
 import dllab  # noqa: E402
+import dlagents  # noqa: E402
 import dlcluster  # noqa: E402
 
 NAME = "test-mirror-failover"
@@ -213,7 +214,7 @@ def scenario(c, ck):
 def main():
     if os.geteuid() != 0:
         dllab.skip_or_fail("needs root")
-    with dlcluster.OcfAgents(AGENTS):
+    with dlagents.OcfAgents(AGENTS):
         return dlcluster.run_test(NAME, scenario, nodes=3)
 
 
