@@ -55,16 +55,7 @@ def agent_state(node):
 def scenario(lab):
     n1, n2, n3 = lab.nodes
     dev = lab.loops[0]
-    links = [{}, {"addrs": {n.id: n.loop_addr for n in lab.nodes}, "priority": 1}]
-    lab.write_corosync_conf(links=links, token=1000)
-    lab.seed_cib()
-    lab.start_cluster()
-    lab.wait_quorate(members=[1, 2, 3], timeout=60)
-    lab.wait_online(timeout=120)
-    lab.configure_pacemaker()
-
-    out = n1.exec([DISKLINK, "format", dev, "--cluster", "dllab", "--slots", "4"])
-    check(out.returncode == 0, "disklink format %s for cluster dllab" % dev)
+    dlagents.start_with_volume(lab, DISKLINK, 1000, check)
 
     r = n1.exec(["pcs", "resource", "describe", "ocf:disklink:disklink"])
     check(r.returncode == 0 and "format_blank" in r.stdout,

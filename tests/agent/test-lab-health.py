@@ -94,15 +94,7 @@ def clone_on(node, via):
 
 def scenario(lab):
     n1, n2, n3 = lab.nodes
-    links = [{}, {"addrs": {n.id: n.loop_addr for n in lab.nodes}, "priority": 1}]
-    lab.write_corosync_conf(links=links, token=3000)
-    lab.seed_cib()
-    lab.start_cluster()
-    lab.wait_quorate(members=[1, 2, 3], timeout=60)
-    lab.wait_online(timeout=120)
-    lab.configure_pacemaker()
-    out = n1.exec([DISKLINK, "format", lab.loops[0], "--cluster", "dllab", "--slots", "4"])
-    check(out.returncode == 0, "disklink format %s for cluster dllab" % lab.loops[0])
+    dlagents.start_with_volume(lab, DISKLINK, 3000, check)
     devs = NodeDevices(lab, lab.loops[0])
     try:
         devs.create()

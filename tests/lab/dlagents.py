@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """dlagents -- what the lab tests of the resource agents share (tests/agent,
 tests/replica): the source tree's agents made Pacemaker's ocf:disklink:*
-for a `with` block, a node's transient attributes, the skip checks.
+for a `with` block, a node's transient attributes, the skip checks, a
+cluster started with a volume.
 
     import dlagents
     dlagents.need_corosync_mode(DISKLINKD, DISKLINK)   # exit 77 otherwise
@@ -135,3 +136,19 @@ def need_corosync_mode(disklinkd, disklink):
     if "--link" not in h.stdout + h.stderr:
         dllab.skip_or_fail("disklinkd has no corosync mode (--link) yet")
 
+
+def start_with_volume(lab, disklink, token, check):
+    """The lab's cluster started with link 1 on the nodes' loopback
+    addresses (where the agent's disklinkd carries it), quorate, online,
+    Pacemaker configured; lab.loops[0] formatted for cluster dllab (4 slots)
+    by disklink, which check(cond, msg) asserts."""
+    links = [{}, {"addrs": {n.id: n.loop_addr for n in lab.nodes}, "priority": 1}]
+    lab.write_corosync_conf(links=links, token=token)
+    lab.seed_cib()
+    lab.start_cluster()
+    lab.wait_quorate(members=[n.id for n in lab.nodes], timeout=60)
+    lab.wait_online(timeout=120)
+    lab.configure_pacemaker()
+    dev = lab.loops[0]
+    out = lab.nodes[0].exec([disklink, "format", dev, "--cluster", "dllab", "--slots", "4"])
+    check(out.returncode == 0, "disklink format %s for cluster dllab" % dev)
