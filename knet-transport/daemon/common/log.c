@@ -71,6 +71,8 @@ static void blackbox_init(void)
 	qb_log_ctl(QB_LOG_BLACKBOX, QB_LOG_CONF_SIZE, 256 * 1024);
 	qb_log_filter_ctl(QB_LOG_BLACKBOX, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", LOG_DEBUG);
 	qb_log_ctl(QB_LOG_BLACKBOX, QB_LOG_CONF_ENABLED, QB_TRUE);
+	if (blackbox_lock >= 0)
+		close(blackbox_lock);
 	blackbox_lock = dld_shm_hold(DLD_SHM_DIR, DLD_LOG_NAME, getpid());
 	if (dld_log_blackbox_path(blackbox_path, sizeof(blackbox_path),
 				  getenv("STATE_DIRECTORY"), (long)getpid()))
