@@ -201,8 +201,7 @@ int dl_cmd_check(int argc, char **argv)
 	char uuid[37];
 	int c, rc;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:qh", opts, NULL)) != -1) {
+	while ((c = dl_cli_getopt(CMD, argc, argv, ":c:qh", opts, usage, &rc)) > 0) {
 		switch (c) {
 		case 'c':
 			cluster = optarg;
@@ -210,13 +209,10 @@ int dl_cmd_check(int argc, char **argv)
 		case 'q':
 			ctx.quiet = true;
 			break;
-		case 'h':
-			usage(stdout);
-			return DL_EXIT_OK;
-		default:
-			return dl_cli_bad_option(CMD, argv, optind, optopt, c);
 		}
 	}
+	if (c < 0)
+		return rc;
 	if (dl_cli_one_device(CMD, argc, argv, optind, &ctx.dev))
 		return DL_EXIT_ERROR;
 	rc = dl_cli_open_volume(CMD, ctx.dev, false, cluster, &v);

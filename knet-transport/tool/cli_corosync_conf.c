@@ -67,22 +67,18 @@ int dl_cmd_corosync_conf(int argc, char **argv)
 	const char *path = DEFAULT_CONF;
 	struct dl_corosync_conf cc;
 	char err[256];
-	int c;
+	int c, rc;
 
 	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:h", opts, NULL)) != -1) {
+	while ((c = dl_cli_getopt(CMD, argc, argv, ":c:h", opts, usage, &rc)) > 0) {
 		switch (c) {
 		case 'c':
 			path = optarg;
 			break;
-		case 'h':
-			usage(stdout);
-			return DL_EXIT_OK;
-		default:
-			return dl_cli_bad_option(CMD, argv, optind, optopt, c);
 		}
 	}
+	if (c < 0)
+		return rc;
 	if (optind < argc) {
 		dl_cli_err(CMD, "unexpected argument '%s' (see 'disklink %s --help')",
 			   argv[optind], CMD);

@@ -205,10 +205,9 @@ static int parse_args(int argc, char **argv, struct dump_args *a)
 		{ .name = NULL },
 	};
 	bool have_slot = false;
-	int c;
+	int c, rc;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":s:n:ajc:h", opts, NULL)) != -1) {
+	while ((c = dl_cli_getopt(CMD, argc, argv, ":s:n:ajc:h", opts, usage, &rc)) > 0) {
 		switch (c) {
 		case 's':
 			if (dl_cli_parse_u32(CMD, "--slot", optarg, 0, DL_SLOTS_MAX - 1, &a->id))
@@ -229,13 +228,10 @@ static int parse_args(int argc, char **argv, struct dump_args *a)
 		case 'c':
 			a->cluster = optarg;
 			break;
-		case 'h':
-			usage(stdout);
-			return -1;
-		default:
-			return dl_cli_bad_option(CMD, argv, optind, optopt, c);
 		}
 	}
+	if (c < 0)
+		return rc == DL_EXIT_OK ? -1 : rc;
 	if (dl_cli_one_device(CMD, argc, argv, optind, &a->dev))
 		return DL_EXIT_ERROR;
 	if (have_slot == a->by_node) {

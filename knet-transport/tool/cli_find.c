@@ -96,10 +96,9 @@ int dl_cmd_find(int argc, char **argv)
 	};
 	struct find_ctx f = { .json = false };
 	uint8_t uuid[16];
-	int c;
+	int c, rc;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:u:jh", opts, NULL)) != -1) {
+	while ((c = dl_cli_getopt(CMD, argc, argv, ":c:u:jh", opts, usage, &rc)) > 0) {
 		switch (c) {
 		case 'c':
 			f.cluster = optarg;
@@ -115,13 +114,10 @@ int dl_cmd_find(int argc, char **argv)
 		case 'j':
 			f.json = true;
 			break;
-		case 'h':
-			usage(stdout);
-			return DL_EXIT_OK;
-		default:
-			return dl_cli_bad_option(CMD, argv, optind, optopt, c);
 		}
 	}
+	if (c < 0)
+		return rc;
 	if (optind < argc) {
 		dl_cli_err(CMD, "unexpected argument '%s': find takes no DEVICE "
 			   "(see 'disklink find --help')", argv[optind]);

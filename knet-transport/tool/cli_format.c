@@ -126,13 +126,12 @@ static int parse_args(int argc, char **argv, struct format_args *a)
 		{ .name = "help", .has_arg = no_argument, .val = 'h' },
 		{ .name = NULL },
 	};
-	int c;
+	int c, rc;
 
 	memset(a, 0, sizeof(*a));
 	a->block_size = DL_BLOCK_SIZE_DEFAULT;
 	a->kind = DL_VOLUME_SHARED;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:n:b:r:k:s:fh", opts, NULL)) != -1) {
+	while ((c = dl_cli_getopt(CMD, argc, argv, ":c:n:b:r:k:s:fh", opts, usage, &rc)) > 0) {
 		switch (c) {
 		case 'c':
 			a->cluster = optarg;
@@ -161,13 +160,10 @@ static int parse_args(int argc, char **argv, struct format_args *a)
 		case 'f':
 			a->force = true;
 			break;
-		case 'h':
-			usage(stdout);
-			return -1;
-		default:
-			return dl_cli_bad_option(CMD, argv, optind, optopt, c);
 		}
 	}
+	if (c < 0)
+		return rc == DL_EXIT_OK ? -1 : rc;
 	if (dl_cli_one_device(CMD, argc, argv, optind, &a->device))
 		return DL_EXIT_ERROR;
 	return check_required(a);

@@ -124,8 +124,7 @@ int dl_cmd_release(int argc, char **argv)
 	bool force = false;
 	int c, rc;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":n:i:fc:h", opts, NULL)) != -1) {
+	while ((c = dl_cli_getopt(CMD, argc, argv, ":n:i:fc:h", opts, usage, &rc)) > 0) {
 		switch (c) {
 		case 'n':
 			if (dl_cli_parse_u32(CMD, "--node-id", optarg, 1, DL_NODE_ID_MAX, &node))
@@ -141,13 +140,10 @@ int dl_cmd_release(int argc, char **argv)
 		case 'c':
 			cluster = optarg;
 			break;
-		case 'h':
-			usage(stdout);
-			return DL_EXIT_OK;
-		default:
-			return dl_cli_bad_option(CMD, argv, optind, optopt, c);
 		}
 	}
+	if (c < 0)
+		return rc;
 	if (dl_cli_one_device(CMD, argc, argv, optind, &dev))
 		return DL_EXIT_ERROR;
 	if (!node) {

@@ -249,8 +249,7 @@ int dl_cmd_show(int argc, char **argv)
 	uint64_t now;
 	int c, rc;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":jc:h", opts, NULL)) != -1) {
+	while ((c = dl_cli_getopt(CMD, argc, argv, ":jc:h", opts, usage, &rc)) > 0) {
 		switch (c) {
 		case 'j':
 			json = true;
@@ -261,13 +260,10 @@ int dl_cmd_show(int argc, char **argv)
 		case 'c':
 			cluster = optarg;
 			break;
-		case 'h':
-			usage(stdout);
-			return DL_EXIT_OK;
-		default:
-			return dl_cli_bad_option(CMD, argv, optind, optopt, c);
 		}
 	}
+	if (c < 0)
+		return rc;
 	if (dl_cli_one_device(CMD, argc, argv, optind, &dev))
 		return DL_EXIT_ERROR;
 	rc = dl_cli_open_volume(CMD, dev, false, cluster, &v);

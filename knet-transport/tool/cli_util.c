@@ -45,6 +45,29 @@ int dl_cli_bad_option(const char *cmd, char **argv, int optind_now, int optopt_n
 	return DL_EXIT_ERROR;
 }
 
+int dl_cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
+		  const struct option *opts, void (*usage)(FILE *out), int *rc)
+{
+	int c;
+
+	opterr = 0;
+	c = getopt_long(argc, argv, shortopts, opts, NULL);
+	switch (c) {
+	case -1:
+		return 0;
+	case 'h':
+		usage(stdout);
+		*rc = DL_EXIT_OK;
+		return -1;
+	case ':':
+	case '?':
+		*rc = dl_cli_bad_option(cmd, argv, optind, optopt, c);
+		return -1;
+	default:
+		return c;
+	}
+}
+
 int dl_cli_parse_u32(const char *cmd, const char *opt, const char *text,
 		     uint32_t min, uint32_t max, uint32_t *out)
 {

@@ -4,9 +4,11 @@
 #ifndef DL_CLI_UTIL_H
 #define DL_CLI_UTIL_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "block.h"
 #include "ring_scan.h"
@@ -32,6 +34,14 @@ void dl_cli_err(const char *cmd, const char *fmt, ...)
 /* The one-line error for an option getopt_long rejected; returns DL_EXIT_ERROR. */
 int dl_cli_bad_option(const char *cmd, char **argv, int optind_now, int optopt_now,
 		      int c);
+
+/* One step of a subcommand's getopt_long loop (errors are ours: opterr
+ * off, shortopts starting with ':'): the next option for the caller's
+ * switch (> 0), 0 when the options end, or -1 when the command ends here
+ * with *rc: DL_EXIT_OK after -h/--help (usage on stdout), DL_EXIT_ERROR
+ * after a rejected option (its one-line error, dl_cli_bad_option). */
+int dl_cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
+		  const struct option *opts, void (*usage)(FILE *out), int *rc);
 
 /* Parse an unsigned number in [min, max]; prints the error itself. */
 int dl_cli_parse_u32(const char *cmd, const char *opt, const char *text,

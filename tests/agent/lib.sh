@@ -174,7 +174,7 @@ agent_pid() { sed -n 's/^pid=//p' "$HA_RSCTMP/disklink-dl/state" 2>/dev/null; }
 # install_agent: make $AGENT what Pacemaker tools run as
 # ocf:disklink:disklink (a link, or a bind mount over an installed copy).
 install_agent() {
-	# The same lock as tests/lab/dlcluster.py's OcfAgents: tests running at
+	# The same lock as tests/lab/dlagents.py's OcfAgents: tests running at
 	# once never pull the agent from under each other.  Held until exit.
 	mkdir -p /run/lock
 	exec 9>/run/lock/disklink-test-ocf.lock

@@ -21,7 +21,6 @@ mode (--link); exit 77 otherwise (1 under CI=true).
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -32,24 +31,16 @@ TOP_SRC = os.environ.get("top_srcdir", os.path.abspath(os.path.join(HERE, "..", 
 TOP_BUILD = os.environ.get("top_builddir", TOP_SRC)
 sys.path.insert(0, os.path.join(TOP_SRC, "tests", "lab"))
 import dllab  # noqa: E402
+import dlagents  # noqa: E402
 import dlcluster  # noqa: E402
 
 NAME = "test-lab-health"
-T0 = time.monotonic()
+CK = dlcluster.Checker()
+say, check, attr = CK.say, CK.check, dlagents.node_attr
 AGENT = os.path.join(TOP_SRC, "agent", "disklink")
 DISKLINKD = os.path.join(TOP_BUILD, "knet-transport", "disklinkd")
 DISKLINK = os.path.join(TOP_BUILD, "knet-transport", "disklink")
 NODE_DEV = "/run/dlhealth/dev"     # in each node's private /run
-
-
-def say(msg):
-    print("[%6.1fs] %s" % (time.monotonic() - T0, msg), flush=True)
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-    say("ok: " + msg)
 
 
 def host(argv, check_rc=True):
@@ -57,35 +48,6 @@ def host(argv, check_rc=True):
     if check_rc and r.returncode != 0:
         raise AssertionError("%s: %s" % (" ".join(argv), r.stderr.strip()))
     return r
-
-
-class AgentInstall(dlcluster.OcfAgents):
-    """The source tree's agent as ocf:disklink:disklink, with
-    agent/dl-shellfuncs beside the copy (as test-lab-clone.py)."""
-
-    def __init__(self):
-        super().__init__({"disklink": AGENT})
-
-    def __enter__(self):
-        super().__enter__()
-        try:
-            shutil.copyfile(os.path.join(TOP_SRC, "agent", "dl-shellfuncs"),
-                            os.path.join(self.copies, "dl-shellfuncs"))
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
-        return self
-
-
-def attr(node, name):
-    """A transient attribute of node as its attrd has it (None: unset)."""
-    r = node.exec(["attrd_updater", "-Q", "-n", name, "-N", node.name])
-    if r.returncode != 0:
-        return None
-    for part in r.stdout.split():
-        if part.startswith("value="):
-            return part[len("value="):].strip('"') or None
-    return None
 
 
 class NodeDevices:
@@ -132,15 +94,7 @@ def clone_on(node, via):
 
 def scenario(lab):
     n1, n2, n3 = lab.nodes
-    links = [{}, {"addrs": {n.id: n.loop_addr for n in lab.nodes}, "priority": 1}]
-    lab.write_corosync_conf(links=links, token=3000)
-    lab.seed_cib()
-    lab.start_cluster()
-    lab.wait_quorate(members=[1, 2, 3], timeout=60)
-    lab.wait_online(timeout=120)
-    lab.configure_pacemaker()
-    out = n1.exec([DISKLINK, "format", lab.loops[0], "--cluster", "dllab", "--slots", "4"])
-    check(out.returncode == 0, "disklink format %s for cluster dllab" % lab.loops[0])
+    dlagents.start_with_volume(lab, DISKLINK, 3000, check)
     devs = NodeDevices(lab, lab.loops[0])
     try:
         devs.create()
@@ -211,15 +165,8 @@ def run(lab, devs):
 
 
 def main():
-    if os.geteuid() != 0:
-        dllab.skip_or_fail("needs root")
-    for p in (DISKLINKD, DISKLINK):
-        if not os.access(p, os.X_OK):
-            dllab.skip_or_fail("%s is not built" % p)
-    h = subprocess.run([DISKLINKD, "--help"], capture_output=True, text=True)
-    if "--link" not in h.stdout + h.stderr:
-        dllab.skip_or_fail("disklinkd has no corosync mode (--link) yet")
-    with AgentInstall():
+    dlagents.need_corosync_mode(DISKLINKD, DISKLINK)
+    with dlagents.OcfAgents({"disklink": AGENT}):
         return dllab.run_scenario(NAME, scenario, say, nodes=3, loops=[(64 << 20, 4096)])
 
 

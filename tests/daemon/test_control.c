@@ -37,16 +37,13 @@ static int setup(void **state)
 	assert_non_null(f);
 	f->ctx = ctx = calloc(1, sizeof(*ctx));
 	assert_non_null(ctx);
+	dld_ctx_init(ctx);
 	snprintf(f->dir, sizeof(f->dir), "/tmp/dld-test-control.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	dld_config_defaults(&ctx->cfg);
 	/* In a subdirectory: dld_control_open creates it. */
 	snprintf(ctx->cfg.control, sizeof(ctx->cfg.control), "%s/run/ctl.sock", f->dir);
 	snprintf(ctx->cfg.device, sizeof(ctx->cfg.device), "/dev/test-volume");
-	ctx->sigfd = ctx->tickfd = ctx->coalfd = ctx->ctl_fd = ctx->ready_fd = -1;
-	ctx->cs.timerfd = -1;
-	for (uint32_t i = 0; i < DLD_MAX_PEERS; i++)
-		ctx->peers[i].fd = -1;
 	assert_int_equal(dld_loop_init(&ctx->loop), 0);
 	assert_int_equal(dld_control_open(ctx), 0);
 	*state = f;
@@ -230,6 +227,7 @@ static void test_second_daemon_refused(void **state)
 	struct dld_ctx *other = calloc(1, sizeof(*other));
 
 	assert_non_null(other);
+	dld_ctx_init(other);
 	other->cfg = f->ctx->cfg;
 	assert_int_equal(dld_loop_init(&other->loop), 0);
 	assert_int_equal(dld_control_open(other), -1);

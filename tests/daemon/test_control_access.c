@@ -52,6 +52,7 @@ static int setup(void **state)
 	f->gid = g->gr_gid;
 	f->ctx = ctx = calloc(1, sizeof(*ctx));
 	assert_non_null(ctx);
+	dld_ctx_init(ctx);
 	snprintf(f->dir, sizeof(f->dir), "/tmp/dld-test-ctlacc.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	assert_int_equal(chmod(f->dir, 0755), 0);
@@ -59,10 +60,6 @@ static int setup(void **state)
 	snprintf(ctx->cfg.status_group, sizeof(ctx->cfg.status_group), "%s", g->gr_name);
 	snprintf(ctx->cfg.control, sizeof(ctx->cfg.control), "%s/run/ctl.sock", f->dir);
 	snprintf(ctx->cfg.device, sizeof(ctx->cfg.device), "/dev/test-volume");
-	ctx->sigfd = ctx->tickfd = ctx->coalfd = ctx->ctl_fd = ctx->ready_fd = -1;
-	ctx->cs.timerfd = -1;
-	for (uint32_t i = 0; i < DLD_MAX_PEERS; i++)
-		ctx->peers[i].fd = -1;
 	assert_int_equal(dld_loop_init(&ctx->loop), 0);
 	assert_int_equal(dld_control_open(ctx), 0);
 	*state = f;

@@ -30,6 +30,7 @@ static int setup(void **state)
 	static char port[8];
 
 	assert_non_null(ctx);
+	dld_ctx_init(ctx);
 	table_reset();
 	/* A port of our own: other tests may bind 127.77.0.x too. */
 	snprintf(port, sizeof(port), "%u", 30000u + (unsigned)getpid() % 20000u);
@@ -37,10 +38,6 @@ static int setup(void **state)
 	dld_config_defaults(&ctx->cfg);
 	ctx->cfg.link = 1;
 	snprintf(ctx->cfg.device, sizeof(ctx->cfg.device), "/nonexistent/disklink-test");
-	ctx->sigfd = ctx->tickfd = ctx->coalfd = ctx->ctl_fd = ctx->ready_fd = -1;
-	ctx->cs.timerfd = -1;
-	for (uint32_t i = 0; i < DLD_MAX_PEERS; i++)
-		ctx->peers[i].fd = -1;
 	ctx->abandoned = getpid();
 	assert_int_equal(dld_loop_init(&ctx->loop), 0);
 	assert_int_equal(dld_sockets_init(ctx), 0);

@@ -6,6 +6,8 @@
 #include "../unit/test_util.h"
 
 #include <signal.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 #include "ring_writer.h"
@@ -325,6 +327,123 @@ static void test_status_seqlock(void **state)
 	free(out);
 }
 
+/* A publication seen from inside its copy, deterministically (no second
+ * process, nothing left to the scheduler): the source is laid across a
+ * page boundary whose far side is unreadable, so the writer's copy faults
+ * midway; the handler notes the sequence counter as a reader would see
+ * it then, and jumps out (a writer stopped mid-update: resuming a
+ * faulted copy is not something valgrind emulates).  A writer that skips
+ * the counter, or its odd step, shows an even value there. */
+static struct {
+	uint8_t *map, *far;
+	size_t map_len, far_len;
+	_Atomic uint32_t *seq;
+	volatile sig_atomic_t faults;
+	volatile uint32_t seen;
+	sigjmp_buf out;
+} mid;
+
+static void on_mid_copy(int sig)
+{
+	(void)sig;
+	mid.seen = atomic_load_explicit(mid.seq, memory_order_relaxed);
+	mid.faults++;
+	siglongjmp(mid.out, 1);
+}
+
+/* A buffer of size bytes whose first `before` bytes end a readable page;
+ * the rest becomes unreadable at mid_arm. */
+static void *mid_buffer(size_t before, size_t size)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	mid.map_len = page * (2 + size / page);
+	mid.map = mmap(NULL, mid.map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+	assert_true(mid.map != MAP_FAILED);
+	mid.far = mid.map + page;
+	mid.far_len = mid.map_len - page;
+	return mid.far - before;
+}
+
+static void mid_arm(_Atomic uint32_t *seq, struct sigaction *old)
+{
+	struct sigaction sa = { .sa_handler = on_mid_copy };
+
+	sigemptyset(&sa.sa_mask);
+	mid.seq = seq;
+	mid.faults = 0;
+	assert_int_equal(sigaction(SIGSEGV, &sa, old), 0);
+	assert_int_equal(mprotect(mid.far, mid.far_len, PROT_NONE), 0);
+}
+
+/* The counter seen midway (the copy faulted exactly once). */
+static uint32_t mid_done(const struct sigaction *old)
+{
+	assert_int_equal(sigaction(SIGSEGV, old, NULL), 0);
+	assert_int_equal(mid.faults, 1);
+	assert_int_equal(munmap(mid.map, mid.map_len), 0);
+	return mid.seen;
+}
+
+static void test_status_seq_midway(void **state)
+{
+	struct dld_chan *ch = *state;
+	/* The far side starts at peers[1]: the writer reads peer_count (the
+	 * length) before it marks the update. */
+	size_t before = offsetof(struct dld_status, peers[1]);
+	struct dld_status *st = mid_buffer(before, sizeof(*st)), *out = calloc(1, sizeof(*out));
+	uint32_t s0 = atomic_load(&ch->shm->st_seq);
+	struct sigaction old;
+
+	assert_non_null(out);
+	assert_int_equal(before % _Alignof(struct dld_status), 0);
+	memset(st, 0, sizeof(*st));
+	st->peer_count = DLD_MAX_PEERS;
+	mid_arm(&ch->shm->st_seq, &old);
+	if (sigsetjmp(mid.out, 1) == 0) {
+		dld_status_publish(ch->shm, st);
+		fail_msg("the copy did not fault");
+	}
+	assert_int_equal(mid_done(&old), s0 + 1);      /* odd while it copied */
+	assert_int_equal(dld_status_snapshot(ch->shm, out), -1);
+	/* A whole publication: the counter even again, 2 further. */
+	atomic_store(&ch->shm->st_seq, s0);
+	memset(out, 0, sizeof(*out));
+	out->generation = 7;
+	dld_status_publish(ch->shm, out);
+	assert_int_equal(atomic_load(&ch->shm->st_seq), s0 + 2);
+	memset(out, 0, sizeof(*out));
+	assert_int_equal(dld_status_snapshot(ch->shm, out), 0);
+	assert_int_equal(out->generation, 7);
+	free(out);
+}
+
+static void test_peers_seq_midway(void **state)
+{
+	struct dld_chan *ch = *state;
+	uint32_t *pub = mid_buffer(2 * sizeof(uint32_t), DLD_MAX_PEERS * sizeof(uint32_t));
+	uint32_t s0 = atomic_load(&ch->shm->peers_seq), ids[DLD_MAX_PEERS], n = 0, seq = s0;
+	const uint32_t whole[2] = { 4, 5 };
+	struct sigaction old;
+
+	for (uint32_t i = 0; i < DLD_MAX_PEERS; i++)
+		pub[i] = i + 1;
+	mid_arm(&ch->shm->peers_seq, &old);
+	if (sigsetjmp(mid.out, 1) == 0) {
+		dld_peers_publish(ch->shm, pub, DLD_MAX_PEERS);
+		fail_msg("the copy did not fault");
+	}
+	assert_int_equal(mid_done(&old), s0 + 1);
+	assert_int_equal(dld_peers_read(ch->shm, &seq, ids, &n), 0);  /* mid-update */
+	atomic_store(&ch->shm->peers_seq, s0);
+	dld_peers_publish(ch->shm, whole, 2);
+	assert_int_equal(atomic_load(&ch->shm->peers_seq), s0 + 2);
+	assert_int_equal(dld_peers_read(ch->shm, &seq, ids, &n), 1);
+	assert_int_equal(n, 2);
+	assert_int_equal(ids[1], 5);
+}
+
 static void test_peer_table(void **state)
 {
 	struct dld_chan *ch = *state;
@@ -352,6 +471,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wait_kick, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_publish, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_seqlock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_seq_midway, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_peers_seq_midway, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_table, setup, teardown),
 	};
 

@@ -55,6 +55,7 @@ static int setup(void **state)
 	struct dld_ctx *ctx = calloc(1, sizeof(*ctx));
 
 	assert_non_null(ctx);
+	dld_ctx_init(ctx);
 	/* A port of our own: other tests may run at the same time. */
 	port = 30000u + (uint32_t)getpid() % 20000u;
 	dld_config_defaults(&ctx->cfg);
@@ -64,9 +65,6 @@ static int setup(void **state)
 					&ctx->cfg.local_len), 0);
 	peer(&ctx->cfg, 2, "127.77.1.2");
 	peer(&ctx->cfg, 3, "127.77.1.3");
-	ctx->sigfd = ctx->tickfd = ctx->coalfd = ctx->ctl_fd = ctx->ready_fd = -1;
-	for (uint32_t i = 0; i < DLD_MAX_PEERS; i++)
-		ctx->peers[i].fd = -1;
 	assert_int_equal(dld_loop_init(&ctx->loop), 0);
 	assert_int_equal(dld_sockets_init(ctx), 0);
 	assert_int_equal(dld_sockets_open(ctx), 0);
@@ -253,8 +251,8 @@ static void test_bind_conflict(void **state)
 	struct dld_ctx *ctx = *state, *other = calloc(1, sizeof(*other));
 
 	assert_non_null(other);
+	dld_ctx_init(other);
 	other->cfg = ctx->cfg;
-	other->coalfd = -1;
 	assert_int_equal(dld_loop_init(&other->loop), 0);
 	assert_int_equal(dld_sockets_open(other), -1);
 	assert_int_equal(errno, EADDRINUSE);

@@ -38,6 +38,7 @@ static int setup(void **state)
 	struct dld_status *s;
 
 	assert_non_null(ctx);
+	dld_ctx_init(ctx);
 	dld_config_defaults(&ctx->cfg);
 	ctx->cfg.node_id = 1;
 	snprintf(ctx->cfg.node_name, sizeof(ctx->cfg.node_name), "n\"1");   /* to escape */

@@ -29,13 +29,10 @@ static int setup(void **state)
 	struct dld_ctx *ctx = calloc(1, sizeof(*ctx));
 
 	assert_non_null(ctx);
+	dld_ctx_init(ctx);
 	dld_config_defaults(&ctx->cfg);
 	ctx->cfg.node_id = 1;
 	snprintf(ctx->cfg.device, sizeof(ctx->cfg.device), "/nonexistent/disklink-test");
-	ctx->sigfd = ctx->tickfd = ctx->coalfd = ctx->ctl_fd = ctx->ready_fd = -1;
-	ctx->cs.timerfd = -1;
-	for (uint32_t i = 0; i < DLD_MAX_PEERS; i++)
-		ctx->peers[i].fd = -1;
 	assert_int_equal(dld_loop_init(&ctx->loop), 0);
 	*state = ctx;
 	return 0;

@@ -29,12 +29,11 @@ static int setup(void **state)
 	struct dld_ctx *ctx = calloc(1, sizeof(*ctx));
 
 	assert_non_null(ctx);
+	dld_ctx_init(ctx);
 	table_reset();
 	kv_set(PING_KEY, KV_U32, NULL, 1500);
 	dld_config_defaults(&ctx->cfg);
 	ctx->cfg.link = 1;
-	ctx->sigfd = ctx->tickfd = ctx->coalfd = ctx->ctl_fd = ctx->ready_fd = -1;
-	ctx->cs.timerfd = ctx->timing.fd = -1;
 	assert_int_equal(dld_loop_init(&ctx->loop), 0);
 	*state = ctx;
 	return 0;

@@ -58,6 +58,7 @@ static int setup(void **state)
 	assert_non_null(f);
 	f->ctx = calloc(1, sizeof(*f->ctx));
 	assert_non_null(f->ctx);
+	dld_ctx_init(f->ctx);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv), 0);
 	f->ctx->vnic.fd = sv[0];
 	f->dev = sv[1];

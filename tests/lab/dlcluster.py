@@ -24,11 +24,9 @@ Python 3 standard library only; run with /usr/bin/python3.
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.dont_write_bytecode = True
@@ -55,83 +53,6 @@ CLUSTER_NAME = "dllab"         # corosync totem.cluster_name (dllab's default)
 DAEMON_LOG = "/var/log/disklink/disklinkd.log"   # node-private
 
 
-OCF_PROVIDER_DIR = "/usr/lib/ocf/resource.d/disklink"
-OCF_LOCK = "/run/lock/disklink-test-ocf.lock"
-
-
-class OcfAgents:
-    """Make agents of the source tree what Pacemaker runs as
-    ocf:disklink:NAME ({name: path}), for the duration of a `with` block:
-    a link where nothing is installed, a bind mount over an installed copy;
-    undone on exit.  Tests that do this hold an exclusive lock for the
-    whole block, so two of them running at once (make check -j) never
-    pull the agent from under each other."""
-
-    def __init__(self, agents, lock_timeout=900):
-        self.agents = agents
-        self.lock_timeout = lock_timeout
-        self.done = []
-        self.lock_fd = None
-        self.copies = None
-
-    def __enter__(self):
-        import fcntl
-        os.makedirs(os.path.dirname(OCF_LOCK), exist_ok=True)
-        self.lock_fd = os.open(OCF_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-        deadline = time.monotonic() + self.lock_timeout
-        while True:
-            try:
-                fcntl.flock(self.lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise ClusterError("another test held %s for %d s" %
-                                       (OCF_LOCK, self.lock_timeout))
-                time.sleep(0.5)
-        try:
-            # Pacemaker runs agents (meta-data) as hacluster too: link a
-            # copy every user can reach, whatever the checkout's modes.
-            self.copies = tempfile.mkdtemp(prefix="dl-ocf-", dir="/var/tmp")
-            os.chmod(self.copies, 0o755)
-            for name, src in self.agents.items():
-                copy = os.path.join(self.copies, name)
-                shutil.copyfile(src, copy)
-                os.chmod(copy, 0o755)
-                src = copy
-                dst = os.path.join(OCF_PROVIDER_DIR, name)
-                if os.path.islink(dst):
-                    # a test's link left by a crash: a bind mount would
-                    # follow it onto that test's source tree
-                    os.unlink(dst)
-                if os.path.lexists(dst):
-                    subprocess.run(["mount", "--bind", src, dst], check=True)
-                    self.done.append(("bind", dst))
-                else:
-                    os.makedirs(OCF_PROVIDER_DIR, exist_ok=True)
-                    os.symlink(src, dst)
-                    self.done.append(("link", dst))
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        for how, dst in reversed(self.done):
-            if how == "bind":
-                subprocess.run(["umount", dst])
-            else:
-                os.unlink(dst)
-        self.done = []
-        if self.copies:
-            shutil.rmtree(self.copies, ignore_errors=True)
-            self.copies = None
-        try:
-            os.rmdir(OCF_PROVIDER_DIR)
-        except OSError:
-            pass
-        if self.lock_fd is not None:
-            os.close(self.lock_fd)      # releases the lock
-            self.lock_fd = None
 
 
 class ClusterError(dllab.LabError):

@@ -33,7 +33,6 @@ otherwise (1 under CI=true).  About 130 s on 2 cores.
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 
@@ -42,6 +41,7 @@ sys.dont_write_bytecode = True
 TOP_SRC = os.environ.get("top_srcdir", os.path.abspath(os.path.join(HERE, "..", "..")))
 sys.path.insert(0, os.path.join(TOP_SRC, "tests", "lab"))
 import dllab  # noqa: E402
+import dlagents  # noqa: E402
 import dlcluster  # noqa: E402
 
 NAME = "test-mirror-failover"
@@ -49,25 +49,6 @@ AGENTS = {"disklink": os.path.join(TOP_SRC, "agent", "disklink"),
           "mirror": os.path.join(TOP_SRC, "agent", "disklink-mirror")}
 FAKE = os.path.join(TOP_SRC, "tests", "replica", "mirror_cmd_fake")
 SHIM = os.path.join(TOP_SRC, "tests", "replica", "disklink_role_shim")
-
-
-class AgentInstall(dlcluster.OcfAgents):
-    """Both agents of the source tree as ocf:disklink:* (dlcluster.OcfAgents),
-    with the shared helpers (agent/dl-shellfuncs) beside the copies, where
-    the agents find them."""
-
-    def __init__(self):
-        super().__init__(AGENTS)
-
-    def __enter__(self):
-        super().__enter__()
-        try:
-            shutil.copyfile(os.path.join(TOP_SRC, "agent", "dl-shellfuncs"),
-                            os.path.join(self.copies, "dl-shellfuncs"))
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
-        return self
 
 
 def calls(fake_dir):
@@ -233,7 +214,7 @@ def scenario(c, ck):
 def main():
     if os.geteuid() != 0:
         dllab.skip_or_fail("needs root")
-    with AgentInstall():
+    with dlagents.OcfAgents(AGENTS):
         return dlcluster.run_test(NAME, scenario, nodes=3)
 
 

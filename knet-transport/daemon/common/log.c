@@ -16,10 +16,15 @@
 #include <qb/qblog.h>
 
 #include "dld.h"
+#include "shm_cleanup.h"
+
+#define DLD_LOG_NAME "disklinkd"
 
 /* Where a fatal signal dumps the blackbox: made at start-up, since the
  * handler may only call what is async-signal-safe enough (as corosync's). */
 static char blackbox_path[PATH_MAX];
+/* The shared lock that marks our blackbox's files in use (shm_cleanup.h). */
+static int blackbox_lock = -1;
 
 bool dld_log_fd_is_journal(int fd, const char *journal_stream)
 {
@@ -56,10 +61,19 @@ static void blackbox_init(void)
 {
 	static const int fatal[] = { SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL };
 	struct sigaction sa = { .sa_handler = on_fatal_signal, .sa_flags = SA_RESETHAND };
+	int removed;
 
+	/* What killed daemons left in /dev/shm, before our own files exist. */
+	removed = dld_shm_cleanup(DLD_SHM_DIR, DLD_LOG_NAME);
+	if (removed > 0)
+		log_info(DLD_SUB_MAIN, "removed %d blackbox files of stopped daemons from %s",
+			 removed, DLD_SHM_DIR);
 	qb_log_ctl(QB_LOG_BLACKBOX, QB_LOG_CONF_SIZE, 256 * 1024);
 	qb_log_filter_ctl(QB_LOG_BLACKBOX, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", LOG_DEBUG);
 	qb_log_ctl(QB_LOG_BLACKBOX, QB_LOG_CONF_ENABLED, QB_TRUE);
+	if (blackbox_lock >= 0)
+		close(blackbox_lock);
+	blackbox_lock = dld_shm_hold(DLD_SHM_DIR, DLD_LOG_NAME, getpid());
 	if (dld_log_blackbox_path(blackbox_path, sizeof(blackbox_path),
 				  getenv("STATE_DIRECTORY"), (long)getpid()))
 		return;
@@ -84,7 +98,7 @@ void dld_log_init(struct dld_config *c)
 {
 	int level = c->tun.debug ? LOG_DEBUG : LOG_INFO;
 
-	qb_log_init("disklinkd", LOG_DAEMON, level);
+	qb_log_init(DLD_LOG_NAME, LOG_DAEMON, level);
 	qb_log_format_set(QB_LOG_SYSLOG, "%b");
 	set_level(QB_LOG_SYSLOG, level);
 	qb_log_ctl(QB_LOG_SYSLOG, QB_LOG_CONF_ENABLED, QB_TRUE);
@@ -130,6 +144,9 @@ void dld_log_set_debug(const struct dld_config *c, bool debug)
 void dld_log_fini(void)
 {
 	qb_log_fini();
+	if (blackbox_lock >= 0)
+		close(blackbox_lock);
+	blackbox_lock = -1;
 }
 
 static const char *const subsys_prefix[DLD_SUB_MAX] = {

@@ -154,6 +154,11 @@ struct dld_ctx {
 _Static_assert(DLD_LOOP_MAX >= DLD_MAX_PEERS + DLD_CTL_CLIENTS + 16u,
 	       "DLD_LOOP_MAX (loop.h): room for the peers and the control clients");
 
+/* ctx.c: a fresh context: all zero, every fd -1 (none open), no child.
+ * The loop, the configuration and the channel are set up by their own
+ * modules (dld_loop_init, dld_config_defaults, dld_chan_create). */
+void dld_ctx_init(struct dld_ctx *ctx);
+
 /* Stop the daemon with exit status code (the loop ends after this
  * handler; ctx->error may hold the one-line reason). */
 static inline void dld_ctx_exit(struct dld_ctx *ctx, int code)

@@ -251,12 +251,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "disklinkd: out of memory\n");
 		return DLD_EXIT_RUNTIME;
 	}
-	ctx->sigfd = ctx->tickfd = ctx->coalfd = ctx->ctl_fd = ctx->ready_fd = ctx->vnic.fd = -1;
-	ctx->cs.timerfd = ctx->timing.fd = -1;
-	for (uint32_t i = 0; i < DLD_MAX_PEERS; i++)
-		ctx->peers[i].fd = -1;
-	for (uint32_t i = 0; i < DLD_CTL_CLIENTS; i++)
-		ctx->clients[i].fd = -1;
+	dld_ctx_init(ctx);
 	dld_config_defaults(&ctx->cfg);
 	rc = dld_config_load(&ctx->cfg, argc, argv, &exit_now);
 	if (rc || exit_now) {
