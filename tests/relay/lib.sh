@@ -68,6 +68,8 @@ cleanup() {
 			PIDS="$PIDS $pid"
 	done
 	stop_pids
+	# libqb leaves a killed daemon's blackbox in /dev/shm
+	for pid in $PIDS; do rm -f "/dev/shm/qb-disklinkd-$pid-blackbox-header" "/dev/shm/qb-disklinkd-$pid-blackbox-data"; done
 	for n in $NODES; do ip netns del "$NS_PREFIX$n" 2>/dev/null; done
 	# LOOPDEV too when a test attached it itself
 	case " $LOOPDEVS " in *" $LOOPDEV "*) ;; *) LOOPDEVS="$LOOPDEVS $LOOPDEV" ;; esac
