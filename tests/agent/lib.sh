@@ -51,8 +51,10 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/dl-agent.XXXXXX") || exit 1
 AGENT_DIR=$(mktemp -d /var/tmp/dl-agent-bin.XXXXXX) || exit 1
 chmod 755 "$AGENT_DIR"
 install -m 755 "$AGENT" "$AGENT_DIR/disklink" || exit 1
-# The agents' shared helpers, found beside the agent (agent/dl-shellfuncs).
-install -m 644 "$top_srcdir/agent/dl-shellfuncs" "$AGENT_DIR/dl-shellfuncs" || exit 1
+# The agents' modules and shared helpers, found beside the agent (agent/dl-*).
+for m in "$top_srcdir"/agent/dl-*; do
+	install -m 644 "$m" "$AGENT_DIR/${m##*/}" || exit 1
+done
 AGENT=$AGENT_DIR/disklink
 LOOPDEV=""
 PIDS=""

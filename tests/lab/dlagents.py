@@ -12,6 +12,7 @@ cluster started with a volume.
 Python 3 standard library only; run with /usr/bin/python3.
 """
 
+import glob
 import os
 import shutil
 import subprocess
@@ -38,7 +39,7 @@ class OcfAgents:
     """Make agents of the source tree what Pacemaker runs as
     ocf:disklink:NAME ({name: path}), for the duration of a `with` block:
     a link where nothing is installed, a bind mount over an installed copy;
-    undone on exit.  The agents' shared helpers (agent/dl-shellfuncs) go
+    undone on exit.  The agents' modules and shared helpers (agent/dl-*) go
     beside the copies, where the agents find them.  Tests that do this
     hold an exclusive lock for the whole block, so two of them running at
     once (make check -j) never pull the agent from under each other."""
@@ -69,8 +70,8 @@ class OcfAgents:
             # copy every user can reach, whatever the checkout's modes.
             self.copies = tempfile.mkdtemp(prefix="dl-ocf-", dir="/var/tmp")
             os.chmod(self.copies, 0o755)
-            shutil.copyfile(os.path.join(source_dir(), "agent", "dl-shellfuncs"),
-                            os.path.join(self.copies, "dl-shellfuncs"))
+            for mod in glob.glob(os.path.join(source_dir(), "agent", "dl-*")):
+                shutil.copyfile(mod, os.path.join(self.copies, os.path.basename(mod)))
             for name, src in self.agents.items():
                 copy = os.path.join(self.copies, name)
                 shutil.copyfile(src, copy)
