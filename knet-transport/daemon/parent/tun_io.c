@@ -160,8 +160,6 @@ static void arm(struct dld_ctx *ctx, uint64_t wait_ns)
 	}
 	if (wait_ns > BULK_WAIT_MAX)
 		its.it_value = (struct timespec){ .tv_nsec = (long)BULK_WAIT_MAX };
-	if (!wait_ns)
-		its.it_value.tv_nsec = 1;
 	timerfd_settime(v->bulk_tfd, 0, &its, NULL);
 }
 
