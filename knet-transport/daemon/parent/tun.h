@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "dl_clock.h"
+#include "log.h"
 #include "tun_queue.h"
 
 struct dld_ctx;
