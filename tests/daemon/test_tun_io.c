@@ -78,6 +78,7 @@ static int teardown(void **state)
 {
 	struct fix *f = *state;
 
+	dld_tun_io_stop(f->ctx);       /* the bulk queue's ring */
 	dld_chan_destroy(&f->ctx->chan);
 	close(f->ctx->vnic.fd);
 	close(f->dev);

@@ -223,8 +223,9 @@ const struct dld_setting dld_settings[] = {
 		 "peers (knet's broadcast) before it is queued. 0: off." },
 	{ TUN(tun_bulk_kib, 4096, 0, 1048576, "KiB/s"),
 	  .man = "TUN mode: the rate of packets other than knet's and ICMP (bulk) written to\n"
-		 "the volume; above it they are dropped (TCP slows down), so that knet's\n"
-		 "traffic keeps the ring. 0: no limit." },
+		 "the volume; above it they wait in a queue (at most a second of the rate,\n"
+		 "dropped when it is full: TCP slows down), so that knet's traffic keeps the\n"
+		 "ring. 0: no limit (and no queue)." },
 	{ .key = "dsync", .kind = DLD_K_BOOL, .reload = DLD_RELOAD_TUNABLE, FIELD(tun.dsync),
 	  .min = 0, .max = 1, .def = 0,
 	  .man = "O_DSYNC writes (next device open)." },

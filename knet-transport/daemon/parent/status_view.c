@@ -217,6 +217,7 @@ static void emit_interface(const struct dld_status_view *v, struct dld_status_si
 	s->u64(s, "bytes_in", t->bytes_in);
 	s->u64(s, "icmp_unreachable_sent", t->icmp_sent);
 	s->u64(s, "bulk_drops", t->bulk_drops);
+	s->u64(s, "bulk_queued", t->bulk_queued);
 	s->u64(s, "queue_drops", t->queue_drops);
 	s->u64(s, "bad_drops", t->bad_drops);
 	s->u64(s, "rx_drops", t->rx_drops);

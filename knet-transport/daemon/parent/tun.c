@@ -222,6 +222,7 @@ int dld_tun_update(struct dld_ctx *ctx, const struct dld_config *nc, char *err, 
 
 void dld_tun_close(struct dld_ctx *ctx)
 {
+	dld_tun_io_stop(ctx);
 	if (ctx->vnic.fd < 0)
 		return;
 	dld_loop_del(&ctx->loop, ctx->vnic.fd);

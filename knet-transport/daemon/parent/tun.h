@@ -11,6 +11,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dl_clock.h"
+#include "log.h"
+#include "tun_queue.h"
+
 struct dld_ctx;
 struct dld_config;
 
@@ -20,7 +24,10 @@ struct dld_vnic_stats {
 	uint64_t icmp_sent;            /* unreachables written back           */
 	uint64_t bad_drops;            /* not IP, bad header, IPv6 off, the
 					* kernel's own IPv6 multicast        */
-	uint64_t bulk_drops;           /* over tun_bulk_kib or the queue half full */
+	uint64_t bulk_drops;           /* bulk queue full, its packet too old or
+					* its peer down, the daemon stopped;
+					* no limit: the tx queue half full   */
+	uint64_t bulk_queued;          /* bulk packets waiting for tokens now */
 	uint64_t queue_drops;          /* tx queue full, or no child          */
 	uint64_t rx_drops;             /* delivered packets refused or unwritable */
 };
@@ -34,6 +41,11 @@ struct dld_vnic {
 	uint8_t addr6[16];             /* this node's address in it           */
 	uint64_t tokens;               /* bulk bytes that may go now          */
 	uint64_t refill_ns;            /* when tokens were last refilled      */
+	const struct dl_clock *clock;  /* NULL: the system's (a test sets one) */
+	int bulk_tfd;                  /* the bulk queue's release timer      */
+	bool bulk_timer;               /* bulk_tfd is open and watched        */
+	struct dld_lograte bulk_log;   /* the timer could not be made          */
+	struct dld_tunq bulk;          /* bulk waiting for tokens (tun_queue.h) */
 	struct dld_vnic_stats st;
 };
 

@@ -2,10 +2,14 @@
  * interface goes, as one record, to the peer that owns its destination
  * address (a broadcast or multicast to every peer); a packet for an
  * address no peer owns, or for a peer that is not up, gets an ICMP host
- * unreachable back.  knet's UDP port and ICMP always go; the rest (bulk)
- * goes at most at tun_bulk_kib and while the tx queue is less than half
- * full, so that it can neither overrun the peers' reading of the ring nor
- * delay knet.  In: a delivered packet must come from its peer's address
+ * unreachable back.  knet's UDP port and ICMP always go at once; the
+ * rest (bulk) waits in a FIFO (tun_queue.h) and goes at most at
+ * tun_bulk_kib and while the tx queue is less than half full, so that it
+ * can neither overrun the peers' reading of the ring nor delay knet; a
+ * timerfd releases it, and it is dropped only when the FIFO is full (as
+ * a qdisc does: a dropped segment costs TCP a fast retransmit, not a
+ * timeout).  Without a limit (tun_bulk_kib = 0) bulk is not queued: it
+ * goes while the tx queue is under half full, dropped otherwise.  In: a delivered packet must come from its peer's address
  * (IPv4, or IPv6 with tun_ipv6), to ours or to all.  IPv6: node N is
  * prefix::N; a multicast (ff00::/8) goes to every peer when it comes from
  * our address in the prefix; the kernel's own (from fe80:: or ::, such as
@@ -14,6 +18,8 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "ctx.h"
@@ -21,9 +27,16 @@
 #include "tun_io.h"
 #include "tun_pkt.h"
 #include "tun_plan.h"
+#include "tun_queue.h"
 
 #define READ_BURST  64                 /* packets per wake-up           */
 #define BULK_BURST  (256u << 10)       /* bytes of bulk that may go at once */
+#define NS_PER_S    1000000000ull
+/* Queued bulk older than this is dropped: no setting gives a link's
+ * maximum datagram age, and knet itself resends after a second. */
+#define BULK_AGE_NS NS_PER_S
+#define BULK_RETRY_NS 2000000ull       /* the tx queue half full: look again */
+#define BULK_WAIT_MAX 100000000ull     /* the release looks at least this often */
 
 static uint32_t peer_v4(const struct dld_ctx *ctx, uint32_t i)
 {
@@ -72,30 +85,6 @@ static void unreachable(struct dld_ctx *ctx, const uint8_t *p, size_t len,
 		ctx->vnic.st.icmp_sent++;
 }
 
-/* Bulk may go: tokens at tun_bulk_kib KiB/s, and room in the queue. */
-static bool bulk_ok(struct dld_ctx *ctx, size_t len)
-{
-	struct dld_vnic *v = &ctx->vnic;
-	const struct dld_q *q = ctx->chan.tx;
-	uint64_t rate = (uint64_t)ctx->cfg.tun.tun_bulk_kib << 10, now = dld_mono_ns();
-
-	if (q && (atomic_load(&q->head) - atomic_load(&q->tail)) * 2 > q->cap)
-		return false;
-	if (!rate)
-		return true;
-	if (!v->refill_ns)
-		v->tokens = BULK_BURST;        /* the first packets go at once */
-	else if (now > v->refill_ns)
-		v->tokens += (now - v->refill_ns) * rate / 1000000000u;
-	v->refill_ns = now;
-	if (v->tokens > BULK_BURST)
-		v->tokens = BULK_BURST;
-	if (v->tokens < len)
-		return false;
-	v->tokens -= len;
-	return true;
-}
-
 static void push(struct dld_ctx *ctx, const uint16_t *dst, uint16_t ndst, const uint8_t *p,
 		 size_t len)
 {
@@ -106,6 +95,151 @@ static void push(struct dld_ctx *ctx, const uint16_t *dst, uint16_t ndst, const 
 	ctx->vnic.st.pkts_out++;
 	ctx->vnic.st.bytes_out += len;
 	ctx->tx_kick = true;
+}
+
+static uint64_t now_ns(const struct dld_vnic *v)
+{
+	return v->clock ? dl_clock_mono(v->clock) : dld_mono_ns();
+}
+
+static uint64_t bulk_rate(const struct dld_ctx *ctx)
+{
+	return (uint64_t)ctx->cfg.tun.tun_bulk_kib << 10;
+}
+
+/* The tx queue is more than half full: bulk waits (knet keeps the rest). */
+static bool tx_half_full(const struct dld_ctx *ctx)
+{
+	const struct dld_q *q = ctx->chan.tx;
+
+	return q && (atomic_load(&q->head) - atomic_load(&q->tail)) * 2 > q->cap;
+}
+
+/* Tokens at rate bytes/s since the last refill, at most BULK_BURST (the
+ * first packets, and those after a second of silence, go at once). */
+static void refill(struct dld_vnic *v, uint64_t rate, uint64_t now)
+{
+	if (!v->refill_ns || now - v->refill_ns >= NS_PER_S)
+		v->tokens = BULK_BURST;
+	else if (now > v->refill_ns)
+		v->tokens += (now - v->refill_ns) * rate / NS_PER_S;
+	v->refill_ns = now;
+	if (v->tokens > BULK_BURST)
+		v->tokens = BULK_BURST;
+}
+
+static void on_timer(int fd, uint32_t events, void *arg)
+{
+	uint64_t n;
+
+	(void)events;
+	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		log_debug(DLD_SUB_TUN, "bulk timer: %s", strerror(errno));
+	dld_tun_bulk_release(arg);
+}
+
+/* Wake the release in wait_ns (the timer made and watched at first use);
+ * without a timer the next bulk packet releases the queue. */
+static void arm(struct dld_ctx *ctx, uint64_t wait_ns)
+{
+	struct dld_vnic *v = &ctx->vnic;
+	struct itimerspec its = { .it_value = { .tv_sec = (time_t)(wait_ns / NS_PER_S),
+						.tv_nsec = (long)(wait_ns % NS_PER_S) } };
+
+	if (!v->bulk_timer) {
+		v->bulk_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+		if (v->bulk_tfd < 0 || dld_loop_add(&ctx->loop, v->bulk_tfd, EPOLLIN, on_timer, ctx)) {
+			if (dld_lograte_ok(&v->bulk_log, "timer", now_ns(v), 60 * NS_PER_S))
+				log_warn(DLD_SUB_TUN, "bulk queue: no release timer: %s",
+					 strerror(errno));
+			if (v->bulk_tfd >= 0)
+				close(v->bulk_tfd);
+			return;
+		}
+		v->bulk_timer = true;
+	}
+	if (wait_ns > BULK_WAIT_MAX)
+		its.it_value = (struct timespec){ .tv_nsec = (long)BULK_WAIT_MAX };
+	timerfd_settime(v->bulk_tfd, 0, &its, NULL);
+}
+
+/* A queued packet that may no longer go: older than BULK_AGE_NS, no child
+ * to take it, or its (unicast) peer is not up any more. */
+static bool stale(struct dld_ctx *ctx, const struct dld_tunq_pkt *h, uint64_t now)
+{
+	int i;
+
+	if (now > h->t_ns + BULK_AGE_NS || !dld_child_accepts(ctx))
+		return true;
+	if (h->ndst != 1)
+		return false;          /* to all: goes as it would have */
+	i = peer_by_node(ctx, h->dst[0]);
+	return i < 0 || !peer_up(ctx, (uint32_t)i);
+}
+
+void dld_tun_bulk_release(struct dld_ctx *ctx)
+{
+	struct dld_vnic *v = &ctx->vnic;
+	uint64_t rate = bulk_rate(ctx), now = now_ns(v);
+	struct dld_tunq_pkt h;
+
+	refill(v, rate, now);
+	while (dld_tunq_peek(&v->bulk, &h)) {
+		if (stale(ctx, &h, now)) {
+			dld_tunq_pop(&v->bulk, &h, NULL);
+			v->st.bulk_drops++;
+			continue;
+		}
+		if (tx_half_full(ctx)) {
+			arm(ctx, BULK_RETRY_NS);
+			break;
+		}
+		if (rate && v->tokens < h.len) {
+			arm(ctx, (h.len - v->tokens) * NS_PER_S / rate + 1);
+			break;
+		}
+		v->tokens -= rate ? h.len : 0;
+		/* rxbuf: the packet read (if any) is queued already. */
+		dld_tunq_pop(&v->bulk, &h, ctx->rxbuf);
+		push(ctx, h.dst, h.ndst, ctx->rxbuf, h.len);
+	}
+	v->st.bulk_queued = v->bulk.count;
+}
+
+/* Bulk: without a limit (and nothing queued) it goes while the tx queue
+ * is under half full; with one it joins the queue, dropped when that is
+ * full (at most a second of the rate), and the queue goes as tokens allow. */
+static void bulk_out(struct dld_ctx *ctx, const uint16_t *dst, uint16_t ndst, const uint8_t *p,
+		     size_t len)
+{
+	struct dld_vnic *v = &ctx->vnic;
+	uint64_t rate = bulk_rate(ctx), cap = rate * BULK_AGE_NS / NS_PER_S;
+	struct dld_tunq_pkt h = { .t_ns = now_ns(v), .len = (uint32_t)len, .ndst = ndst };
+
+	if (!rate && !v->bulk.count) {
+		if (tx_half_full(ctx))
+			v->st.bulk_drops++;
+		else
+			push(ctx, dst, ndst, p, len);
+		return;
+	}
+	memcpy(h.dst, dst, ndst * sizeof(*dst));
+	if (dld_tunq_put(&v->bulk, rate ? cap : DLD_TUNQ_BYTES, &h, p))
+		v->st.bulk_drops++;
+	dld_tun_bulk_release(ctx);
+}
+
+void dld_tun_io_stop(struct dld_ctx *ctx)
+{
+	struct dld_vnic *v = &ctx->vnic;
+
+	v->st.bulk_drops += dld_tunq_free(&v->bulk);
+	v->st.bulk_queued = 0;
+	if (!v->bulk_timer)
+		return;
+	dld_loop_del(&ctx->loop, v->bulk_tfd);
+	close(v->bulk_tfd);
+	v->bulk_timer = false;
 }
 
 /* The peer owning a unicast destination, or -1. */
@@ -157,11 +291,10 @@ static void packet_out(struct dld_ctx *ctx, const uint8_t *p, size_t len)
 	}
 	if (!ndst)
 		return;
-	if (in.cls == DLD_CLASS_BULK && !bulk_ok(ctx, len)) {
-		ctx->vnic.st.bulk_drops++;
-		return;
-	}
-	push(ctx, dst, ndst, p, len);
+	if (in.cls == DLD_CLASS_BULK)
+		bulk_out(ctx, dst, ndst, p, len);
+	else
+		push(ctx, dst, ndst, p, len);
 }
 
 void dld_tun_on_readable(int fd, uint32_t events, void *arg)
