@@ -65,6 +65,8 @@ struct dld_io_peer {
 	int64_t  lag_ms;               /* newest block's delay, -1 unknown  */
 	bool     resync;               /* read the whole ring next poll     */
 	uint32_t mark;                 /* its entry in io->marks + 1, 0 none */
+	uint64_t last_read_ns;         /* end of its last ring read (monotonic) */
+	bool     catch_up;             /* max_age: drop until the newest block */
 };
 
 /* Where this child last read a node's ring, kept when the node stops

@@ -17,6 +17,7 @@
 struct deliver_ctx {
 	struct dld_io *io;
 	struct dld_io_peer *p;
+	bool aged;                     /* drop what this read returned       */
 };
 
 static void deliver(void *ctx, uint32_t src, const uint8_t *data, uint32_t len)
@@ -29,7 +30,12 @@ static void deliver(void *ctx, uint32_t src, const uint8_t *data, uint32_t len)
 		d->p->rd.st.invalid++;
 		return;
 	}
-	if (dld_q_push(d->io->ch->rx, (uint16_t)src, NULL, 0, data, len))
+	if (d->aged) {
+		d->io->st.aged_read++;
+		return;
+	}
+	if (dld_q_push_at(d->io->ch->rx, dl_clock_mono(d->io->dev.clock), (uint16_t)src, NULL, 0,
+			  data, len))
 		d->io->st.rx_queue_drops++;
 	else
 		d->io->delivered = true;
@@ -104,6 +110,10 @@ static void peer_attach(struct dld_io *io, struct dld_io_peer *p, uint32_t slot,
 			if (io->claimed.acks[i].node_id == p->node_id)
 				p->rd.resume_seq = io->claimed.acks[i].seq + 1;
 	}
+	/* At the child's first scan, the gap in reading began with its
+	 * predecessor's last loop turn; a peer found later starts afresh. */
+	p->last_read_ns = io->peers_scanned ? 0 : io->shm->prev_alive_ns;
+	p->catch_up = false;
 	p->reader_ok = true;
 	p->slot = (int32_t)slot;
 	p->slot_state = h->state;
@@ -259,11 +269,33 @@ static void note_consumed(struct dld_io *io, struct dld_io_peer *p, uint64_t now
 	dld_sched_activity(&io->sched, now);
 }
 
+/* The age rules of a reader (doc/format.md, "Age rules"), on this
+ * child's clock: a read that took longer than max_age, or one that
+ * follows the previous read of this peer (or, at a child's first read,
+ * its predecessor's last loop turn) by more than max_age, starts a catch
+ * up: what the reads return is consumed (never read again as new) but
+ * dropped and counted, until a read finds the ring's newest block.  The
+ * blocks after it are read and delivered as usual.  start: when the read
+ * was issued; returns whether what it returned is dropped. */
+static bool read_aged(struct dld_io *io, struct dld_io_peer *p, uint64_t start)
+{
+	uint64_t max = (uint64_t)io->tun.max_age_ms * 1000000u;
+	uint64_t end = dl_clock_mono(io->dev.clock);
+
+	if (max && ((end > start && end - start > max) ||
+		    (p->last_read_ns && start > p->last_read_ns &&
+		     start - p->last_read_ns > max)))
+		p->catch_up = true;
+	p->last_read_ns = end;
+	return p->catch_up;
+}
+
 static void resync(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
 {
 	struct deliver_ctx d = { .io = io, .p = p };
 	uint64_t before = p->rd.st.blocks;
 	uint8_t *ring = dld_io_peer_ring(io, p);
+	uint64_t start = dl_clock_mono(io->dev.clock);
 
 	p->resync = false;
 	if (dld_io_peer_read_blocks(io, p, 0, p->rd.ring_blocks, ring)) {
@@ -271,7 +303,9 @@ static void resync(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
 		p->resync = true;
 		return;
 	}
+	d.aged = read_aged(io, p, start);
 	dl_reader_resync(&p->rd, ring, 0, deliver, &d);
+	p->catch_up = false;           /* the whole ring was read */
 	mark_read(io, p);
 	if (p->rd.st.blocks != before)
 		note_consumed(io, p, now);
@@ -291,6 +325,7 @@ static void poll_peer(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
 	for (int round = 0; round < MAX_READS_PER_PEER; round++) {
 		uint32_t idx = dl_reader_next_index(&p->rd);
 		uint32_t n = p->ahead < R - idx ? p->ahead : R - idx, k;
+		uint64_t start = dl_clock_mono(io->dev.clock);
 		int again = 0;
 
 		if (dld_io_peer_read_blocks(io, p, idx, n, ring)) {
@@ -298,7 +333,10 @@ static void poll_peer(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
 			return;
 		}
 		p->rd.now_ns = dl_clock_mono(io->dev.clock);
+		d.aged = read_aged(io, p, start);
 		k = dl_reader_poll(&p->rd, ring, n, deliver, &d, &again);
+		if (k < n && !again)
+			p->catch_up = false;   /* the newest block was found */
 		total += k;
 		if (again) {
 			resync(io, p, now);

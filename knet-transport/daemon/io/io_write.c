@@ -47,19 +47,39 @@ static bool dst_overlap(const struct dl_dgram *d, const uint16_t *dst, uint16_t 
 	return false;
 }
 
+static uint64_t max_age_ns(const struct dld_io *io)
+{
+	return (uint64_t)io->tun.max_age_ms * 1000000u;
+}
+
+/* Age rule of the writer: a datagram queued longer than max_age (its
+ * stamp against this child's clock, the parent's clock domain) is
+ * dropped, counted. */
+static bool queued_too_long(struct dld_io *io, const struct dld_qmsg *m, uint64_t now)
+{
+	uint64_t max = max_age_ns(io);
+
+	if (!max || dld_q_age(m->t_ns, now) <= max)
+		return false;
+	io->st.io.aged_queued++;
+	return true;
+}
+
 /* Collect queued datagrams from the tail; returns how many entries. */
 static uint32_t collect(struct dld_io *io)
 {
 	struct dld_q *q = io->ch->tx;
-	uint64_t pos = dld_q_tail(q);
+	uint64_t pos = dld_q_tail(q), now = dl_clock_mono(io->dev.clock);
 	struct dld_qmsg m;
 	uint32_t n = 0;
 
 	while (n < io->dg_cap && dld_q_read(q, &pos, &m)) {
 		struct dl_dgram *prev = n ? &io->dg[n - 1] : NULL;
+		bool bad = m.ndst == 0 || m.ndst > DL_DEST_MAX || m.len == 0 ||
+			   m.len > DL_DGRAM_MAX;
 
-		if (m.ndst == 0 || m.ndst > DL_DEST_MAX || m.len == 0 || m.len > DL_DGRAM_MAX) {
-			io->st.io.write_drops++;
+		if (bad || queued_too_long(io, &m, now)) {
+			io->st.io.write_drops += bad;
 			if (n)
 				io->dg_end[n - 1] = pos;
 			else
@@ -145,7 +165,7 @@ static void write_batch(struct dld_io *io, uint32_t n)
 	size_t off = 0;
 
 	while (off < n) {
-		uint64_t first;
+		uint64_t first, start;
 		uint32_t blocks = 0, ok;
 		size_t done = 0;
 
@@ -160,6 +180,7 @@ static void write_batch(struct dld_io *io, uint32_t n)
 			off++;
 			continue;
 		}
+		start = dl_clock_mono(io->dev.clock);
 		if (write_ring(io, first, blocks, &ok)) {
 			/* Lost like UDP, counted; the sequence numbers of the
 			 * part that failed are voided. */
@@ -167,6 +188,14 @@ static void write_batch(struct dld_io *io, uint32_t n)
 			io->st.io.write_drops += done;
 			dld_dev_fail(&io->dev, "cannot write to %s: %s", io->device,
 				     strerror(errno));
+		} else if (max_age_ns(io) &&
+			   dl_clock_mono(io->dev.clock) - start > max_age_ns(io)) {
+			/* Age rule: it landed too late.  A later marker, the
+			 * void blocks written at once, takes it back from the
+			 * readers that have not read it yet. */
+			void_failed(io, first);
+			io->st.io.aged_late += done;
+			write_void(io);
 		} else {
 			io->st.io.dgrams_written += done;
 			io->st.io.blocks_written += blocks;
