@@ -266,8 +266,9 @@ static void test_enqueue_time(void **state)
 		dld_q_release(ch->tx, pos);
 		t += 1000;
 	}
-	assert_false(dld_q_too_old(&m, 1500, m.t_ns + 1500000000ull));
-	assert_true(dld_q_too_old(&m, 1500, m.t_ns + 1500000001ull));
+	assert_int_equal(dld_age_budget_ns(1500), 750000000ull);
+	assert_false(dld_q_too_old(&m, 750000000ull, m.t_ns + 750000000ull));
+	assert_true(dld_q_too_old(&m, 750000000ull, m.t_ns + 750000001ull));
 	assert_false(dld_q_too_old(&m, 0, m.t_ns + 3600000000000ull));
 	assert_false(dld_q_too_old(&m, 1, m.t_ns - 5000000000ull));   /* stamp later */
 	errno = 0;

@@ -51,11 +51,20 @@ static inline uint64_t dld_q_age(uint64_t t_ns, uint64_t now)
 {
 	return now > t_ns ? now - t_ns : 0;
 }
-/* Is m older than max_age_ms (0: no limit) at now?  The age rule of a
- * consumer: such a message is dropped and counted. */
-static inline bool dld_q_too_old(const struct dld_qmsg *m, uint32_t max_age_ms, uint64_t now)
+/* The age budget of each side of the volume (doc/format.md, "Age
+ * rules"): half of max_age_ms, 0 no limit.  The writer's side runs from
+ * the enqueue to the end of the write, the reader's from the start of
+ * the read that last found a peer's ring without new data to the hand
+ * over to knet: the two add up to max_age at most. */
+static inline uint64_t dld_age_budget_ns(uint32_t max_age_ms)
 {
-	return max_age_ms && dld_q_age(m->t_ns, now) > (uint64_t)max_age_ms * 1000000u;
+	return (uint64_t)max_age_ms * 500000u;
+}
+/* Is m older than budget_ns (0: no limit) at now?  The age rule of a
+ * consumer: such a message is dropped and counted. */
+static inline bool dld_q_too_old(const struct dld_qmsg *m, uint64_t budget_ns, uint64_t now)
+{
+	return budget_ns && dld_q_age(m->t_ns, now) > budget_ns;
 }
 /* Consumer: read the message at *pos (start at dld_q_tail()); 1 and *pos
  * advanced, 0 when there is none. */

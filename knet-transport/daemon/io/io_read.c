@@ -17,6 +17,8 @@
 struct deliver_ctx {
 	struct dld_io *io;
 	struct dld_io_peer *p;
+	uint64_t origin;               /* the age of what this read returned
+					* counts from here (its queue stamp) */
 	bool aged;                     /* drop what this read returned       */
 };
 
@@ -34,8 +36,7 @@ static void deliver(void *ctx, uint32_t src, const uint8_t *data, uint32_t len)
 		d->io->st.aged_read++;
 		return;
 	}
-	if (dld_q_push_at(d->io->ch->rx, dl_clock_mono(d->io->dev.clock), (uint16_t)src, NULL, 0,
-			  data, len))
+	if (dld_q_push_at(d->io->ch->rx, d->origin, (uint16_t)src, NULL, 0, data, len))
 		d->io->st.rx_queue_drops++;
 	else
 		d->io->delivered = true;
@@ -112,8 +113,7 @@ static void peer_attach(struct dld_io *io, struct dld_io_peer *p, uint32_t slot,
 	}
 	/* At the child's first scan, the gap in reading began with its
 	 * predecessor's last loop turn; a peer found later starts afresh. */
-	p->last_read_ns = io->peers_scanned ? 0 : io->shm->prev_alive_ns;
-	p->catch_up = false;
+	p->origin_ns = io->peers_scanned ? 0 : io->shm->prev_alive_ns;
 	p->reader_ok = true;
 	p->slot = (int32_t)slot;
 	p->slot_state = h->state;
@@ -126,6 +126,9 @@ static void peer_attach(struct dld_io *io, struct dld_io_peer *p, uint32_t slot,
 	 * whether it is fresh. */
 	p->last_change_ns = (h->state == DL_SLOT_ACTIVE && h->update_time_ns + fresh > real) ?
 			    now : 0;
+	/* A header that is not fresh: its writer is stuck or gone (silent). */
+	p->alive_ns = p->last_change_ns;
+	p->hdr_read_ns = now;
 	log_info(DLD_SUB_IO, "node %u ('%s') found in slot %d (%s, generation %llu), "
 		 "reading %s", p->node_id, h->node_name, (int)slot, dl_slot_state_name(h->state),
 		 (unsigned long long)h->generation,
@@ -269,25 +272,47 @@ static void note_consumed(struct dld_io *io, struct dld_io_peer *p, uint64_t now
 	dld_sched_activity(&io->sched, now);
 }
 
-/* The age rules of a reader (doc/format.md, "Age rules"), on this
- * child's clock: a read that took longer than max_age, or one that
- * follows the previous read of this peer (or, at a child's first read,
- * its predecessor's last loop turn) by more than max_age, starts a catch
- * up: what the reads return is consumed (never read again as new) but
- * dropped and counted, until a read finds the ring's newest block.  The
- * blocks after it are read and delivered as usual.  start: when the read
- * was issued; returns whether what it returned is dropped. */
-static bool read_aged(struct dld_io *io, struct dld_io_peer *p, uint64_t start)
+/* How long a peer's header may stand still before its writer counts as
+ * stuck: max_age, at least three header intervals (its refresh period,
+ * seen through ours). */
+static uint64_t quiet_ns(const struct dld_io *io)
 {
-	uint64_t max = (uint64_t)io->tun.max_age_ms * 1000000u;
+	uint64_t quiet = (uint64_t)io->tun.max_age_ms * 1000000u;
+	uint64_t three = 3ull * io->tun.header_interval_ms * 1000000u;
+
+	return quiet < three ? three : quiet;
+}
+
+/* A peer whose writer was not seen alive within quiet_ns is silent: it
+ * is stuck, or gone, and a block that appears may be a write of it that
+ * lands late.  Alive: its header moved between two of our reads of it
+ * that were at most quiet_ns apart (a move seen after a longer gap, ours
+ * or its, may be old); at attach, a fresh header. */
+static bool silent(const struct dld_io *io, const struct dld_io_peer *p, uint64_t now)
+{
+	return !p->alive_ns || dld_q_age(p->alive_ns, now) > quiet_ns(io);
+}
+
+/* The age rules of a reader (doc/format.md, "Age rules"), on this
+ * child's clock.  A block that a read of p's ring did not find was
+ * written after that read began: what later reads return is no older
+ * than the start of the last read that found no new block (p->origin_ns;
+ * at a child's first scan, its predecessor's last loop turn).  What a
+ * read returns when that lies more than the reader's budget (half of
+ * max_age) back is consumed (never read again as new) but dropped and
+ * counted: a read that took that long, or the first read after a gap in
+ * reading, drops the blocks up to the ring's newest; those after it are
+ * delivered.  So is what appears while p is silent (above).  The origin
+ * goes with each datagram to the parent, whose delivery path applies
+ * the same budget.  d: the read issued at start, just returned. */
+static void read_aged(struct dld_io *io, struct dld_io_peer *p, uint64_t start,
+		      struct deliver_ctx *d)
+{
+	uint64_t budget = dld_age_budget_ns(io->tun.max_age_ms);
 	uint64_t end = dl_clock_mono(io->dev.clock);
 
-	if (max && ((end > start && end - start > max) ||
-		    (p->last_read_ns && start > p->last_read_ns &&
-		     start - p->last_read_ns > max)))
-		p->catch_up = true;
-	p->last_read_ns = end;
-	return p->catch_up;
+	d->origin = p->origin_ns ? p->origin_ns : start;
+	d->aged = budget && (dld_q_age(d->origin, end) > budget || silent(io, p, end));
 }
 
 static void resync(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
@@ -303,9 +328,9 @@ static void resync(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
 		p->resync = true;
 		return;
 	}
-	d.aged = read_aged(io, p, start);
+	read_aged(io, p, start, &d);
 	dl_reader_resync(&p->rd, ring, 0, deliver, &d);
-	p->catch_up = false;           /* the whole ring was read */
+	p->origin_ns = start;          /* the whole ring was read */
 	mark_read(io, p);
 	if (p->rd.st.blocks != before)
 		note_consumed(io, p, now);
@@ -333,10 +358,10 @@ static void poll_peer(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
 			return;
 		}
 		p->rd.now_ns = dl_clock_mono(io->dev.clock);
-		d.aged = read_aged(io, p, start);
+		read_aged(io, p, start, &d);
 		k = dl_reader_poll(&p->rd, ring, n, deliver, &d, &again);
 		if (k < n && !again)
-			p->catch_up = false;   /* the newest block was found */
+			p->origin_ns = start;  /* nothing newer was there */
 		total += k;
 		if (again) {
 			resync(io, p, now);
@@ -379,8 +404,12 @@ void dld_io_peer_headers(struct dld_io *io, uint64_t now)
 			peer_detach(p);
 			continue;
 		}
-		if (h.hdr_seq != p->hdr_seq)
+		if (h.hdr_seq != p->hdr_seq) {
 			p->last_change_ns = now;
+			if (dld_q_age(p->hdr_read_ns, now) <= quiet_ns(io))
+				p->alive_ns = now;     /* its writer is there */
+		}
+		p->hdr_read_ns = now;
 		if (h.generation != p->generation) {
 			log_info(DLD_SUB_IO, "node %u restarted (generation %llu -> %llu)",
 				 p->node_id, (unsigned long long)p->generation,

@@ -170,7 +170,7 @@ void dld_tun_deliver(struct dld_ctx *ctx)
 	now = dld_mono_ns();
 	pos = dld_q_tail(q);
 	while (dld_q_read(q, &pos, &m)) {
-		if (dld_q_too_old(&m, ctx->cfg.tun.max_age_ms, now)) {
+		if (dld_q_too_old(&m, dld_age_budget_ns(ctx->cfg.tun.max_age_ms), now)) {
 			/* Age rule: it waited too long on its way here. */
 			ctx->aged_drops++;
 			dld_q_release(q, pos);
