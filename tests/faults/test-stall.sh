@@ -20,7 +20,7 @@
 #   - no datagram from before the recovery is delivered after it:
 #     sequence-numbered datagrams sent both ways during the stall
 #     (traffic.py) never arrive, and each disklinkd hands its knet after
-#     the recovery exactly what its traffic.py received (its dgrams_in
+#     the recovery exactly what its traffic.py received (its dgrams_to_knet
 #     counter): nothing older, although node 1's last writes land late
 #     and node 2's ring holds 120 s of backlog (max_age, doc/format.md
 #     "Age rules").
@@ -148,8 +148,8 @@ grep -q "abandoning I/O child" "$WORK/disklinkd1.log" ||
 	fail "node 1's stuck I/O child was not abandoned during the stall"
 grep -q "restarting the I/O child in 500 ms" "$WORK/disklinkd1.log" ||
 	fail "the restart back-off after the abandonment is not restart_min_ms (500 ms)"
-in1_before=$(peer_field 1 2 dgrams_in)
-in2_before=$(peer_field 2 1 dgrams_in)
+in1_before=$(peer_field 1 2 dgrams_to_knet)
+in2_before=$(peer_field 2 1 dgrams_to_knet)
 
 # 3. Recovery: the link carries datagrams both ways within 5 s.
 thaw
@@ -157,22 +157,23 @@ t_thaw=$(ms_now)
 log "released"
 back1=; back2=
 while [ $(($(ms_now) - t_thaw)) -lt 10000 ] && { [ -z "$back1" ] || [ -z "$back2" ]; }; do
-	got=$(peer_field 2 1 dgrams_in 2>/dev/null)
+	got=$(peer_field 2 1 dgrams_to_knet 2>/dev/null)
 	[ -z "$back2" ] && [ -n "$got" ] && [ "$got" -gt "$in2_before" ] && back2=$(($(ms_now) - t_thaw))
-	got=$(peer_field 1 2 dgrams_in 2>/dev/null)
+	got=$(peer_field 1 2 dgrams_to_knet 2>/dev/null)
 	[ -z "$back1" ] && [ -n "$got" ] && [ "$got" -gt "$in1_before" ] && back1=$(($(ms_now) - t_thaw))
 	sleep 0.1
 done
 [ -n "$back1" ] && [ -n "$back2" ] ||
-	fail "no datagram crossed within 10 s of the recovery (1 -> 2: ${back2:-none}, 2 -> 1: ${back1:-none})"
+	fail "no datagram crossed within 10 s of the recovery (1 -> 2: ${back2:-none}, 2 -> 1:" \
+		"${back1:-none}); node 1: $(status 1); node 2: $(status 2)"
 log "the link carried datagrams $back2 ms (1 -> 2) and $back1 ms (2 -> 1) after the recovery"
 [ "$back1" -le 5000 ] && [ "$back2" -le 5000 ] ||
 	fail "the link came back more than 5 s after the recovery"
 grep -q "restarting the I/O child in 500 ms" "$WORK/disklinkd1.log" ||
 	fail "the restart back-off after the abandonment is not restart_min_ms (500 ms)"
 wait_pid $tr1 40; wait_pid $tr2 40
-in1_after=$(peer_field 1 2 dgrams_in)
-in2_after=$(peer_field 2 1 dgrams_in)
+in1_after=$(peer_field 1 2 dgrams_to_knet)
+in2_after=$(peer_field 2 1 dgrams_to_knet)
 
 # 4. Nothing from before the recovery was delivered after it: no seq sent
 # during the stall arrived (0.5 s of margin for the schedule), and each
