@@ -17,7 +17,9 @@
 #     abandoned child is stuck the next start is retried at that period,
 #     so the successor starts within 500 ms of the stuck one's exit
 #     (doc/daemon.md, "Restart back-off after a stall");
-#   - no datagram from before the recovery is delivered after it:
+#   - no datagram from before the recovery is delivered after it (the
+#     device stalls writes first, so that a write of node 1 is caught and
+#     lands at the recovery, 120 s late):
 #     sequence-numbered datagrams sent both ways during the stall
 #     (traffic.py) never arrive, and each disklinkd hands its knet after
 #     the recovery exactly what its traffic.py received (its dgrams_to_knet
@@ -39,7 +41,7 @@ FLAG=$WORK/freeze
 MNT=$WORK/mnt
 FSPID=
 LOOP1=
-thaw() { rm -f "$FLAG"; }
+thaw() { rm -f "$FLAG" "$FLAG.writes"; }
 unmount() {
 	[ -n "$LOOP1" ] && losetup -d "$LOOP1" 2>/dev/null
 	if mountpoint -q "$MNT" 2>/dev/null; then
@@ -97,9 +99,13 @@ grep -q "phase linger" "$WORK/kp1.log" && grep -q "phase linger" "$WORK/kp2.log"
 # brings it down to it over ten pongs: let it settle first.
 sleep 9
 
+# Writes first, so that a write of node 1 is caught in the stall (it lands
+# at the recovery, 120 s late), then everything.
 log "freezing node 1's device for $STALL_S s"
-touch "$FLAG"
+touch "$FLAG.writes"
 t_freeze=$(ms_now)
+sleep 0.5
+touch "$FLAG"
 wait_pid $kp1 20 || fail "knet_peer 1 failed: $(cat "$WORK/kp1.json")"
 wait_pid $kp2 20 || fail "knet_peer 2 failed: $(cat "$WORK/kp2.json")"
 for n in 1 2; do
@@ -187,6 +193,12 @@ for n in 1 2; do
 		< "$WORK/tr$n.json")
 	[ "$early" = "[]" ] ||
 		fail "node $n got datagrams node $o sent during the stall (seq < $k_thaw): $early"
+	# An old datagram (knet's, from before the stall) fails traffic.py's
+	# check: counted bad.
+	bad=$(json_get "d['peers']['$o']['bad'] + d['peers']['$o']['dups']" < "$WORK/tr$n.json")
+	[ "$bad" = 0 ] ||
+		fail "node $n got $bad datagrams after the recovery that node $o's traffic.py did" \
+			"not send then (sent before the stall, or twice)"
 	got=$(json_get "d['peers']['$o']['received']" < "$WORK/tr$n.json")
 	eval "before=\$in${n}_before; after=\$in${n}_after"
 	[ $((after - before)) -eq "$got" ] ||
