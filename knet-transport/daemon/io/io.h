@@ -70,6 +70,7 @@ struct dld_io_peer {
 	uint64_t alive_ns;             /* max_age: its header last seen moving
 					* (io_read.c: silent), 0 never      */
 	uint64_t hdr_read_ns;          /* our last read of its header       */
+	uint64_t absent_ns;            /* last scan that found no slot of it */
 };
 
 /* Where this child last read a node's ring, kept when the node stops
@@ -79,6 +80,7 @@ struct dld_io_mark {
 	uint32_t node_id;
 	uint32_t slot;
 	uint64_t seq;                  /* last block consumed (0: none)     */
+	uint64_t origin_ns;            /* its reader's origin then (max_age) */
 };
 
 struct dld_io {

@@ -74,8 +74,10 @@ static void mark_read(struct dld_io *io, const struct dld_io_peer *p)
 	struct dld_io_mark *m = p->mark ? &io->marks[p->mark - 1] : NULL;
 
 	if (m && m->node_id == p->node_id && p->reader_ok && p->rd.synced &&
-	    p->rd.next_seq > 1)
+	    p->rd.next_seq > 1) {
 		m->seq = p->rd.next_seq - 1;
+		m->origin_ns = p->origin_ns;
+	}
 }
 
 static void peer_attach(struct dld_io *io, struct dld_io_peer *p, uint32_t slot,
@@ -111,9 +113,17 @@ static void peer_attach(struct dld_io *io, struct dld_io_peer *p, uint32_t slot,
 			if (io->claimed.acks[i].node_id == p->node_id)
 				p->rd.resume_seq = io->claimed.acks[i].seq + 1;
 	}
-	/* At the child's first scan, the gap in reading began with its
-	 * predecessor's last loop turn; a peer found later starts afresh. */
-	p->origin_ns = io->peers_scanned ? 0 : io->shm->prev_alive_ns;
+	/* Where the age of what it holds counts from (max_age): at the
+	 * child's first scan, its predecessor's last loop turn; for a peer
+	 * found later, the last scan that found no slot of it (its blocks
+	 * came after), or on a re-attach where reading stopped; else unknown:
+	 * what it holds may be old. */
+	if (!io->peers_scanned)
+		p->origin_ns = io->shm->prev_alive_ns;
+	else
+		p->origin_ns = m->seq ? m->origin_ns : p->absent_ns;
+	if (io->peers_scanned && !p->origin_ns)
+		p->origin_ns = 1;
 	p->reader_ok = true;
 	p->slot = (int32_t)slot;
 	p->slot_state = h->state;
@@ -126,8 +136,10 @@ static void peer_attach(struct dld_io *io, struct dld_io_peer *p, uint32_t slot,
 	 * whether it is fresh. */
 	p->last_change_ns = (h->state == DL_SLOT_ACTIVE && h->update_time_ns + fresh > real) ?
 			    now : 0;
-	/* A header that is not fresh: its writer is stuck or gone (silent). */
-	p->alive_ns = p->last_change_ns;
+	/* An active header that is not fresh: its writer is stuck or gone
+	 * (silent).  A stopped one (a clean stop, or a claim in progress)
+	 * has no write in flight. */
+	p->alive_ns = h->state == DL_SLOT_ACTIVE ? p->last_change_ns : now;
 	p->hdr_read_ns = now;
 	log_info(DLD_SUB_IO, "node %u ('%s') found in slot %d (%s, generation %llu), "
 		 "reading %s", p->node_id, h->node_name, (int)slot, dl_slot_state_name(h->state),
@@ -171,6 +183,9 @@ static void find_absent(struct dld_io *io, uint64_t now)
 			}
 		}
 	}
+	for (uint32_t i = 0; i < io->npeers; i++)
+		if (io->peers[i].slot < 0)
+			io->peers[i].absent_ns = now;
 }
 
 void dld_io_peers_init(struct dld_io *io)
