@@ -12,6 +12,7 @@
 
 #include "ring_writer.h"
 
+#include "clock.h"
 #include "shm_queue.h"
 
 static int setup(void **state)
@@ -242,6 +243,41 @@ static void test_wait_kick(void **state)
 	assert_true(b.tv_sec - a.tv_sec < 2);
 }
 
+/* Each message carries its enqueue time (the age rules, doc/format.md):
+ * dld_q_push stamps CLOCK_MONOTONIC, dld_q_push_at the producer's own
+ * clock; also across a wrap marker.  The age test drops what is older
+ * than max_age only, 0 being no limit; ndst 0xffff (the wrap marker)
+ * is refused. */
+static void test_enqueue_time(void **state)
+{
+	struct dld_chan *ch = *state;
+	uint8_t buf[1000] = { 0 };
+	uint16_t dst = 3;
+	uint64_t pos = dld_q_tail(ch->tx), before = dld_mono_ns(), t = 5000000000ull;
+	struct dld_qmsg m;
+
+	assert_int_equal(dld_q_push(ch->tx, 0, &dst, 1, buf, 10), 0);
+	assert_int_equal(dld_q_read(ch->tx, &pos, &m), 1);
+	assert_true(m.t_ns >= before && m.t_ns <= dld_mono_ns());
+	/* Laps of the queue with our own stamps: each read back as pushed. */
+	while (ch->tx->head < 3 * ch->tx->cap) {
+		assert_int_equal(dld_q_push_at(ch->tx, t, 0, &dst, 1, buf, sizeof(buf)), 0);
+		assert_int_equal(dld_q_read(ch->tx, &pos, &m), 1);
+		assert_int_equal(m.t_ns, t);
+		assert_int_equal(m.len, sizeof(buf));
+		dld_q_release(ch->tx, pos);
+		t += 1000;
+	}
+	assert_int_equal(dld_age_budget_ns(1500), 750000000ull);
+	assert_false(dld_q_too_old(&m, 750000000ull, m.t_ns + 750000000ull));
+	assert_true(dld_q_too_old(&m, 750000000ull, m.t_ns + 750000001ull));
+	assert_false(dld_q_too_old(&m, 0, m.t_ns + 3600000000000ull));
+	assert_false(dld_q_too_old(&m, 1, m.t_ns - 5000000000ull));   /* stamp later */
+	errno = 0;
+	assert_int_equal(dld_q_push(ch->tx, 0, NULL, 0xffffu, buf, 1), -1);
+	assert_int_equal(errno, EINVAL);
+}
+
 static void test_status_publish(void **state)
 {
 	struct dld_chan *ch = *state;
@@ -469,6 +505,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_processes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wait_kick, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enqueue_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_publish, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_seqlock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_seq_midway, setup, teardown),

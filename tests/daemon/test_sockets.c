@@ -209,6 +209,34 @@ static void test_deliver_from_peer_address(void **state)
 	close(knet);
 }
 
+/* The delivery path's age rule: what waited in the queue from the I/O
+ * child longer than half of max_age is dropped and counted; 0: no limit. */
+static void test_deliver_aged(void **state)
+{
+	struct dld_ctx *ctx = *state;
+	int knet = knet_socket(ctx);
+	uint64_t now = dld_mono_ns();
+	char buf[64];
+
+	ctx->cfg.tun.max_age_ms = 1500;
+	assert_int_equal(dld_q_push_at(ctx->chan.rx, now - 800000000ull, 3, NULL, 0,
+				       (const uint8_t *)"old", 3), 0);
+	assert_int_equal(dld_q_push_at(ctx->chan.rx, now - 100000000ull, 3, NULL, 0,
+				       (const uint8_t *)"new", 3), 0);
+	dld_sockets_deliver(ctx);
+	assert_int_equal(recv(knet, buf, sizeof(buf), 0), 3);
+	assert_memory_equal(buf, "new", 3);
+	assert_int_equal(recv(knet, buf, sizeof(buf), MSG_DONTWAIT), -1);
+	assert_int_equal(ctx->aged_drops, 1);
+	ctx->cfg.tun.max_age_ms = 0;
+	assert_int_equal(dld_q_push_at(ctx->chan.rx, now - 800000000ull, 3, NULL, 0,
+				       (const uint8_t *)"any", 3), 0);
+	dld_sockets_deliver(ctx);
+	assert_int_equal(recv(knet, buf, sizeof(buf), 0), 3);
+	assert_int_equal(ctx->aged_drops, 1);
+	close(knet);
+}
+
 /* corosync reload: node 2 stays, node 3 goes, node 4 comes. */
 static void test_update(void **state)
 {
@@ -392,6 +420,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_foreign_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_child_drops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deliver_from_peer_address, setup, teardown),
+cmocka_unit_test_setup_teardown(test_deliver_aged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind_conflict, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_knet_end_of_nobody, setup, teardown),

@@ -199,6 +199,44 @@ static void test_stall_and_abandon(void **state)
 	ctx->abandoned = 0;
 }
 
+/* The back-off a recovery from a long stall relies on (faults/test-stall.sh,
+ * doc/daemon.md): a child that served more than 10 s and is abandoned is
+ * followed after restart_min_ms, however far the back-off had grown, and
+ * the start is retried at that period while the abandoned one lives.  Its
+ * last loop turn is kept for the next child (prev_alive_ns: its readers
+ * count the gap in reading from there, max_age). */
+static void test_abandon_backoff(void **state)
+{
+	struct dld_ctx *ctx = *state;
+	uint64_t now = dld_mono_ns() + 60000000000ull, before;
+	pid_t pid = stuck_child();
+	int st;
+
+	assert_int_equal(dld_chan_create(&ctx->chan, 256), 0);
+	ctx->child = pid;
+	ctx->child_ready_ns = now - 20000000000ull;
+	ctx->backoff_ms = 8000;
+	ctx->cfg.tun.io_timeout_ms = 1000;
+	ctx->cfg.tun.abandon_ms = 5000;
+	ctx->cfg.tun.restart_min_ms = 500;
+	atomic_store(&ctx->chan.shm->alive_ns, now - 6000000000ull);
+	atomic_store(&ctx->chan.shm->io_start_ns, now - 6000000000ull);
+	dld_child_tick(ctx, now);
+	assert_int_equal(ctx->abandoned, pid);
+	assert_int_equal(ctx->backoff_ms, 500);
+	assert_true(ctx->restart_at_ns == now + 500000000ull);
+	assert_true(ctx->last_alive_ns == now - 6000000000ull);
+	ctx->restart_at_ns = 0;
+	before = dld_mono_ns();
+	assert_int_equal(dld_child_start(ctx), 0);
+	assert_int_equal(ctx->child, 0);
+	assert_true(ctx->restart_at_ns >= before + 500000000ull &&
+		    ctx->restart_at_ns <= dld_mono_ns() + 500000000ull);
+	assert_int_equal(ctx->backoff_ms, 500);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	ctx->abandoned = 0;
+}
+
 /* Wait for SIGCHLD (blocked, read from a signalfd), then reap. */
 static void reap_child(struct dld_ctx *ctx, int sfd)
 {
@@ -280,6 +318,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stop_without_child, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stall_and_abandon, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_abandon_backoff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_child_fails_and_restarts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_role_follows_disk, setup, teardown),
 	};

@@ -113,6 +113,41 @@ static void test_given(void **state)
 	free(v);
 }
 
+/* max_age_ms: knet_ping_timeout itself, followed across corosync
+ * reloads, until the operator sets another (SIGHUP); given in the file,
+ * kept.  The status shows the one in force. */
+static void test_max_age(void **state)
+{
+	struct dld_ctx *ctx = *state;
+	struct dld_status_view *v = malloc(sizeof(*v));
+
+	assert_non_null(v);
+	assert_int_equal(ctx->cfg.tun.max_age_ms, DLD_MAX_AGE_DEFAULT_MS);
+	kv_set(PING_KEY, KV_U32, NULL, 2400);
+	dld_timing_start(ctx);
+	assert_int_equal(ctx->cfg.tun.max_age_ms, 2400);
+	kv_set(PING_KEY, KV_U32, NULL, 1800);
+	fake_cmap_notify();
+	assert_int_equal(dld_loop_once(&ctx->loop, 1000), 0);
+	assert_int_equal(ctx->cfg.tun.max_age_ms, 1800);
+	dld_status_view(ctx, v);
+	assert_int_equal(v->max_age_ms, 1800);
+	ctx->cfg.tun.max_age_ms = 900;
+	dld_timing_reloaded(ctx);
+	kv_set(PING_KEY, KV_U32, NULL, 3000);
+	fake_cmap_notify();
+	assert_int_equal(dld_loop_once(&ctx->loop, 1000), 0);
+	assert_int_equal(ctx->cfg.tun.max_age_ms, 900);
+	dld_timing_stop(ctx);
+	/* Given: never derived. */
+	ctx->timing = (struct dld_timing){ .fd = -1 };
+	ctx->cfg.given |= DLD_SET_MAX_AGE;
+	ctx->cfg.tun.max_age_ms = 5000;
+	dld_timing_start(ctx);
+	assert_int_equal(ctx->cfg.tun.max_age_ms, 5000);
+	free(v);
+}
+
 /* The measured latency comes near: a warning; it goes: cleared. */
 static void test_latency(void **state)
 {
@@ -167,6 +202,7 @@ int main(void)
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test_setup_teardown(test_derived_and_followed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_given, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_max_age, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_latency, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_explicit, setup, teardown),

@@ -7,6 +7,7 @@ Passes MOUNTPOINT/NAME through to BACKING_DIR/NAME.  While FLAG_FILE
 exists, read and write requests wait (polling the flag every 20 ms): a
 loop device over one of its files (losetup --direct-io=on) then really
 hangs, its requesters in uninterruptible sleep, until the flag is removed.
+While FLAG_FILE.writes exists, only writes wait (a write caught in a stall).
 Writes its PID to PID_FILE once mounted; runs in the foreground.
 """
 import errno
@@ -29,8 +30,8 @@ class FreezeFS(fuse.Operations):
     def _path(self, path):
         return os.path.join(self.root, path.lstrip("/"))
 
-    def _wait(self):
-        while os.path.exists(self.flag):
+    def _wait(self, also=None):
+        while os.path.exists(self.flag) or (also and os.path.exists(also)):
             time.sleep(0.02)
 
     def init(self, path):
@@ -59,7 +60,7 @@ class FreezeFS(fuse.Operations):
         return os.pread(fh, size, offset)
 
     def write(self, path, data, offset, fh):
-        self._wait()
+        self._wait(self.flag + ".writes")
         return os.pwrite(fh, data, offset)
 
     def flush(self, path, fh):

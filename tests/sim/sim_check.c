@@ -74,6 +74,7 @@ static uint8_t push_dst[SIM_NODES_MAX][PUSH_HIST];   /* receivers, a bit each */
 static bool dropped[SIM_NODES_MAX][PUSH_HIST];      /* in a write that failed */
 static uint64_t push_inc_first[SIM_NODES_MAX];   /* first counter of current inc */
 static uint64_t superseded_at[SIM_NODES_MAX][64]; /* sender inc -> when a newer attached */
+static uint64_t aged_delivery[SIM_NODES_MAX];   /* the parent's age rule (sockets.c) */
 
 void sim_check_reset(void)
 {
@@ -83,6 +84,7 @@ void sim_check_reset(void)
 	memset(dropped, 0, sizeof(dropped));
 	memset(push_inc_first, 0, sizeof(push_inc_first));
 	memset(superseded_at, 0, sizeof(superseded_at));
+	memset(aged_delivery, 0, sizeof(aged_delivery));
 }
 
 void sim_fail(struct sim *s, const char *what, const char *fmt, ...)
@@ -156,7 +158,7 @@ void sim_check_push(struct sim *s, struct sim_node *n)
 	memcpy(buf, &p, sizeof(p));
 	p.crc = dl_crc32c(0, buf + sizeof(p), len - sizeof(p)) ^ (uint32_t)p.counter;
 	memcpy(buf, &p, sizeof(p));
-	if (dld_q_push(n->ch.tx, 0, dst, ndst, buf, len) == 0) {
+	if (dld_q_push_at(n->ch.tx, s->now_ns, 0, dst, ndst, buf, len) == 0) {
 		push_ns[idx][n->counter % PUSH_HIST] = s->now_ns;
 		push_dst[idx][n->counter % PUSH_HIST] = mask;
 		dropped[idx][n->counter % PUSH_HIST] = false;
@@ -199,9 +201,15 @@ static bool addressed(uint32_t si, uint64_t from, uint64_t to, uint32_t ri)
 }
 
 /* Every counter that says a datagram from sender was not delivered. */
-static uint64_t losses(struct sim_node *r, struct sim_node *snd)
+static uint64_t losses(struct sim *s, struct sim_node *r, struct sim_node *snd)
 {
-	uint64_t l = r->io ? r->io->st.rx_queue_drops : 0;
+	uint64_t l = r->io ? r->io->st.rx_queue_drops + r->io->st.aged_read : 0;
+
+	/* The age rules' drops (max_age): the reader's, the delivery
+	 * path's, the sender's. */
+	l += aged_delivery[r - s->nodes];
+	if (snd->io)
+		l += snd->io->st.io.aged_queued + snd->io->st.io.aged_late;
 
 	for (uint32_t i = 0; r->io && i < r->io->npeers; i++) {
 		const struct dld_io_peer *p = &r->io->peers[i];
@@ -213,6 +221,17 @@ static uint64_t losses(struct sim_node *r, struct sim_node *snd)
 	}
 	(void)snd;                     /* its write_drops: dropped[] */
 	return l;
+}
+
+/* The age rules' bound (doc/format.md, "Age rules"): max_age, plus the
+ * silence a reader needs to see a writer stuck (the larger of max_age and
+ * 3 header intervals) for a write that landed before it completed. */
+static uint64_t aged_bound_ns(const struct dld_tunables *t)
+{
+	uint64_t quiet = (uint64_t)t->max_age_ms > 3ull * t->header_interval_ms ?
+			 t->max_age_ms : 3ull * t->header_interval_ms;
+
+	return ((uint64_t)t->max_age_ms + quiet) * SIM_MS;
 }
 
 static void check_dgram(struct sim *s, struct sim_node *r, const struct dld_qmsg *m,
@@ -266,6 +285,12 @@ static void check_dgram(struct sim *s, struct sim_node *r, const struct dld_qmsg
 				p.sender,
 				(unsigned long long)p.counter, (unsigned long long)pr->last, p.inc,
 				(unsigned long long)(p.counter - pr->last - 1));
+	if (r->cfg.tun.max_age_ms && s->now_ns - p.push_ns > aged_bound_ns(&r->cfg.tun))
+		return sim_fail(s, "aged", "node %u got node %u's datagram %llu (incarnation %u) "
+				"%llu ms after it was sent: max_age_ms is %u", r->id, p.sender,
+				(unsigned long long)p.counter, p.inc,
+				(unsigned long long)((s->now_ns - p.push_ns) / SIM_MS),
+				r->cfg.tun.max_age_ms);
 	s->delivered++;
 	sim_trace(s, "node %u delivered %u/%u/%llu", r->id, p.sender, p.inc,
 		  (unsigned long long)p.counter);
@@ -312,7 +337,7 @@ static void count_losses(struct sim *s, struct sim_node *r)
 {
 	for (uint32_t j = 0; j < s->nnodes; j++) {
 		struct pair *pr = &pairs[r - s->nodes][j];
-		uint64_t l = losses(r, &s->nodes[j]);
+		uint64_t l = losses(s, r, &s->nodes[j]);
 
 		pr->credit += l >= pr->seen ? l - pr->seen : l;
 		pr->seen = l;
@@ -333,7 +358,11 @@ void sim_check_deliveries(struct sim *s, struct sim_node *r)
 	count_losses(s, r);
 	pos = dld_q_tail(r->ch.rx);
 	while (dld_q_read(r->ch.rx, &pos, &m)) {
-		check_one(s, r, &m);
+		/* The parent's delivery path (sockets.c): its age rule. */
+		if (dld_q_too_old(&m, dld_age_budget_ns(r->cfg.tun.max_age_ms), s->now_ns))
+			aged_delivery[ri]++;
+		else
+			check_one(s, r, &m);
 		dld_q_release(r->ch.rx, pos);
 	}
 	dld_efd_drain(r->ch.rx_efd);

@@ -32,6 +32,10 @@ enum dld_exit {
 };
 
 /* Tunables: the config file sets them, SIGHUP rereads them. */
+/* max_age_ms outside corosync mode: corosync 3's default knet_ping_timeout
+ * (token 3000 ms / knet_pong_count 2). */
+#define DLD_MAX_AGE_DEFAULT_MS 1500u
+
 struct dld_tunables {
 	uint32_t poll_fast_us;        /* poll period while traffic flows      */
 	uint32_t poll_idle_us;        /* poll period when idle                */
@@ -55,6 +59,7 @@ struct dld_tunables {
 	uint32_t lag_max_ms;          /* lag the disk path cannot carry totem */
 	uint32_t frozen_ms;           /* ring and header still this long: frozen (0: 3 header intervals) */
 	uint32_t tun_bulk_kib;        /* TUN mode: bulk packets, KiB/s (0: no limit) */
+	uint32_t max_age_ms;          /* nothing older is delivered (0: no limit) */
 };
 
 struct dld_peer_conf {
@@ -89,6 +94,7 @@ enum dld_set {
 	DLD_SET_CONFIG = 1u << 13,      /* --config: a missing file is an error */
 	DLD_SET_IO_TIMEOUT = 1u << 14,  /* io_timeout_ms given (timing.h)     */
 	DLD_SET_MODE = 1u << 15,        /* --mode (doc/vnic.md)               */
+	DLD_SET_MAX_AGE = 1u << 16,     /* max_age_ms given (timing.h)        */
 };
 
 struct dld_config {

@@ -10,20 +10,24 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "shm_queue.h"
 
-/* A message in the queue: this header, ndst ids, the data, padded to 16. */
+/* A message in the queue: this header, ndst ids, the data, padded to 16.
+ * The bytes after the header follow from ndst and len (msg_size). */
 struct dld_qhdr {
-	uint32_t size;                 /* bytes after this header, padded   */
-	uint16_t node;
-	uint16_t ndst;
+	uint64_t t_ns;                 /* enqueue time (CLOCK_MONOTONIC)    */
 	uint32_t len;
-	uint32_t wrap;                 /* 1: skip to the start of the queue */
+	uint16_t node;
+	uint16_t ndst;                 /* QWRAP: skip to the start of the queue */
 };
 
 #define QHDR ((uint32_t)sizeof(struct dld_qhdr))
+#define QWRAP 0xffffu
+_Static_assert(sizeof(struct dld_qhdr) == 16, "the header is one alignment unit");
 
-/* Messages start at multiples of 16 so a wrap marker always fits. */
+/* Messages start at multiples of 16 (the header's size) so a wrap marker
+ * always fits. */
 static uint32_t msg_size(uint16_t ndst, uint32_t len)
 {
 	return (uint32_t)(((size_t)ndst * 2u + len + 15u) & ~(size_t)15u);
@@ -32,13 +36,23 @@ static uint32_t msg_size(uint16_t ndst, uint32_t len)
 int dld_q_push(struct dld_q *q, uint16_t node, const uint16_t *dst, uint16_t ndst,
 	       const uint8_t *data, uint32_t len)
 {
+	return dld_q_push_at(q, dld_mono_ns(), node, dst, ndst, data, len);
+}
+
+int dld_q_push_at(struct dld_q *q, uint64_t t_ns, uint16_t node, const uint16_t *dst,
+		  uint16_t ndst, const uint8_t *data, uint32_t len)
+{
 	uint64_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
 	uint64_t tail = atomic_load_explicit(&q->tail, memory_order_acquire);
 	uint32_t body = msg_size(ndst, len);
 	uint64_t at = head & (q->cap - 1);
 	uint64_t need = QHDR + body, to_end = q->cap - at;
-	struct dld_qhdr h = { .size = body, .node = node, .ndst = ndst, .len = len };
+	struct dld_qhdr h = { .t_ns = t_ns, .len = len, .node = node, .ndst = ndst };
 
+	if (ndst == QWRAP) {
+		errno = EINVAL;
+		return -1;
+	}
 	/* A message never wraps: when it does not fit before the end, a
 	 * wrap marker sends the consumer back to the start. */
 	if (to_end < need)
@@ -48,7 +62,7 @@ int dld_q_push(struct dld_q *q, uint16_t node, const uint16_t *dst, uint16_t nds
 		return -1;
 	}
 	if (to_end < QHDR + body) {
-		struct dld_qhdr w = { .wrap = 1 };
+		struct dld_qhdr w = { .ndst = QWRAP };
 
 		memcpy(q->data + at, &w, sizeof(w));
 		head += to_end;
@@ -77,7 +91,7 @@ int dld_q_read(struct dld_q *q, uint64_t *pos, struct dld_qmsg *m)
 		return 0;
 	at = *pos & (q->cap - 1);
 	memcpy(&h, q->data + at, sizeof(h));
-	if (h.wrap) {
+	if (h.ndst == QWRAP) {
 		*pos += q->cap - at;
 		if (*pos == head)
 			return 0;
@@ -89,7 +103,8 @@ int dld_q_read(struct dld_q *q, uint64_t *pos, struct dld_qmsg *m)
 	m->dst = (const uint16_t *)(const void *)(q->data + at + QHDR);
 	m->data = q->data + at + QHDR + (size_t)h.ndst * 2u;
 	m->len = h.len;
-	*pos += QHDR + h.size;
+	m->t_ns = h.t_ns;
+	*pos += QHDR + msg_size(h.ndst, h.len);
 	return 1;
 }
 

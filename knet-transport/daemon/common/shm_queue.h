@@ -33,11 +33,39 @@ struct dld_qmsg {
 	const uint16_t *dst;
 	const uint8_t *data;
 	uint32_t len;
+	uint64_t t_ns;                 /* when it was queued (CLOCK_MONOTONIC
+					* of the producer's clock)          */
 };
 
-/* Producer: 0, or -1/ENOBUFS when it does not fit (the caller counts a drop). */
+/* Producer: 0, or -1/ENOBUFS when it does not fit (the caller counts a drop;
+ * EINVAL: ndst 0xffff, the wrap marker).
+ * The message is stamped with dld_mono_ns(); dld_q_push_at() stamps it
+ * with t_ns (a producer with a clock of its own: the I/O child, the
+ * simulator).  The consumer judges a message's age by it (max_age). */
 int dld_q_push(struct dld_q *q, uint16_t node, const uint16_t *dst, uint16_t ndst,
 	       const uint8_t *data, uint32_t len);
+int dld_q_push_at(struct dld_q *q, uint64_t t_ns, uint16_t node, const uint16_t *dst,
+		  uint16_t ndst, const uint8_t *data, uint32_t len);
+/* How old a message stamped t_ns is at now (0 when the stamp is later). */
+static inline uint64_t dld_q_age(uint64_t t_ns, uint64_t now)
+{
+	return now > t_ns ? now - t_ns : 0;
+}
+/* The age budget of each side of the volume (doc/format.md, "Age
+ * rules"): half of max_age_ms, 0 no limit.  The writer's side runs from
+ * the enqueue to the end of the write, the reader's from the start of
+ * the read that last found a peer's ring without new data to the hand
+ * over to knet: the two add up to max_age at most. */
+static inline uint64_t dld_age_budget_ns(uint32_t max_age_ms)
+{
+	return (uint64_t)max_age_ms * 500000u;
+}
+/* Is m older than budget_ns (0: no limit) at now?  The age rule of a
+ * consumer: such a message is dropped and counted. */
+static inline bool dld_q_too_old(const struct dld_qmsg *m, uint64_t budget_ns, uint64_t now)
+{
+	return budget_ns && dld_q_age(m->t_ns, now) > budget_ns;
+}
 /* Consumer: read the message at *pos (start at dld_q_tail()); 1 and *pos
  * advanced, 0 when there is none. */
 int dld_q_read(struct dld_q *q, uint64_t *pos, struct dld_qmsg *m);
@@ -87,6 +115,9 @@ struct dld_io_status {
 	uint64_t dgrams_written;
 	uint64_t coalesced;            /* datagrams merged into a record    */
 	uint64_t write_drops;          /* datagrams lost to write errors    */
+	uint64_t aged_queued;          /* queued longer than max_age: dropped */
+	uint64_t aged_late;            /* in a write that took longer than
+					* max_age: voided                   */
 };
 
 struct dld_status {
@@ -102,6 +133,9 @@ struct dld_status {
 	uint32_t ring_blocks;
 	struct dld_io_status io;
 	uint64_t rx_queue_drops;
+	uint64_t aged_read;            /* returned by a read that took longer
+					* than max_age, or found after a gap
+					* in reading longer than it: dropped */
 	uint32_t peer_count;
 	struct dld_peer_status peers[DLD_MAX_PEERS];
 };
@@ -119,6 +153,9 @@ struct dld_shm {
 	uint8_t  expect_uuid[16];      /* parent: the volume seen before    */
 	uint32_t have_uuid;
 	uint64_t prev_generation;      /* parent: our previous child's generation */
+	uint64_t prev_alive_ns;        /* parent: our previous child's last loop
+					* turn (its alive_ns), 0 none: a reader
+					* gap longer than max_age drops the backlog */
 	/* Replication role: the parent sets role and bumps role_seq (kicks
 	 * tx_efd); the child writes its header and sets role_done to that
 	 * seq with role_err ("" when the header is on disk), kicks rx_efd. */

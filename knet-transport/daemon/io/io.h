@@ -65,6 +65,12 @@ struct dld_io_peer {
 	int64_t  lag_ms;               /* newest block's delay, -1 unknown  */
 	bool     resync;               /* read the whole ring next poll     */
 	uint32_t mark;                 /* its entry in io->marks + 1, 0 none */
+	uint64_t origin_ns;            /* max_age: start of the last read that
+					* found no new block, 0 unknown     */
+	uint64_t alive_ns;             /* max_age: its header last seen moving
+					* (io_read.c: silent), 0 never      */
+	uint64_t hdr_read_ns;          /* our last read of its header       */
+	uint64_t absent_ns;            /* last scan that found no slot of it */
 };
 
 /* Where this child last read a node's ring, kept when the node stops
@@ -74,6 +80,7 @@ struct dld_io_mark {
 	uint32_t node_id;
 	uint32_t slot;
 	uint64_t seq;                  /* last block consumed (0: none)     */
+	uint64_t origin_ns;            /* its reader's origin then (max_age) */
 };
 
 struct dld_io {
@@ -101,6 +108,7 @@ struct dld_io {
 	struct dl_dgram *dg;
 	uint16_t (*dst)[DL_DEST_MAX];
 	uint64_t *dg_end;              /* queue position after each entry   */
+	uint64_t *dg_t;                /* its oldest enqueue time (max_age) */
 	uint32_t dg_cap;
 	uint32_t npeers;
 	uint32_t peers_seq;            /* of the parent's peer table        */

@@ -17,6 +17,9 @@
 struct deliver_ctx {
 	struct dld_io *io;
 	struct dld_io_peer *p;
+	uint64_t origin;               /* the age of what this read returned
+					* counts from here (its queue stamp) */
+	bool aged;                     /* drop what this read returned       */
 };
 
 static void deliver(void *ctx, uint32_t src, const uint8_t *data, uint32_t len)
@@ -29,7 +32,11 @@ static void deliver(void *ctx, uint32_t src, const uint8_t *data, uint32_t len)
 		d->p->rd.st.invalid++;
 		return;
 	}
-	if (dld_q_push(d->io->ch->rx, (uint16_t)src, NULL, 0, data, len))
+	if (d->aged) {
+		d->io->st.aged_read++;
+		return;
+	}
+	if (dld_q_push_at(d->io->ch->rx, d->origin, (uint16_t)src, NULL, 0, data, len))
 		d->io->st.rx_queue_drops++;
 	else
 		d->io->delivered = true;
@@ -67,8 +74,10 @@ static void mark_read(struct dld_io *io, const struct dld_io_peer *p)
 	struct dld_io_mark *m = p->mark ? &io->marks[p->mark - 1] : NULL;
 
 	if (m && m->node_id == p->node_id && p->reader_ok && p->rd.synced &&
-	    p->rd.next_seq > 1)
+	    p->rd.next_seq > 1) {
 		m->seq = p->rd.next_seq - 1;
+		m->origin_ns = p->origin_ns;
+	}
 }
 
 static void peer_attach(struct dld_io *io, struct dld_io_peer *p, uint32_t slot,
@@ -105,6 +114,17 @@ static void peer_attach(struct dld_io *io, struct dld_io_peer *p, uint32_t slot,
 			if (io->claimed.acks[i].node_id == p->node_id)
 				p->rd.resume_seq = io->claimed.acks[i].seq + 1;
 	}
+	/* Where the age of what it holds counts from (max_age): at the
+	 * child's first scan, its predecessor's last loop turn; for a peer
+	 * found later, the last scan that found no slot of it (its blocks
+	 * came after), or on a re-attach where reading stopped; else unknown:
+	 * what it holds may be old. */
+	if (!io->peers_scanned)
+		p->origin_ns = io->shm->prev_alive_ns;
+	else
+		p->origin_ns = m->seq ? m->origin_ns : p->absent_ns;
+	if (io->peers_scanned && !p->origin_ns)
+		p->origin_ns = 1;
 	p->reader_ok = true;
 	p->slot = (int32_t)slot;
 	p->slot_state = h->state;
@@ -117,6 +137,11 @@ static void peer_attach(struct dld_io *io, struct dld_io_peer *p, uint32_t slot,
 	 * whether it is fresh. */
 	p->last_change_ns = (h->state == DL_SLOT_ACTIVE && h->update_time_ns + fresh > real) ?
 			    now : 0;
+	/* An active header that is not fresh: its writer is stuck or gone
+	 * (silent).  A stopped one (a clean stop, or a claim in progress)
+	 * has no write in flight. */
+	p->alive_ns = h->state == DL_SLOT_ACTIVE ? p->last_change_ns : now;
+	p->hdr_read_ns = now;
 	log_info(DLD_SUB_IO, "node %u ('%s') found in slot %d (%s, generation %llu), "
 		 "reading %s", p->node_id, h->node_name, (int)slot, dl_slot_state_name(h->state),
 		 (unsigned long long)h->generation,
@@ -159,6 +184,9 @@ static void find_absent(struct dld_io *io, uint64_t now)
 			}
 		}
 	}
+	for (uint32_t i = 0; i < io->npeers; i++)
+		if (io->peers[i].slot < 0)
+			io->peers[i].absent_ns = now;
 }
 
 void dld_io_peers_init(struct dld_io *io)
@@ -260,11 +288,55 @@ static void note_consumed(struct dld_io *io, struct dld_io_peer *p, uint64_t now
 	dld_sched_activity(&io->sched, now);
 }
 
+/* How long a peer's header may stand still before its writer counts as
+ * stuck: max_age, at least three header intervals (its refresh period,
+ * seen through ours). */
+static uint64_t quiet_ns(const struct dld_io *io)
+{
+	uint64_t quiet = (uint64_t)io->tun.max_age_ms * 1000000u;
+	uint64_t three = 3ull * io->tun.header_interval_ms * 1000000u;
+
+	return quiet < three ? three : quiet;
+}
+
+/* A peer whose writer was not seen alive within quiet_ns is silent: it
+ * is stuck, or gone, and a block that appears may be a write of it that
+ * lands late.  Alive: its header moved between two of our reads of it
+ * that were at most quiet_ns apart (a move seen after a longer gap, ours
+ * or its, may be old); at attach, a fresh header. */
+static bool silent(const struct dld_io *io, const struct dld_io_peer *p, uint64_t now)
+{
+	return !p->alive_ns || dld_q_age(p->alive_ns, now) > quiet_ns(io);
+}
+
+/* The age rules of a reader (doc/format.md, "Age rules"), on this
+ * child's clock.  A block that a read of p's ring did not find was
+ * written after that read began: what later reads return is no older
+ * than the start of the last read that found no new block (p->origin_ns;
+ * at a child's first scan, its predecessor's last loop turn).  What a
+ * read returns when that lies more than the reader's budget (half of
+ * max_age) back is consumed (never read again as new) but dropped and
+ * counted: a read that took that long, or the first read after a gap in
+ * reading, drops the blocks up to the ring's newest; those after it are
+ * delivered.  So is what appears while p is silent (above).  The origin
+ * goes with each datagram to the parent, whose delivery path applies
+ * the same budget.  d: the read issued at start, just returned. */
+static void read_aged(struct dld_io *io, struct dld_io_peer *p, uint64_t start,
+		      struct deliver_ctx *d)
+{
+	uint64_t budget = dld_age_budget_ns(io->tun.max_age_ms);
+	uint64_t end = dl_clock_mono(io->dev.clock);
+
+	d->origin = p->origin_ns ? p->origin_ns : start;
+	d->aged = budget && (dld_q_age(d->origin, end) > budget || silent(io, p, end));
+}
+
 static void resync(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
 {
 	struct deliver_ctx d = { .io = io, .p = p };
 	uint64_t before = p->rd.st.blocks;
 	uint8_t *ring = dld_io_peer_ring(io, p);
+	uint64_t start = dl_clock_mono(io->dev.clock);
 
 	p->resync = false;
 	if (dld_io_peer_read_blocks(io, p, 0, p->rd.ring_blocks, ring)) {
@@ -272,7 +344,9 @@ static void resync(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
 		p->resync = true;
 		return;
 	}
+	read_aged(io, p, start, &d);
 	dl_reader_resync(&p->rd, ring, 0, deliver, &d);
+	p->origin_ns = start;          /* the whole ring was read */
 	mark_read(io, p);
 	if (p->rd.st.blocks != before)
 		note_consumed(io, p, now);
@@ -292,6 +366,7 @@ static void poll_peer(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
 	for (int round = 0; round < MAX_READS_PER_PEER; round++) {
 		uint32_t idx = dl_reader_next_index(&p->rd);
 		uint32_t n = p->ahead < R - idx ? p->ahead : R - idx, k;
+		uint64_t start = dl_clock_mono(io->dev.clock);
 		int again = 0;
 
 		if (dld_io_peer_read_blocks(io, p, idx, n, ring)) {
@@ -299,7 +374,10 @@ static void poll_peer(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
 			return;
 		}
 		p->rd.now_ns = dl_clock_mono(io->dev.clock);
+		read_aged(io, p, start, &d);
 		k = dl_reader_poll(&p->rd, ring, n, deliver, &d, &again);
+		if (k < n && !again)
+			p->origin_ns = start;  /* nothing newer was there */
 		total += k;
 		if (again) {
 			resync(io, p, now);
@@ -342,8 +420,12 @@ void dld_io_peer_headers(struct dld_io *io, uint64_t now)
 			peer_detach(p);
 			continue;
 		}
-		if (h.hdr_seq != p->hdr_seq)
+		if (h.hdr_seq != p->hdr_seq) {
 			p->last_change_ns = now;
+			if (dld_q_age(p->hdr_read_ns, now) <= quiet_ns(io))
+				p->alive_ns = now;     /* its writer is there */
+		}
+		p->hdr_read_ns = now;
 		if (h.generation != p->generation) {
 			log_info(DLD_SUB_IO, "node %u restarted (generation %llu -> %llu)",
 				 p->node_id, (unsigned long long)p->generation,

@@ -20,7 +20,8 @@ int dld_io_batch_alloc(struct dld_io *io)
 	io->dg = calloc(io->dg_cap, sizeof(*io->dg));
 	io->dst = calloc(io->dg_cap, sizeof(*io->dst));
 	io->dg_end = calloc(io->dg_cap, sizeof(*io->dg_end));
-	if (!io->dg || !io->dst || !io->dg_end) {
+	io->dg_t = calloc(io->dg_cap, sizeof(*io->dg_t));
+	if (!io->dg || !io->dst || !io->dg_end || !io->dg_t) {
 		log_err(DLD_SUB_IO, "out of memory");
 		errno = ENOMEM;
 		return -1;
@@ -33,6 +34,8 @@ void dld_io_batch_free(struct dld_io *io)
 	free(io->dg);
 	free(io->dst);
 	free(io->dg_end);
+	free(io->dg_t);
+	io->dg_t = NULL;
 	io->dg = NULL;
 	io->dst = NULL;
 	io->dg_end = NULL;
@@ -47,19 +50,38 @@ static bool dst_overlap(const struct dl_dgram *d, const uint16_t *dst, uint16_t 
 	return false;
 }
 
+/* The writer's side of the age budget (half of max_age, shm_queue.h). */
+static uint64_t budget_ns(const struct dld_io *io)
+{
+	return dld_age_budget_ns(io->tun.max_age_ms);
+}
+
+/* Age rule of the writer: a datagram queued longer than its budget (its
+ * stamp against this child's clock, the parent's clock domain) is
+ * dropped, counted. */
+static bool queued_too_long(struct dld_io *io, const struct dld_qmsg *m, uint64_t now)
+{
+	if (!dld_q_too_old(m, budget_ns(io), now))
+		return false;
+	io->st.io.aged_queued++;
+	return true;
+}
+
 /* Collect queued datagrams from the tail; returns how many entries. */
 static uint32_t collect(struct dld_io *io)
 {
 	struct dld_q *q = io->ch->tx;
-	uint64_t pos = dld_q_tail(q);
+	uint64_t pos = dld_q_tail(q), now = dl_clock_mono(io->dev.clock);
 	struct dld_qmsg m;
 	uint32_t n = 0;
 
 	while (n < io->dg_cap && dld_q_read(q, &pos, &m)) {
 		struct dl_dgram *prev = n ? &io->dg[n - 1] : NULL;
+		bool bad = m.ndst == 0 || m.ndst > DL_DEST_MAX || m.len == 0 ||
+			   m.len > DL_DGRAM_MAX;
 
-		if (m.ndst == 0 || m.ndst > DL_DEST_MAX || m.len == 0 || m.len > DL_DGRAM_MAX) {
-			io->st.io.write_drops++;
+		if (bad || queued_too_long(io, &m, now)) {
+			io->st.io.write_drops += bad;
 			if (n)
 				io->dg_end[n - 1] = pos;
 			else
@@ -71,6 +93,8 @@ static uint32_t collect(struct dld_io *io)
 			memcpy(io->dst[n - 1] + prev->dst_count, m.dst, (size_t)m.ndst * 2u);
 			prev->dst_count += m.ndst;
 			io->dg_end[n - 1] = pos;
+			if (m.t_ns < io->dg_t[n - 1])
+				io->dg_t[n - 1] = m.t_ns;
 			io->st.io.coalesced += m.ndst;
 			continue;
 		}
@@ -79,6 +103,7 @@ static uint32_t collect(struct dld_io *io)
 			.dst = io->dst[n], .dst_count = m.ndst, .data = m.data, .len = m.len,
 		};
 		io->dg_end[n] = pos;
+		io->dg_t[n] = m.t_ns;
 		n++;
 	}
 	return n;
@@ -140,6 +165,17 @@ static void write_void(struct dld_io *io)
 	}
 }
 
+/* The oldest enqueue time of entries [off, off + done). */
+static uint64_t oldest(const struct dld_io *io, size_t off, size_t done)
+{
+	uint64_t t = UINT64_MAX;
+
+	for (size_t i = off; i < off + done; i++)
+		if (io->dg_t[i] < t)
+			t = io->dg_t[i];
+	return t;
+}
+
 static void write_batch(struct dld_io *io, uint32_t n)
 {
 	size_t off = 0;
@@ -167,6 +203,15 @@ static void write_batch(struct dld_io *io, uint32_t n)
 			io->st.io.write_drops += done;
 			dld_dev_fail(&io->dev, "cannot write to %s: %s", io->device,
 				     strerror(errno));
+		} else if (budget_ns(io) && dld_q_age(oldest(io, off, done),
+					       dl_clock_mono(io->dev.clock)) > budget_ns(io)) {
+			/* Age rule: it landed too late (queued and written in
+			 * more than the writer's budget).  A later marker, the
+			 * void blocks written at once, takes it back from the
+			 * readers that have not read it yet. */
+			void_failed(io, first);
+			io->st.io.aged_late += done;
+			write_void(io);
 		} else {
 			io->st.io.dgrams_written += done;
 			io->st.io.blocks_written += blocks;

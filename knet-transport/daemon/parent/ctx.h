@@ -111,6 +111,7 @@ struct dld_ctx {
 	uint64_t refused_drops;        /* datagrams not relayed for that    */
 	enum dld_crypto crypto;
 	uint64_t tx_queue_drops;       /* queue full, device stalled or down */
+	uint64_t aged_drops;           /* rx queue: older than max_age      */
 	uint64_t coalesced;            /* datagrams merged into another's entry */
 	uint64_t start_ns;
 
@@ -131,6 +132,7 @@ struct dld_ctx {
 	uint8_t uuid[16];
 	bool have_uuid;
 	uint64_t last_generation;
+	uint64_t last_alive_ns;        /* the last child's last loop turn (max_age) */
 	struct dld_status snap;        /* last status read from a child    */
 	char error[200];               /* why the device failed, when no child */
 	uint32_t role;                 /* replication role held (DL_ROLE_*) */

@@ -192,6 +192,18 @@ const struct dld_setting dld_settings[] = {
 		 "defaults), followed across corosync reloads; a warning is logged (and shown\n"
 		 "in systemd's status and the status reply) when this, or the link latency\n"
 		 "measured, reaches half of knet_ping_timeout." },
+	{ TUN(max_age_ms, DLD_MAX_AGE_DEFAULT_MS, 0, 600000, "ms"), .set_bit = DLD_SET_MAX_AGE,
+	  .man = "The maximum datagram age: a late datagram is worse than a lost one (knet\n"
+		 "drops pongs older than its ping timeout). Each side of the volume has half\n"
+		 "of it: the writer's from the queueing to the end of the write, the reader's\n"
+		 "from the last read that found nothing new to the hand\\-over to knet. What\n"
+		 "exceeds it is dropped and counted\n"
+		 ".RB ( aged_drops\n"
+		 "in the status), by rules on each node's own clock (doc/format.md, \"Age\n"
+		 "rules\"). In corosync mode the default is the link's knet_ping_timeout\n"
+		 "(cmap's runtime.config.totem.interface.N.knet_ping_timeout), followed\n"
+		 "across corosync reloads; in explicit mode 1500 ms (corosync's default\n"
+		 "knet_ping_timeout). 0: no limit." },
 	{ TUN(abandon_ms, 10000, 0, 3600000, "ms"),
 	  .man = "A stall this long makes the daemon kill the I/O child (it exits once the\n"
 		 "request returns; it owns no socket) and start another after back\\-off, with\n"

@@ -443,16 +443,23 @@ static int peer_index(const struct dld_ctx *ctx, uint32_t node)
 void dld_sockets_deliver(struct dld_ctx *ctx)
 {
 	struct dld_q *q = ctx->chan.rx;
-	uint64_t pos;
+	uint64_t pos, now;
 	struct dld_qmsg m;
 
 	if (!q)
 		return;
 	dld_efd_drain(ctx->chan.rx_efd);
+	now = dld_mono_ns();
 	pos = dld_q_tail(q);
 	while (dld_q_read(q, &pos, &m)) {
 		int i = peer_index(ctx, m.node);
 
+		if (dld_q_too_old(&m, dld_age_budget_ns(ctx->cfg.tun.max_age_ms), now)) {
+			/* Age rule: it waited too long on its way here. */
+			ctx->aged_drops++;
+			dld_q_release(q, pos);
+			continue;
+		}
 		if (i >= 0 && !dld_sockets_trusted(ctx)) {
 			/* Nothing goes to a knet end we do not trust. */
 			refuse(ctx, &ctx->cfg.peers[i], "from");

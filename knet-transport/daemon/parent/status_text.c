@@ -36,10 +36,13 @@ static void header(const struct dld_status_view *v, FILE *out)
 		fprintf(out, "volume %s, cluster '%s', slot %d, generation %llu, role %s\n",
 			v->volume_uuid, v->cluster, v->slot, u(v->generation), v->role);
 	fprintf(out, "io: %llu writes (%llu us), %llu reads (%llu us), %llu errors; "
-		"drops: %llu foreign, %llu tx queue, %llu rx queue\n\n",
+		"drops: %llu foreign, %llu tx queue, %llu rx queue\n",
 		u(v->io->writes), u(v->io->write_latency_us), u(v->io->reads),
 		u(v->io->read_latency_us), u(v->io->errors), u(v->foreign_drops),
 		u(v->tx_queue_drops), u(v->rx_queue_drops));
+	fprintf(out, "max age %u ms; aged drops: %llu queued, %llu late write, %llu read, "
+		"%llu delivery\n\n", v->max_age_ms, u(v->io->aged_queued), u(v->io->aged_late),
+		u(v->aged_read), u(v->aged_delivery));
 }
 
 static void links(const struct dld_status_view *v, FILE *out)

@@ -132,6 +132,9 @@ void dld_status_view(struct dld_ctx *ctx, struct dld_status_view *v)
 		.io_restarts = ctx->children ? ctx->children - 1 : 0,
 		.uptime_s = (now - ctx->start_ns) / 1000000000u,
 		.io_timeout_ms = ctx->cfg.tun.io_timeout_ms,
+		.max_age_ms = ctx->cfg.tun.max_age_ms,
+		.aged_read = s->aged_read,
+		.aged_delivery = ctx->aged_drops,
 		.knet_ping_timeout_ms = ctx->timing.ping_timeout_ms,
 		.timing_warning = ctx->timing.warning,
 		.tun = ctx->vnic.fd >= 0 ? &ctx->vnic.st : NULL,
@@ -201,6 +204,18 @@ static void emit_io(const struct dld_status_view *v, struct dld_status_sink *s)
 	s->close(s, '}');
 }
 
+/* Datagrams dropped by the age rules (doc/format.md, "Age rules"). */
+static void emit_aged(const struct dld_status_view *v, struct dld_status_sink *s)
+{
+	s->u64(s, "max_age_ms", v->max_age_ms);
+	s->open(s, "aged_drops", '{');
+	s->u64(s, "queued", v->io->aged_queued);
+	s->u64(s, "late_write", v->io->aged_late);
+	s->u64(s, "read", v->aged_read);
+	s->u64(s, "delivery", v->aged_delivery);
+	s->close(s, '}');
+}
+
 /* TUN mode's interface (doc/vnic.md): only in TUN mode. */
 static void emit_interface(const struct dld_status_view *v, struct dld_status_sink *s)
 {
@@ -245,6 +260,7 @@ void dld_status_emit(const struct dld_status_view *v, struct dld_status_sink *s)
 	s->u64(s, "refused_drops", v->refused_drops);
 	s->u64(s, "tx_queue_drops", v->tx_queue_drops);
 	s->u64(s, "rx_queue_drops", v->rx_queue_drops);
+	emit_aged(v, s);
 	s->u64(s, "port", v->port);
 	s->str(s, "local_addr", v->local_addr);
 	s->i64(s, "link", v->link);

@@ -62,6 +62,9 @@ struct dld_status_view {
 	uint32_t io_restarts;
 	uint64_t uptime_s;
 	uint32_t io_timeout_ms;
+	uint32_t max_age_ms;           /* 0: no limit                       */
+	uint64_t aged_read;            /* the I/O child's reader (age rules) */
+	uint64_t aged_delivery;        /* the parent's delivery path        */
 	uint32_t knet_ping_timeout_ms; /* 0: unknown (explicit mode)        */
 	const char *timing_warning;    /* "": none (timing.h)               */
 	/* TUN mode (doc/vnic.md): NULL in relay mode. */

@@ -43,6 +43,8 @@ static void detach_chan(struct dld_ctx *ctx)
 	if (!ctx->chan.shm)
 		return;
 	snapshot(ctx);
+	if (atomic_load(&ctx->chan.shm->alive_ns))
+		ctx->last_alive_ns = atomic_load(&ctx->chan.shm->alive_ns);
 	dld_loop_del(&ctx->loop, ctx->chan.rx_efd);
 	dld_chan_destroy(&ctx->chan);
 }
@@ -116,6 +118,7 @@ int dld_child_start(struct dld_ctx *ctx)
 		ctx->chan.shm->have_uuid = 1;
 	}
 	ctx->chan.shm->prev_generation = ctx->last_generation;
+	ctx->chan.shm->prev_alive_ns = ctx->last_alive_ns;
 	ctx->chan.shm->role = ctx->role;       /* the held role, written at attach */
 	publish_peers(ctx);
 	parent = getpid();

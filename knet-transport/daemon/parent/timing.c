@@ -73,6 +73,22 @@ static void check(struct dld_ctx *ctx)
 	memcpy(t->warning, text, sizeof(text));
 }
 
+/* max_age_ms follows knet_ping_timeout unless the operator set it. */
+static void derive_age(struct dld_ctx *ctx, uint32_t ping_timeout_ms)
+{
+	struct dld_timing *t = &ctx->timing;
+
+	if (!ping_timeout_ms || t->max_age_given)
+		return;
+	if (ping_timeout_ms != ctx->cfg.tun.max_age_ms) {
+		log_notice(DLD_SUB_MAIN, "timing: max_age_ms %u (knet_ping_timeout)",
+			   ping_timeout_ms);
+		ctx->cfg.tun.max_age_ms = ping_timeout_ms;
+		dld_child_tunables(ctx);
+	}
+	t->age_derived_ms = ping_timeout_ms;
+}
+
 void dld_timing_set_ping(struct dld_ctx *ctx, uint32_t ping_timeout_ms)
 {
 	struct dld_timing *t = &ctx->timing;
@@ -92,6 +108,7 @@ void dld_timing_set_ping(struct dld_ctx *ctx, uint32_t ping_timeout_ms)
 		}
 		t->derived_ms = io;
 	}
+	derive_age(ctx, ping_timeout_ms);
 	check(ctx);
 }
 
@@ -103,6 +120,11 @@ void dld_timing_reloaded(struct dld_ctx *ctx)
 	    ctx->cfg.tun.io_timeout_ms != t->derived_ms) {
 		t->io_timeout_given = true;
 		t->derived_ms = 0;
+	}
+	if (!t->max_age_given && t->age_derived_ms &&
+	    ctx->cfg.tun.max_age_ms != t->age_derived_ms) {
+		t->max_age_given = true;
+		t->age_derived_ms = 0;
 	}
 	check(ctx);
 }
@@ -202,6 +224,7 @@ void dld_timing_start(struct dld_ctx *ctx)
 
 	t->fd = -1;
 	t->io_timeout_given = (ctx->cfg.given & DLD_SET_IO_TIMEOUT) != 0;
+	t->max_age_given = (ctx->cfg.given & DLD_SET_MAX_AGE) != 0;
 	t->active = ctx->cfg.link >= 0;
 	if (t->active && connect_cmap(ctx))
 		log_debug(DLD_SUB_MAIN, "timing: corosync's cmap not reachable yet: retrying");

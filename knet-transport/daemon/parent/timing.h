@@ -6,7 +6,8 @@
  * the default io_timeout_ms is a third of it (followed across corosync
  * reloads), and a warning goes to the log, systemd's STATUS= and the
  * status when io_timeout_ms or the measured link latency reaches half of
- * it. */
+ * it.  The maximum datagram age (max_age_ms) defaults to knet_ping_timeout
+ * itself, likewise followed. */
 #ifndef DLD_TIMING_H
 #define DLD_TIMING_H
 
@@ -32,6 +33,8 @@ struct dld_timing {
 	uint64_t retry_ns;             /* next connection attempt           */
 	uint32_t ping_timeout_ms;      /* 0: unknown                        */
 	uint32_t derived_ms;           /* io_timeout_ms set from it, 0: none */
+	bool max_age_given;            /* the operator set max_age_ms       */
+	uint32_t age_derived_ms;       /* max_age_ms set from it, 0: none   */
 	char warning[DLD_TIMING_WARN_MAX]; /* "": none                      */
 	struct dld_lograte warn_log;
 };
@@ -49,11 +52,11 @@ bool dld_timing_check(uint32_t ping_timeout_ms, uint32_t io_timeout_ms, uint64_t
  * is known, io_timeout_ms stays as configured. */
 void dld_timing_start(struct dld_ctx *ctx);
 void dld_timing_stop(struct dld_ctx *ctx);
-/* A knet_ping_timeout (0: unknown): derive io_timeout_ms when the
- * operator did not set it, and check. */
+/* A knet_ping_timeout (0: unknown): derive io_timeout_ms and max_age_ms
+ * when the operator did not set them, and check. */
 void dld_timing_set_ping(struct dld_ctx *ctx, uint32_t ping_timeout_ms);
-/* After SIGHUP: an io_timeout_ms other than the derived one is the
- * operator's from now on. */
+/* After SIGHUP: an io_timeout_ms (max_age_ms) other than the derived one
+ * is the operator's from now on; else the derived one stays. */
 void dld_timing_reloaded(struct dld_ctx *ctx);
 /* The parent's tick: reconnect, and check the latencies measured. */
 void dld_timing_tick(struct dld_ctx *ctx, uint64_t now);

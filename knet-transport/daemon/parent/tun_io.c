@@ -22,6 +22,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ctx.h"
 #include "tun.h"
 #include "tun_io.h"
@@ -338,14 +339,21 @@ static bool acceptable(const struct dld_ctx *ctx, int i, const uint8_t *p, size_
 void dld_tun_deliver(struct dld_ctx *ctx)
 {
 	struct dld_q *q = ctx->chan.rx;
-	uint64_t pos;
+	uint64_t pos, now;
 	struct dld_qmsg m;
 
 	if (!q)
 		return;
 	dld_efd_drain(ctx->chan.rx_efd);
+	now = dld_mono_ns();
 	pos = dld_q_tail(q);
 	while (dld_q_read(q, &pos, &m)) {
+		if (dld_q_too_old(&m, dld_age_budget_ns(ctx->cfg.tun.max_age_ms), now)) {
+			/* Age rule: it waited too long on its way here. */
+			ctx->aged_drops++;
+			dld_q_release(q, pos);
+			continue;
+		}
 		if (ctx->vnic.fd >= 0 && acceptable(ctx, peer_by_node(ctx, m.node), m.data, m.len) &&
 		    write(ctx->vnic.fd, m.data, m.len) == (ssize_t)m.len) {
 			ctx->vnic.st.pkts_in++;
