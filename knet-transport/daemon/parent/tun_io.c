@@ -33,8 +33,9 @@
 #define READ_BURST  64                 /* packets per wake-up           */
 #define BULK_BURST  (256u << 10)       /* bytes of bulk that may go at once */
 #define NS_PER_S    1000000000ull
-/* Queued bulk older than this is dropped: no setting gives a link's
- * maximum datagram age, and knet itself resends after a second. */
+/* Queued bulk older than the writer's half of max_age_ms (doc/format.md,
+ * "Age rules") is dropped; with no age limit, older than this (TCP
+ * resends after a second anyway).  The queue holds this much of the rate. */
 #define BULK_AGE_NS NS_PER_S
 #define BULK_RETRY_NS 2000000ull       /* the tx queue half full: look again */
 #define BULK_WAIT_MAX 100000000ull     /* the release looks at least this often */
@@ -164,13 +165,16 @@ static void arm(struct dld_ctx *ctx, uint64_t wait_ns)
 	timerfd_settime(v->bulk_tfd, 0, &its, NULL);
 }
 
-/* A queued packet that may no longer go: older than BULK_AGE_NS, no child
- * to take it, or its (unicast) peer is not up any more. */
+/* A queued packet that may no longer go: older than its age budget, no
+ * child to take it, or its (unicast) peer is not up any more. */
 static bool stale(struct dld_ctx *ctx, const struct dld_tunq_pkt *h, uint64_t now)
 {
+	uint64_t age_ns = dld_age_budget_ns(ctx->cfg.tun.max_age_ms);
 	int i;
 
-	if (now > h->t_ns + BULK_AGE_NS || !dld_child_accepts(ctx))
+	if (!age_ns || age_ns > BULK_AGE_NS)
+		age_ns = BULK_AGE_NS;
+	if (now > h->t_ns + age_ns || !dld_child_accepts(ctx))
 		return true;
 	if (h->ndst != 1)
 		return false;          /* to all: goes as it would have */
