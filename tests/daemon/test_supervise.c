@@ -183,9 +183,14 @@ static void test_stall_and_abandon(void **state)
 	dld_child_tick(ctx, now);
 	assert_false(ctx->stalled);
 	ctx->cfg.tun.abandon_ms = 5000;
+	/* It had claimed generation 7 (its header may still be in flight);
+	 * the parent saw it ready at 5: the successor starts above 7. */
+	ctx->last_generation = 5;
+	atomic_store(&ctx->chan.shm->claimed_generation, 7);
 	atomic_store(&ctx->chan.shm->io_start_ns, now - 6000000000ull);
 	dld_child_tick(ctx, now);
 	assert_int_equal(ctx->abandoned, pid);
+	assert_int_equal(ctx->last_generation, 7);
 	assert_int_equal(ctx->child, 0);
 	assert_null(ctx->chan.shm);
 	assert_true(ctx->restart_at_ns > now);

@@ -153,6 +153,10 @@ struct dld_shm {
 	uint8_t  expect_uuid[16];      /* parent: the volume seen before    */
 	uint32_t have_uuid;
 	uint64_t prev_generation;      /* parent: our previous child's generation */
+	_Atomic uint64_t claimed_generation; /* child: the generation it may write,
+					* stored before its first write of it: the
+					* parent learns it even when the child dies
+					* or is abandoned before it is ready */
 	uint64_t prev_alive_ns;        /* parent: our previous child's last loop
 					* turn (its alive_ns), 0 none: a reader
 					* gap longer than max_age drops the backlog */

@@ -289,6 +289,9 @@ int dld_io_attach(struct dld_io *io, int *exit_code)
 		return -1;
 	snprintf(io->hdr.node_name, sizeof(io->hdr.node_name), "%s", io->cfg->node_name);
 	io->hdr.generation = io->w.generation;
+	/* Before anything of this generation is written: a successor's must be
+	 * above it even if this child dies before it is ready. */
+	atomic_store(&io->shm->claimed_generation, io->w.generation);
 	/* The replication role the parent holds (a restarted child keeps it). */
 	io->role_seq = atomic_load_explicit(&io->shm->role_seq, memory_order_acquire);
 	io->hdr.role = io->shm->role <= DL_ROLE_SECONDARY ? io->shm->role : DL_ROLE_NONE;

@@ -43,6 +43,11 @@ static void detach_chan(struct dld_ctx *ctx)
 	if (!ctx->chan.shm)
 		return;
 	snapshot(ctx);
+	/* A child that died or was abandoned after writing its generation but
+	 * before it was ready: its successor's generation must be above it,
+	 * though its header may never land (doc/format.md "Incarnations"). */
+	if (atomic_load(&ctx->chan.shm->claimed_generation) > ctx->last_generation)
+		ctx->last_generation = atomic_load(&ctx->chan.shm->claimed_generation);
 	if (atomic_load(&ctx->chan.shm->alive_ns))
 		ctx->last_alive_ns = atomic_load(&ctx->chan.shm->alive_ns);
 	dld_loop_del(&ctx->loop, ctx->chan.rx_efd);
