@@ -208,3 +208,27 @@ int dl_head_block(const struct dl_head *h, uint64_t seq, struct dl_block *blk)
 		off += DL_HEAD_ENTRY_SIZE + dl_get32(h->inline_data + off + EOFF(payload_len));
 	return entry_decode(h, h->inline_data + off, h->inline_len - off, seq, blk, NULL);
 }
+
+int dl_head_block_raw(const struct dl_head *h, uint64_t seq, uint8_t *buf,
+		      uint32_t block_size)
+{
+	struct dl_block_builder bb;
+	struct dl_block b;
+	uint8_t uuid[16] = { 0 };
+
+	if (dl_head_block(h, seq, &b))
+		return -1;
+	if (block_size < DL_BLOCK_SIZE_MIN || block_size > DL_BLOCK_SIZE_MAX ||
+	    b.payload_len > block_size - DL_BLOCK_HDR_SIZE) {
+		errno = EINVAL;
+		return -1;
+	}
+	dl_bb_start(&bb, buf, block_size);
+	memcpy(buf + DL_BLOCK_HDR_SIZE, b.payload, b.payload_len);
+	bb.used += b.payload_len;
+	bb.rec_count = b.rec_count;
+	memcpy(uuid, h->volume_uuid8, 8);
+	dl_bb_seal(&bb, h->slot_index, h->node_id, h->generation, seq, uuid,
+		   h->write_time_ns);
+	return 0;
+}

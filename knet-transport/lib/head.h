@@ -51,4 +51,11 @@ int dl_head_decode(const void *buf, size_t head_bytes, struct dl_head *h,
  * block is not inline. */
 int dl_head_block(const struct dl_head *h, uint64_t seq, struct dl_block *blk);
 
+/* Rebuild ring block seq from its inline copy into buf (block_size
+ * bytes): the same header fields and records as the ring block, the
+ * head's write time; 0, or -1 with errno ENOENT (not inline) or EINVAL
+ * (does not fit block_size). */
+int dl_head_block_raw(const struct dl_head *h, uint64_t seq, uint8_t *buf,
+		      uint32_t block_size);
+
 #endif

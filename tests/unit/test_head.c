@@ -33,12 +33,15 @@ static void make_block(unsigned i, uint32_t len)
 
 static void make_head(struct dl_head *h, uint64_t seq)
 {
+	uint8_t uuid[16];
+
+	test_uuid(uuid, 1);
 	memset(h, 0, sizeof(*h));
 	h->slot_index = 3;
 	h->node_id = 7;
 	h->generation = 5;
 	h->seq = seq;
-	memcpy(h->volume_uuid8, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+	memcpy(h->volume_uuid8, uuid, 8);
 	h->write_time_ns = 123456789;
 }
 
@@ -102,6 +105,18 @@ static void test_roundtrip_inline(void **state)
 	assert_int_equal(dl_rec_next(&blk, &off, &rec, &why), 1);
 	assert_int_equal(rec.frag_len, 300);
 	assert_true(dl_rec_has_dest(&rec, 2));
+	for (unsigned i = 0; i < 3; i++) {      /* rebuilt as ring blocks */
+		uint8_t raw[4096];
+		struct dl_block rb;
+
+		assert_int_equal(dl_head_block_raw(&out, 10 + i, raw, 4096), 0);
+		assert_int_equal(dl_block_decode(raw, 4096, &rb, &why), 0);
+		assert_same_block(&rb, &blocks[i]);
+		assert_int_equal(rb.slot_index, 3);
+		assert_int_equal(rb.node_id, 7);
+		assert_memory_equal(raw, blkbuf[i], 48);  /* header up to the time */
+		assert_memory_equal(raw + 64, blkbuf[i] + 64, 4096 - 64);
+	}
 	assert_int_equal(dl_head_block(&out, 9, &blk), -1);
 	assert_int_equal(errno, ENOENT);
 	assert_int_equal(dl_head_block(&out, 13, &blk), -1);
