@@ -1,5 +1,6 @@
 /* The head area in the I/O child (io_head.c), on a volume in a temporary
- * file under a FAKE clock: the writer's head after a commit (its newest
+ * file under a FAKE clock: the writer's head once its header is written
+ * and after each commit (its newest
  * blocks inline, none when they do not fit), and what a reader makes of
  * a peer's head: nothing new (no ring read), the new blocks inline (fed
  * to the ring reader as the ring blocks they are), or the ring: a torn,
@@ -154,6 +155,18 @@ static void test_writer(void **state)
 	struct dl_block b;
 
 	assert_non_null(buf);
+	/* At the start of a generation, once its header is written (at its
+	 * first poll): where the ring is, nothing inline. */
+	e->w->w.next_seq = 10;
+	dld_io_heads_read(e->w);
+	assert_int_equal(dld_dev_read_heads(&e->r->dev, 2, buf), 0);
+	assert_int_equal(dl_head_decode(buf + e->bs, e->bs, &h, NULL), -1);
+	e->w->hdr_written = true;
+	dld_io_heads_read(e->w);
+	read_head(e, 1, &h, buf);
+	assert_int_equal(h.seq, 9);
+	assert_int_equal(h.generation, 7);
+	assert_int_equal(h.inline_count, 0);
 	commit(e, 10, 3, small(e));
 	read_head(e, 1, &h, buf);
 	assert_int_equal(h.node_id, 2);

@@ -24,6 +24,8 @@ struct dld_io_heads {
 	uint32_t n;                    /* heads read at this poll (0: none) */
 	uint8_t *raw;                  /* INLINE_MAX blocks, rebuilt */
 	uint8_t *own;                  /* our head, as written */
+	bool own_written;              /* by this generation (else: at the
+					* next poll, once our header is)    */
 	struct dld_lograte fail_log;
 };
 
@@ -89,6 +91,7 @@ static uint32_t newest_blocks(const struct dld_io *io, uint32_t blocks, struct d
 	return k;
 }
 
+/* blocks 0: nothing committed yet in this generation (seq first - 1). */
 void dld_io_head_commit(struct dld_io *io, uint64_t first, uint32_t blocks)
 {
 	struct dld_io_heads *hs = heads_get(io);
@@ -101,13 +104,14 @@ void dld_io_head_commit(struct dld_io *io, uint64_t first, uint32_t blocks)
 	};
 	uint32_t k;
 
-	if (!hs || !blocks)
+	if (!hs || blocks > io->dev.max_batch)
 		return;
 	memcpy(h.volume_uuid8, sb->uuid, 8);
 	k = newest_blocks(io, blocks, b);
 	if (dl_head_encode(hs->own, sb->head_bytes, &h, b, k, NULL) < 0)
 		return;
 	/* Readers fall back to the ring: no reason to fail the device. */
+	hs->own_written = true;
 	if (dld_dev_write_head(&io->dev, io->slot, hs->own)) {
 		if (dld_lograte_ok(&hs->fail_log, strerror(errno),
 				   dl_clock_mono(io->dev.clock), 10000000000ull))
@@ -125,6 +129,10 @@ void dld_io_heads_read(struct dld_io *io)
 
 	if (!hs)
 		return;
+	/* Our head at the start of a generation, after our header: readers
+	 * that find nothing new need not read our ring. */
+	if (!hs->own_written && io->hdr_written && io->w.generation)
+		dld_io_head_commit(io, io->w.next_seq, 0);
 	hs->n = 0;
 	for (uint32_t i = 0; i < io->npeers; i++) {
 		const struct dld_io_peer *p = &io->peers[i];
