@@ -180,7 +180,9 @@ struct dl_head_disk {
 	uint32_t magic;               /*   0 DL_HEAD_MAGIC                   */
 	uint32_t slot_index;          /*   4                                 */
 	uint32_t node_id;             /*   8 writer, the slot's owner        */
-	uint32_t flags;               /*  12 reserved, zero                  */
+	uint32_t gen_blocks;          /*  12 blocks committed by this
+	                               *     generation, up to seq (saturates
+	                               *     at 2^32-1); 0: none yet         */
 	uint64_t generation;          /*  16 writer's incarnation            */
 	uint64_t seq;                 /*  24 newest committed block, 0: none */
 	uint8_t  volume_uuid[8];      /*  32 first 8 bytes of the volume uuid */

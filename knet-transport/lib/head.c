@@ -35,7 +35,8 @@ static int head_check(const struct dl_head *h, enum dl_err *why)
 		return dl_fail(why, DL_E_SLOT_INDEX, EINVAL);
 	if (h->node_id == 0 || h->node_id > DL_NODE_ID_MAX)
 		return dl_fail(why, DL_E_NODE_ID, EINVAL);
-	if (h->generation == 0 || h->generation >= SEQ_LIMIT || h->seq >= SEQ_LIMIT)
+	if (h->generation == 0 || h->generation >= SEQ_LIMIT || h->seq >= SEQ_LIMIT ||
+	    h->gen_blocks > h->seq)
 		return dl_fail(why, DL_E_SEQ, EINVAL);
 	return 0;
 }
@@ -58,7 +59,7 @@ static uint32_t fitting(const struct dl_block *blocks, uint32_t n, uint32_t room
 
 static int blocks_ok(const struct dl_head *h, const struct dl_block *blocks, uint32_t n)
 {
-	if (n > h->seq)
+	if (n > h->gen_blocks)         /* inline blocks are this generation's */
 		return 0;
 	for (uint32_t i = 0; i < n; i++)
 		if (blocks[i].payload_len % 8u || (blocks[i].payload_len && !blocks[i].payload))
@@ -92,6 +93,7 @@ int dl_head_encode(void *buf, size_t head_bytes, const struct dl_head *h,
 	dl_put32(p + HOFF(magic), DL_HEAD_MAGIC);
 	dl_put32(p + HOFF(slot_index), h->slot_index);
 	dl_put32(p + HOFF(node_id), h->node_id);
+	dl_put32(p + HOFF(gen_blocks), h->gen_blocks);
 	dl_put64(p + HOFF(generation), h->generation);
 	dl_put64(p + HOFF(seq), h->seq);
 	memcpy(p + HOFF(volume_uuid), h->volume_uuid8, 8);
@@ -145,7 +147,8 @@ static int inline_decode(struct dl_head *h, enum dl_err *why)
 
 	if (h->inline_len == 0)
 		return h->inline_seq ? dl_fail(why, DL_E_SEQ, EINVAL) : 0;
-	if (h->inline_seq == 0 || h->inline_seq > h->seq)
+	if (h->inline_seq == 0 || h->inline_seq > h->seq ||
+	    h->seq - h->inline_seq >= h->gen_blocks)
 		return dl_fail(why, DL_E_SEQ, EINVAL);
 	while (off < h->inline_len) {
 		if (seq > h->seq)
@@ -181,14 +184,13 @@ int dl_head_decode(const void *buf, size_t head_bytes, struct dl_head *h,
 		return dl_fail(why, DL_E_CRC, EBADMSG);
 	h->slot_index = dl_get32(p + HOFF(slot_index));
 	h->node_id = dl_get32(p + HOFF(node_id));
+	h->gen_blocks = dl_get32(p + HOFF(gen_blocks));
 	h->generation = dl_get64(p + HOFF(generation));
 	h->seq = dl_get64(p + HOFF(seq));
 	memcpy(h->volume_uuid8, p + HOFF(volume_uuid), 8);
 	h->write_time_ns = dl_get64(p + HOFF(write_time_ns));
 	h->inline_seq = dl_get64(p + HOFF(inline_seq));
 	h->inline_data = p + DL_HEAD_HDR_SIZE;
-	if (dl_get32(p + HOFF(flags)))
-		return dl_fail(why, DL_E_RESERVED, EINVAL);
 	if (head_check(h, why) || inline_decode(h, why))
 		return -1;
 	if (why)

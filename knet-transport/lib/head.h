@@ -23,6 +23,9 @@ struct dl_head {
 	uint32_t node_id;
 	uint64_t generation;
 	uint64_t seq;                  /* newest committed block, 0: none yet */
+	uint32_t gen_blocks;           /* of them by this generation (seq -
+					* gen_blocks + 1 is its first block;
+					* UINT32_MAX: that many or more) */
 	uint8_t  volume_uuid8[8];
 	uint64_t write_time_ns;
 	uint64_t inline_seq;           /* first inline block, 0: none */

@@ -165,6 +165,7 @@ static void test_writer(void **state)
 	dld_io_heads_read(e->w);
 	read_head(e, 1, &h, buf);
 	assert_int_equal(h.seq, 9);
+	assert_int_equal(h.gen_blocks, 0);
 	assert_int_equal(h.generation, 7);
 	assert_int_equal(h.inline_count, 0);
 	commit(e, 10, 3, small(e));
@@ -173,6 +174,7 @@ static void test_writer(void **state)
 	assert_int_equal(h.slot_index, 1);
 	assert_int_equal(h.generation, 7);
 	assert_int_equal(h.seq, 12);
+	assert_int_equal(h.gen_blocks, 3);
 	assert_int_equal(h.write_time_ns, e->clk.real);
 	assert_memory_equal(h.volume_uuid8, e->w->dev.vol.sb.uuid, 8);
 	/* a 512-byte head holds the newest of them */
@@ -183,6 +185,7 @@ static void test_writer(void **state)
 	commit(e, 13, 1, e->bs - 96);
 	read_head(e, 1, &h, buf);
 	assert_int_equal(h.seq, 13);
+	assert_int_equal(h.gen_blocks, 4);
 	assert_int_equal(h.inline_count, 0);
 	free(buf);
 }
@@ -271,6 +274,28 @@ static void test_reader(void **state)
 	assert_int_equal(use(e, p, &n), DLD_HEAD_IDLE);
 }
 
+/* A writer that reopened and wrote nothing yet: the blocks the reader
+ * would find from its next_seq on are an older generation's (never
+ * delivered), so its ring need not be read. */
+static void test_new_generation(void **state)
+{
+	struct env *e = *state;
+	struct dld_io_peer *p;
+	uint32_t n;
+
+	e->w->w.next_seq = 40;
+	e->w->hdr_written = true;
+	dld_io_heads_read(e->w);
+	p = reader(e, 25, 7);
+	assert_int_equal(use(e, p, &n), DLD_HEAD_IDLE);
+	/* its first block: the ring reader takes it from there */
+	commit(e, 40, 1, small(e));
+	assert_int_equal(use(e, p, &n), DLD_HEAD_RING);
+	p = reader(e, 40, 7);
+	assert_int_equal(use(e, p, &n), DLD_HEAD_INLINE);
+	assert_int_equal(p->rd.next_seq, 41);
+}
+
 static void test_ring_fallbacks(void **state)
 {
 	struct env *e = *state;
@@ -324,6 +349,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_writer, setup_4k, teardown),
 		cmocka_unit_test_setup_teardown(test_reader, setup_4k, teardown),
 		cmocka_unit_test_setup_teardown(test_ring_fallbacks, setup_4k, teardown),
+		cmocka_unit_test_setup_teardown(test_new_generation, setup_4k, teardown),
 		cmocka_unit_test_setup_teardown(test_writer, setup_512, teardown),
 		cmocka_unit_test_setup_teardown(test_reader, setup_512, teardown),
 		cmocka_unit_test_setup_teardown(test_ring_fallbacks, setup_512, teardown),

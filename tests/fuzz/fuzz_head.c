@@ -89,7 +89,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK((rc == 0) == (why == DL_OK));
 	if (rc == 0) {
 		FUZZ_CHECK(h.generation != 0 && h.generation < UINT64_C(1) << 63);
-		FUZZ_CHECK(h.seq < UINT64_C(1) << 63);
+		FUZZ_CHECK(h.seq < UINT64_C(1) << 63 && h.gen_blocks <= h.seq);
+		FUZZ_CHECK(h.inline_count <= h.gen_blocks);
 		FUZZ_CHECK(h.node_id >= 1 && h.node_id <= DL_NODE_ID_MAX);
 		FUZZ_CHECK(h.slot_index < DL_SLOTS_MAX);
 		FUZZ_CHECK(h.inline_len <= hb - DL_HEAD_HDR_SIZE);

@@ -237,7 +237,7 @@ static int gen_head(void)
 {
 	static uint8_t blk[2][1024], buf[1 + 4096];
 	struct dl_head h = {
-		.slot_index = 0, .node_id = 1, .generation = 1, .seq = 78,
+		.slot_index = 0, .node_id = 1, .generation = 1, .seq = 78, .gen_blocks = 5,
 		.volume_uuid8 = { 0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7 },
 		.write_time_ns = 1700000000000000000ull,
 	};

@@ -41,6 +41,7 @@ static void make_head(struct dl_head *h, uint64_t seq)
 	h->node_id = 7;
 	h->generation = 5;
 	h->seq = seq;
+	h->gen_blocks = seq > 3 ? 3 : (uint32_t)seq;
 	memcpy(h->volume_uuid8, uuid, 8);
 	h->write_time_ns = 123456789;
 }
@@ -95,6 +96,7 @@ static void test_roundtrip_inline(void **state)
 	assert_int_equal(out.node_id, 7);
 	assert_int_equal(out.slot_index, 3);
 	assert_int_equal(out.write_time_ns, 123456789);
+	assert_int_equal(out.gen_blocks, 3);
 	assert_int_equal(out.inline_seq, 10);
 	assert_int_equal(out.inline_count, 3);
 	for (unsigned i = 0; i < 3; i++) {
@@ -203,7 +205,8 @@ static void test_impossible(void **state)
 	assert_int_equal(dl_head_encode(head, 4096, &h, blocks, 1, &why), 1);
 #define BREAK(stmt, e) do { memcpy(copy, head, 4096); stmt; reseal(copy); \
 		expect(copy, 4096, e, EINVAL); } while (0)
-	BREAK(dl_put32(copy + HOFF(flags), 1), DL_E_RESERVED);
+	BREAK(dl_put32(copy + HOFF(gen_blocks), 11), DL_E_SEQ);  /* > seq */
+	BREAK(dl_put32(copy + HOFF(gen_blocks), 0), DL_E_SEQ);   /* inline: older */
 	BREAK(dl_put32(copy + HOFF(slot_index), DL_SLOTS_MAX), DL_E_SLOT_INDEX);
 	BREAK(dl_put32(copy + HOFF(node_id), 0), DL_E_NODE_ID);
 	BREAK(dl_put64(copy + HOFF(generation), 0), DL_E_SEQ);
@@ -225,6 +228,10 @@ static void test_impossible(void **state)
 	assert_int_equal(why, DL_E_NODE_ID);
 	make_head(&h, 0);
 	assert_int_equal(dl_head_encode(head, 4096, &h, blocks, 1, &why), -1);
+	assert_int_equal(why, DL_E_PAYLOAD);
+	make_head(&h, 10);             /* more blocks than this generation's */
+	h.gen_blocks = 1;
+	assert_int_equal(dl_head_encode(head, 4096, &h, blocks, 2, &why), -1);
 	assert_int_equal(why, DL_E_PAYLOAD);
 	assert_int_equal(dl_head_encode(head, 100, &h, NULL, 0, &why), -1);
 	assert_int_equal(why, DL_E_SHORT);

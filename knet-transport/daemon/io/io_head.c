@@ -26,6 +26,7 @@ struct dld_io_heads {
 	uint8_t *own;                  /* our head, as written */
 	bool own_written;              /* by this generation (else: at the
 					* next poll, once our header is)    */
+	uint64_t gen_first;            /* this generation's first seq, 0: unknown */
 	struct dld_lograte fail_log;
 };
 
@@ -106,6 +107,10 @@ void dld_io_head_commit(struct dld_io *io, uint64_t first, uint32_t blocks)
 
 	if (!hs || blocks > io->dev.max_batch)
 		return;
+	if (!hs->gen_first)
+		hs->gen_first = first;
+	h.gen_blocks = first + blocks - hs->gen_first > UINT32_MAX ? UINT32_MAX :
+		       (uint32_t)(first + blocks - hs->gen_first);
 	memcpy(h.volume_uuid8, sb->uuid, 8);
 	k = newest_blocks(io, blocks, b);
 	if (dl_head_encode(hs->own, sb->head_bytes, &h, b, k, NULL) < 0)
@@ -172,7 +177,9 @@ enum dld_head_use dld_io_head_use(struct dld_io *io, struct dld_io_peer *p, uint
 	if (!hs || p->dev || p->slot < 0 || (uint32_t)p->slot >= hs->n || !p->rd.synced ||
 	    now - p->head_ring_ns >= HEAD_RING_NS || head_of(io, p, &h))
 		goto ring;
-	if (h.seq < next)
+	/* Nothing new, or nothing of this generation yet: what the ring
+	 * holds at next is an older generation's, never delivered. */
+	if (h.seq < next || !h.gen_blocks)
 		return DLD_HEAD_IDLE;
 	if (!h.inline_count || next < h.inline_seq || h.seq - next >= INLINE_MAX)
 		goto ring;
