@@ -251,6 +251,7 @@ static void json_slot_head(struct dl_json *j, const struct dl_cli_head *hd)
 		dl_json_u64(j, "node_id", hd->h.node_id);
 		dl_json_u64(j, "generation", hd->h.generation);
 		dl_json_u64(j, "seq", hd->h.seq);
+		dl_json_u64(j, "gen_blocks", hd->h.gen_blocks);
 		dl_json_u64(j, "inline_seq", hd->h.inline_seq);
 		dl_json_u64(j, "inline_count", hd->h.inline_count);
 		dl_json_u64(j, "write_time_ns", hd->h.write_time_ns);
