@@ -133,6 +133,7 @@ static void commit(struct env *e, uint64_t first, uint32_t n, uint32_t len)
 						      1, io->dev.wbuf + (size_t)i * e->bs), 0);
 	}
 	dld_io_head_commit(io, first, n);
+	dld_io_head_flush(io);
 }
 
 /* Three of these fit a 4 KiB head, one a 512-byte head. */

@@ -26,6 +26,7 @@ struct dld_io_heads {
 	uint8_t *own;                  /* our head, as written */
 	bool own_written;              /* by this generation (else: at the
 					* next poll, once our header is)    */
+	bool pending;                  /* own encoded, not written yet      */
 	uint64_t gen_first;            /* this generation's first seq, 0: unknown */
 	struct dld_lograte fail_log;
 };
@@ -92,7 +93,9 @@ static uint32_t newest_blocks(const struct dld_io *io, uint32_t blocks, struct d
 	return k;
 }
 
-/* blocks 0: nothing committed yet in this generation (seq first - 1). */
+/* Encoded at once (wbuf is reused), written by dld_io_head_flush at the
+ * end of the drain: one head write per burst, not per batch.  blocks 0:
+ * nothing committed yet in this generation (seq first - 1). */
 void dld_io_head_commit(struct dld_io *io, uint64_t first, uint32_t blocks)
 {
 	struct dld_io_heads *hs = heads_get(io);
@@ -113,10 +116,19 @@ void dld_io_head_commit(struct dld_io *io, uint64_t first, uint32_t blocks)
 		       (uint32_t)(first + blocks - hs->gen_first);
 	memcpy(h.volume_uuid8, sb->uuid, 8);
 	k = newest_blocks(io, blocks, b);
-	if (dl_head_encode(hs->own, sb->head_bytes, &h, b, k, NULL) < 0)
+	if (dl_head_encode(hs->own, sb->head_bytes, &h, b, k, NULL) >= 0)
+		hs->pending = true;
+}
+
+void dld_io_head_flush(struct dld_io *io)
+{
+	struct dld_io_heads *hs = io->heads;
+
+	if (!hs || !hs->pending)
 		return;
-	/* Readers fall back to the ring: no reason to fail the device. */
+	hs->pending = false;
 	hs->own_written = true;
+	/* Readers fall back to the ring: no reason to fail the device. */
 	if (dld_dev_write_head(&io->dev, io->slot, hs->own)) {
 		if (dld_lograte_ok(&hs->fail_log, strerror(errno),
 				   dl_clock_mono(io->dev.clock), 10000000000ull))
@@ -136,8 +148,10 @@ void dld_io_heads_read(struct dld_io *io)
 		return;
 	/* Our head at the start of a generation, after our header: readers
 	 * that find nothing new need not read our ring. */
-	if (!hs->own_written && io->hdr_written && io->w.generation)
+	if (!hs->own_written && io->hdr_written && io->w.generation) {
 		dld_io_head_commit(io, io->w.next_seq, 0);
+		dld_io_head_flush(io);
+	}
 	hs->n = 0;
 	for (uint32_t i = 0; i < io->npeers; i++) {
 		const struct dld_io_peer *p = &io->peers[i];
