@@ -6,8 +6,8 @@
  * to the ring reader as the ring blocks they are), or the ring: a torn,
  * empty or foreign head, another node's, an older or newer generation
  * than the slot header's, a reader further behind than the head holds,
- * a peer read through its own device, and every 250 ms whatever the
- * head says. */
+ * a peer read through its own device, a peer whose last poll consumed
+ * blocks (a burst), and every 250 ms whatever the head says. */
 #include "../unit/test_util.h"
 
 #include "head.h"
@@ -133,7 +133,6 @@ static void commit(struct env *e, uint64_t first, uint32_t n, uint32_t len)
 						      1, io->dev.wbuf + (size_t)i * e->bs), 0);
 	}
 	dld_io_head_commit(io, first, n);
-	dld_io_head_flush(io);
 }
 
 /* Three of these fit a 4 KiB head, one a 512-byte head. */
@@ -316,6 +315,10 @@ static void test_ring_fallbacks(void **state)
 	/* another node in that slot */
 	p = reader(e, 12, 7);
 	p->node_id = 3;
+	assert_int_equal(use(e, p, &n), DLD_HEAD_RING);
+	/* its last poll consumed blocks: a burst, the ring as it lands */
+	p = reader(e, 12, 7);
+	p->ahead = 8;
 	assert_int_equal(use(e, p, &n), DLD_HEAD_RING);
 	/* read through its own device */
 	p = reader(e, 12, 7);

@@ -174,8 +174,7 @@ void dld_io_drain_tx(struct dld_io *io);
 
 /* io_read.c: the peers' rings and headers. */
 /* io_head.c: our head after a ring commit of blocks (in dev.wbuf) from
- * seq first, written at the flush (the end of a drain); the peers'
- * heads, one read per poll; what p's head says. */
+ * seq first; the peers' heads, one read per poll; what p's head says. */
 enum dld_head_use {
 	DLD_HEAD_RING,                 /* read the ring                     */
 	DLD_HEAD_IDLE,                 /* nothing new: no ring read         */
@@ -183,7 +182,6 @@ enum dld_head_use {
 					* blocks, rebuilt from the head     */
 };
 void dld_io_head_commit(struct dld_io *io, uint64_t first, uint32_t blocks);
-void dld_io_head_flush(struct dld_io *io);
 void dld_io_heads_read(struct dld_io *io);
 enum dld_head_use dld_io_head_use(struct dld_io *io, struct dld_io_peer *p, uint64_t now,
 				  const uint8_t **blocks, uint32_t *n);

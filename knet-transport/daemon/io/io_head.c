@@ -93,9 +93,26 @@ static uint32_t newest_blocks(const struct dld_io *io, uint32_t blocks, struct d
 	return k;
 }
 
-/* Encoded at once (wbuf is reused), written by dld_io_head_flush at the
- * end of the drain: one head write per burst, not per batch.  blocks 0:
- * nothing committed yet in this generation (seq first - 1). */
+static void head_flush(struct dld_io *io)
+{
+	struct dld_io_heads *hs = io->heads;
+
+	if (!hs || !hs->pending)
+		return;
+	hs->pending = false;
+	hs->own_written = true;
+	/* Readers fall back to the ring: no reason to fail the device. */
+	if (dld_dev_write_head(&io->dev, io->slot, hs->own)) {
+		if (dld_lograte_ok(&hs->fail_log, strerror(errno),
+				   dl_clock_mono(io->dev.clock), 10000000000ull))
+			log_warn(DLD_SUB_IO, "cannot write the head of slot %u: %s (peers "
+				 "read the ring)", io->slot, strerror(errno));
+	} else {
+		dld_lograte_reset(&hs->fail_log);
+	}
+}
+
+/* blocks 0: nothing committed yet in this generation (seq first - 1). */
 void dld_io_head_commit(struct dld_io *io, uint64_t first, uint32_t blocks)
 {
 	struct dld_io_heads *hs = heads_get(io);
@@ -116,28 +133,12 @@ void dld_io_head_commit(struct dld_io *io, uint64_t first, uint32_t blocks)
 		       (uint32_t)(first + blocks - hs->gen_first);
 	memcpy(h.volume_uuid8, sb->uuid, 8);
 	k = newest_blocks(io, blocks, b);
-	if (dl_head_encode(hs->own, sb->head_bytes, &h, b, k, NULL) >= 0)
+	if (dl_head_encode(hs->own, sb->head_bytes, &h, b, k, NULL) >= 0) {
 		hs->pending = true;
-}
-
-void dld_io_head_flush(struct dld_io *io)
-{
-	struct dld_io_heads *hs = io->heads;
-
-	if (!hs || !hs->pending)
-		return;
-	hs->pending = false;
-	hs->own_written = true;
-	/* Readers fall back to the ring: no reason to fail the device. */
-	if (dld_dev_write_head(&io->dev, io->slot, hs->own)) {
-		if (dld_lograte_ok(&hs->fail_log, strerror(errno),
-				   dl_clock_mono(io->dev.clock), 10000000000ull))
-			log_warn(DLD_SUB_IO, "cannot write the head of slot %u: %s (peers "
-				 "read the ring)", io->slot, strerror(errno));
-	} else {
-		dld_lograte_reset(&hs->fail_log);
+		head_flush(io);
 	}
 }
+
 
 void dld_io_heads_read(struct dld_io *io)
 {
@@ -150,7 +151,6 @@ void dld_io_heads_read(struct dld_io *io)
 	 * that find nothing new need not read our ring. */
 	if (!hs->own_written && io->hdr_written && io->w.generation) {
 		dld_io_head_commit(io, io->w.next_seq, 0);
-		dld_io_head_flush(io);
 	}
 	hs->n = 0;
 	for (uint32_t i = 0; i < io->npeers; i++) {
@@ -188,8 +188,10 @@ enum dld_head_use dld_io_head_use(struct dld_io *io, struct dld_io_peer *p, uint
 	uint64_t next = p->rd.next_seq;
 	struct dl_head h;
 
+	/* The last poll consumed blocks (p->ahead > 1): a burst may go on,
+	 * read the ring as it lands rather than wait for the next head. */
 	if (!hs || p->dev || p->slot < 0 || (uint32_t)p->slot >= hs->n || !p->rd.synced ||
-	    now - p->head_ring_ns >= HEAD_RING_NS || head_of(io, p, &h))
+	    p->ahead > 1 || now - p->head_ring_ns >= HEAD_RING_NS || head_of(io, p, &h))
 		goto ring;
 	/* Nothing new, or nothing of this generation yet: what the ring
 	 * holds at next is an older generation's, never delivered. */

@@ -182,9 +182,8 @@ void dld_io_drain_tx(struct dld_io *io)
 		uint32_t n = collect(io);
 
 		if (!n)
-			break;
+			return;
 		write_batch(io, n);
 		dld_q_release(io->ch->tx, io->dg_end[n - 1]);
 	}
-	dld_io_head_flush(io);         /* our head: readers see the burst */
 }
