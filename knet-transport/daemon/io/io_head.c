@@ -156,7 +156,10 @@ void dld_io_heads_read(struct dld_io *io)
 	for (uint32_t i = 0; i < io->npeers; i++) {
 		const struct dld_io_peer *p = &io->peers[i];
 
-		if (!p->dev && p->reader_ok && p->slot >= 0 && (uint32_t)p->slot + 1 > n)
+		/* Not for a peer in a burst (read on its ring) nor one to be
+		 * resynchronised: no area read while every peer is busy. */
+		if (!p->dev && p->reader_ok && p->slot >= 0 && !p->resync && p->ahead <= 1 &&
+		    (uint32_t)p->slot + 1 > n)
 			n = (uint32_t)p->slot + 1;
 	}
 	if (n && dld_dev_read_heads(&io->dev, n, hs->area) == 0)
