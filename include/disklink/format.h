@@ -10,6 +10,7 @@
  * Volume layout (all offsets are multiples of the block size):
  *
  *   [ superblock region : region_bytes                                ]
+ *   [ head area : slot_count heads of head_bytes, padded to region    ]
  *   [ slot 0 : header copy A | header copy B | ring of ring_blocks    ]
  *   [ slot 1 : ...                                                    ]
  *   ...
@@ -22,6 +23,12 @@
  * generation below its slot header's is such a late write, never data.  Ring blocks
  * are written only by the slot's owner.  The write of a block is its commit:
  * a block with sequence s lives at ring index s % ring_blocks.
+ *
+ * The head area holds one head per slot (head_bytes = block_size), written
+ * only by the slot's owner after each ring commit: its newest committed
+ * sequence and, inline, copies of its newest blocks' records, so a reader
+ * reads every peer's news with one read of the area.  A head is a hint:
+ * a torn, missing or older-generation head sends the reader to the ring.
  */
 #ifndef DISKLINK_FORMAT_H
 #define DISKLINK_FORMAT_H
@@ -34,6 +41,7 @@
 #define DL_FORMAT_VERSION      2u
 #define DL_SLOT_MAGIC          0x4c534c44u    /* "DLSL" */
 #define DL_BLOCK_MAGIC         0x4b424c44u    /* "DLBK" */
+#define DL_HEAD_MAGIC          0x44484c44u    /* "DLHD" */
 
 #define DL_REGION_MIN          4096u          /* superblock / slot header region */
 #define DL_BLOCK_SIZE_MIN      512u
@@ -92,16 +100,21 @@ struct dl_sb_disk {
 	uint32_t ring_blocks;         /* 116                                  */
 	uint32_t volume_kind;         /* 120 DL_VOLUME_*                      */
 	uint32_t region_bytes;        /* 124 max(4096, block_size)            */
-	uint64_t slots_offset;        /* 128 == region_bytes                  */
+	uint64_t slots_offset;        /* 128 heads_offset + head area, padded
+	                               *     to a multiple of region_bytes   */
 	uint64_t slot_stride;         /* 136 2*region_bytes + ring bytes      */
 	uint64_t volume_bytes;        /* 144 bytes the layout uses            */
 	uint64_t format_time;         /* 152 unix seconds                     */
-	uint8_t  reserved[92];        /* 160 zero                             */
+	uint64_t heads_offset;        /* 160 == region_bytes                  */
+	uint32_t head_bytes;          /* 168 == block_size                    */
+	uint8_t  reserved[80];        /* 172 zero                             */
 	uint32_t crc32c;              /* 252 over bytes 0..251                */
 };
 static_assert(sizeof(struct dl_sb_disk) == 256, "superblock size");
 static_assert(offsetof(struct dl_sb_disk, cluster_name) == 48, "sb layout");
 static_assert(offsetof(struct dl_sb_disk, slots_offset) == 128, "sb layout");
+static_assert(offsetof(struct dl_sb_disk, heads_offset) == 160, "sb layout");
+static_assert(offsetof(struct dl_sb_disk, head_bytes) == 168, "sb layout");
 static_assert(offsetof(struct dl_sb_disk, crc32c) == 252, "sb layout");
 
 /* ---------------------------------------------------------------- */
@@ -156,6 +169,35 @@ struct dl_block_hdr_disk {
 	uint32_t crc32c;              /*  60                                 */
 };
 static_assert(sizeof(struct dl_block_hdr_disk) == 64, "block header size");
+
+/* ---------------------------------------------------------------- */
+/* Head: one per slot in the head area, head_bytes (= block_size)     */
+/* each.  A 64-byte header, then inline_len bytes of inline blocks:   */
+/* the blocks inline_seq .. seq, oldest first, each an 8-byte entry   */
+/* header then its records exactly as in the ring block.  CRC32C over */
+/* the header and the inline bytes, the crc32c field taken as zero.   */
+struct dl_head_disk {
+	uint32_t magic;               /*   0 DL_HEAD_MAGIC                   */
+	uint32_t slot_index;          /*   4                                 */
+	uint32_t node_id;             /*   8 writer, the slot's owner        */
+	uint32_t gen_blocks;          /*  12 blocks committed by this
+	                               *     generation, up to seq (saturates
+	                               *     at 2^32-1); 0: none yet         */
+	uint64_t generation;          /*  16 writer's incarnation            */
+	uint64_t seq;                 /*  24 newest committed block, 0: none */
+	uint8_t  volume_uuid[8];      /*  32 first 8 bytes of the volume uuid */
+	uint64_t write_time_ns;       /*  40 CLOCK_REALTIME of this write    */
+	uint64_t inline_seq;          /*  48 first inline block, 0: none     */
+	uint32_t inline_len;          /*  56 bytes of entries after header   */
+	uint32_t crc32c;              /*  60                                 */
+};
+static_assert(sizeof(struct dl_head_disk) == 64, "head header size");
+
+struct dl_head_entry_disk {
+	uint32_t payload_len;         /*  0 bytes of records that follow     */
+	uint32_t rec_count;           /*  4 records; 0: a void block         */
+};
+static_assert(sizeof(struct dl_head_entry_disk) == 8, "head entry size");
 
 /* Record: 24-byte header, dst_count 16-bit node ids padded to 8 bytes,
  * frag_len bytes of data padded to 8 bytes.  A datagram larger than the

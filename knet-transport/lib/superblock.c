@@ -22,10 +22,32 @@ static uint32_t region_bytes_for(uint32_t block_size)
 	return block_size > DL_REGION_MIN ? block_size : DL_REGION_MIN;
 }
 
+/* The head area: one head of block_size bytes per slot, padded to a
+ * multiple of region_bytes so the slots stay region-aligned. */
+static uint64_t head_area_bytes(uint32_t block_size, uint32_t slot_count)
+{
+	uint64_t region = region_bytes_for(block_size);
+	uint64_t bytes = (uint64_t)slot_count * block_size;
+
+	return (bytes + region - 1) / region * region;
+}
+
+static void sb_layout(struct dl_sb *sb)
+{
+	sb->region_bytes = region_bytes_for(sb->block_size);
+	sb->heads_offset = sb->region_bytes;
+	sb->head_bytes = sb->block_size;
+	sb->slots_offset = sb->heads_offset +
+			   head_area_bytes(sb->block_size, sb->slot_count);
+	sb->slot_stride = 2ull * sb->region_bytes +
+			  (uint64_t)sb->ring_blocks * sb->block_size;
+	sb->volume_bytes = sb->slots_offset + (uint64_t)sb->slot_count * sb->slot_stride;
+}
+
 /* Checks shared by init and decode: ranges and the derived layout. */
 static int sb_check(const struct dl_sb *sb, enum dl_err *why)
 {
-	uint32_t region;
+	struct dl_sb want;
 
 	if (!is_pow2(sb->block_size) || sb->block_size < DL_BLOCK_SIZE_MIN ||
 	    sb->block_size > DL_BLOCK_SIZE_MAX)
@@ -43,10 +65,11 @@ static int sb_check(const struct dl_sb *sb, enum dl_err *why)
 		return dl_fail(why, DL_E_RING_BLOCKS, EINVAL);
 	if (!dl_name_field_valid(sb->cluster_name, sizeof(sb->cluster_name), false))
 		return dl_fail(why, DL_E_NAME, EINVAL);
-	region = region_bytes_for(sb->block_size);
-	if (sb->region_bytes != region || sb->slots_offset != region ||
-	    sb->slot_stride != 2ull * region + (uint64_t)sb->ring_blocks * sb->block_size ||
-	    sb->volume_bytes != sb->slots_offset + sb->slot_count * sb->slot_stride)
+	want = *sb;
+	sb_layout(&want);
+	if (sb->region_bytes != want.region_bytes || sb->heads_offset != want.heads_offset ||
+	    sb->head_bytes != want.head_bytes || sb->slots_offset != want.slots_offset ||
+	    sb->slot_stride != want.slot_stride || sb->volume_bytes != want.volume_bytes)
 		return dl_fail(why, DL_E_LAYOUT, EINVAL);
 	return 0;
 }
@@ -67,12 +90,8 @@ int dl_sb_init(struct dl_sb *sb, const char *cluster_name, uint32_t block_size,
 	sb->volume_kind = volume_kind;
 	sb->format_time = format_time;
 	if (is_pow2(block_size) && block_size >= DL_BLOCK_SIZE_MIN &&
-	    block_size <= DL_BLOCK_SIZE_MAX) {
-		sb->region_bytes = region_bytes_for(block_size);
-		sb->slots_offset = sb->region_bytes;
-		sb->slot_stride = 2ull * sb->region_bytes + (uint64_t)ring_blocks * block_size;
-		sb->volume_bytes = sb->slots_offset + (uint64_t)slot_count * sb->slot_stride;
-	}
+	    block_size <= DL_BLOCK_SIZE_MAX)
+		sb_layout(sb);
 	if (sb_check(sb, why))
 		return -1;
 	if (why)
@@ -107,6 +126,8 @@ int dl_sb_encode(const struct dl_sb *sb, void *buf, size_t len)
 	dl_put64(p + offsetof(struct dl_sb_disk, slot_stride), sb->slot_stride);
 	dl_put64(p + offsetof(struct dl_sb_disk, volume_bytes), sb->volume_bytes);
 	dl_put64(p + offsetof(struct dl_sb_disk, format_time), sb->format_time);
+	dl_put64(p + offsetof(struct dl_sb_disk, heads_offset), sb->heads_offset);
+	dl_put32(p + offsetof(struct dl_sb_disk, head_bytes), sb->head_bytes);
 	dl_put32(p + offsetof(struct dl_sb_disk, crc32c),
 		 dl_crc32c(0, p, offsetof(struct dl_sb_disk, crc32c)));
 	return 0;
@@ -158,6 +179,8 @@ int dl_sb_decode(const void *buf, size_t len, struct dl_sb *sb, enum dl_err *why
 	sb->slot_stride = dl_get64(p + offsetof(struct dl_sb_disk, slot_stride));
 	sb->volume_bytes = dl_get64(p + offsetof(struct dl_sb_disk, volume_bytes));
 	sb->format_time = dl_get64(p + offsetof(struct dl_sb_disk, format_time));
+	sb->heads_offset = dl_get64(p + offsetof(struct dl_sb_disk, heads_offset));
+	sb->head_bytes = dl_get32(p + offsetof(struct dl_sb_disk, head_bytes));
 	if (!dl_all_zero(p + offsetof(struct dl_sb_disk, reserved),
 			 sizeof(((struct dl_sb_disk *)0)->reserved)))
 		return dl_fail(why, DL_E_RESERVED, EINVAL);
@@ -184,6 +207,11 @@ static uint64_t slot_offset(const struct dl_sb *sb, uint32_t slot)
 uint64_t dl_sb_hdr_offset(const struct dl_sb *sb, uint32_t slot, unsigned copy)
 {
 	return slot_offset(sb, slot) + (uint64_t)(copy & 1u) * sb->region_bytes;
+}
+
+uint64_t dl_sb_head_offset(const struct dl_sb *sb, uint32_t slot)
+{
+	return sb->heads_offset + (uint64_t)slot * sb->head_bytes;
 }
 
 uint64_t dl_sb_block_offset(const struct dl_sb *sb, uint32_t slot, uint32_t index)

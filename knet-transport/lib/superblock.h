@@ -25,6 +25,8 @@ struct dl_sb {
 	uint64_t slot_stride;
 	uint64_t volume_bytes;
 	uint64_t format_time;
+	uint64_t heads_offset;         /* the head area: slot_count heads */
+	uint32_t head_bytes;           /* == block_size */
 };
 
 /* Fill a superblock for a new volume and compute its layout.  The uuid
@@ -47,6 +49,7 @@ uint32_t dl_sb_min_ring_blocks(uint32_t block_size);
 
 /* Byte offsets derived from a validated superblock. */
 uint64_t dl_sb_hdr_offset(const struct dl_sb *sb, uint32_t slot, unsigned copy);
+uint64_t dl_sb_head_offset(const struct dl_sb *sb, uint32_t slot);
 uint64_t dl_sb_block_offset(const struct dl_sb *sb, uint32_t slot, uint32_t index);
 
 /* "xxxxxxxx-xxxx-..." into out[37]. */

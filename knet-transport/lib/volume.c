@@ -66,6 +66,21 @@ void dl_volume_close(struct dl_volume *v)
 
 #define ZERO_CHUNK (1u << 20)
 
+/* Write len zero bytes at off through buf (ZERO_CHUNK bytes). */
+static int zero_extent(struct dl_bio *bio, uint8_t *buf, uint64_t off, uint64_t left)
+{
+	memset(buf, 0, ZERO_CHUNK);
+	while (left) {
+		size_t n = left < ZERO_CHUNK ? (size_t)left : ZERO_CHUNK;
+
+		if (dl_bio_write(bio, buf, n, off))
+			return -1;
+		off += n;
+		left -= n;
+	}
+	return 0;
+}
+
 int dl_volume_format(struct dl_bio *bio, const struct dl_sb *sb, enum dl_err *why)
 {
 	uint8_t *buf;
@@ -80,21 +95,15 @@ int dl_volume_format(struct dl_bio *bio, const struct dl_sb *sb, enum dl_err *wh
 	buf = dl_bio_alloc(ZERO_CHUNK);
 	if (!buf)
 		return -1;
-	/* Rings first, then slot headers, the superblock last: a format that
-	 * fails half-way never leaves a valid superblock over a bad layout. */
+	/* The head area (empty: no head yet), rings, then slot headers, the
+	 * superblock last: a format that fails half-way never leaves a valid
+	 * superblock over a bad layout. */
+	if (zero_extent(bio, buf, sb->heads_offset, sb->slots_offset - sb->heads_offset))
+		goto out;
 	for (uint32_t s = 0; s < sb->slot_count; s++) {
-		uint64_t off = dl_sb_block_offset(sb, s, 0);
-		uint64_t left = (uint64_t)sb->ring_blocks * sb->block_size;
-
-		memset(buf, 0, ZERO_CHUNK);
-		while (left) {
-			size_t n = left < ZERO_CHUNK ? (size_t)left : ZERO_CHUNK;
-
-			if (dl_bio_write(bio, buf, n, off))
-				goto out;
-			off += n;
-			left -= n;
-		}
+		if (zero_extent(bio, buf, dl_sb_block_offset(sb, s, 0),
+				(uint64_t)sb->ring_blocks * sb->block_size))
+			goto out;
 		for (unsigned copy = 0; copy < 2; copy++) {
 			struct dl_slot_hdr h;
 

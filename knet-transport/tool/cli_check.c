@@ -20,7 +20,8 @@ static void usage(FILE *out)
 		"Usage: disklink check DEVICE [--cluster NAME] [--quiet]\n"
 		"\n"
 		"Validate a volume: the superblock, both copies of every slot header,\n"
-		"every ring block (valid, empty, torn, invalid, misplaced), and that no\n"
+		"every ring block (valid, empty, torn, invalid, misplaced), every head of\n"
+		"the head area (valid, empty, torn, invalid, foreign), and that no\n"
 		"node id owns two slots.  Reads only.\n"
 		"\n"
 		"  -c, --cluster NAME   fail unless the volume belongs to cluster NAME\n"
@@ -32,7 +33,7 @@ static void usage(FILE *out)
 		"  1  usage error, or the device cannot be opened or read\n"
 		"  2  not a disklink volume, or its superblock is unusable\n"
 		"  3  slot header problems (a copy or both copies invalid)\n"
-		"  4  ring problems (torn, corrupt, misplaced or foreign blocks)\n"
+		"  4  ring problems (torn, corrupt, misplaced or foreign blocks or heads)\n"
 		"  5  one node id owns several slots\n");
 }
 
@@ -102,6 +103,27 @@ static int check_header(struct dl_volume *v, struct check_ctx *c, struct dl_slot
 	return DL_EXIT_OK;
 }
 
+/* The slot's head in the head area: a hint, but one that decodes or is
+ * empty; a torn, invalid or foreign head counts as a ring problem. */
+static int check_head(struct dl_volume *v, struct check_ctx *c)
+{
+	struct dl_cli_head hd;
+	char text[160];
+	bool bad;
+
+	if (dl_cli_read_head(v, c->slot, &hd)) {
+		dl_cli_err(CMD, "%s: cannot read the head of slot %" PRIu32 ": %s; check the "
+			   "device", c->dev, c->slot, strerror(errno));
+		return DL_EXIT_ERROR;
+	}
+	bad = hd.cls != DL_HEAD_VALID && hd.cls != DL_HEAD_EMPTY;
+	dl_cli_head_text(&hd, text, sizeof(text));
+	dl_cli_head_free(&hd);
+	if (!c->quiet || bad)
+		printf("slot %" PRIu32 " head: %s\n", c->slot, text);
+	return bad ? DL_EXIT_RING : DL_EXIT_OK;
+}
+
 static int check_slot(struct dl_volume *v, struct check_ctx *c, struct owner *o)
 {
 	struct dl_slot_hdr hdr, *h = &hdr;
@@ -147,6 +169,10 @@ static int check_slot(struct dl_volume *v, struct check_ctx *c, struct owner *o)
 			printf("; newest seq %" PRIu64, scan.newest.seq);
 		printf("\n");
 	}
+	r = check_head(v, c);
+	if (r == DL_EXIT_ERROR)
+		return r;
+	worst(&rc, r);
 	return rc;
 }
 

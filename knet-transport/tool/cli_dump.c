@@ -22,7 +22,8 @@ static void usage(FILE *out)
 		"\n"
 		"Print the blocks of one slot's ring: index, sequence number, generation,\n"
 		"writer, write time and records (flags, datagram id, lengths,\n"
-		"destinations); torn and invalid blocks with the reason.\n"
+		"destinations); torn and invalid blocks with the reason; the slot's head\n"
+		"in the head area (its sequence, generation and inline blocks).\n"
 		"\n"
 		"  -s, --slot N         the slot to dump (0-based, as 'disklink show' numbers)\n"
 		"  -n, --node-id ID     the slot owned by node ID\n"
@@ -241,11 +242,33 @@ static int parse_args(int argc, char **argv, struct dump_args *a)
 	return DL_EXIT_OK;
 }
 
-/* What comes before the blocks: the slot, its owner, the ring's shape. */
+/* The slot's head in the head area, as a JSON object. */
+static void json_slot_head(struct dl_json *j, const struct dl_cli_head *hd)
+{
+	dl_json_obj(j, "head");
+	dl_json_string(j, "class", dl_cli_head_class_name(hd->cls));
+	if (hd->cls == DL_HEAD_VALID) {
+		dl_json_u64(j, "node_id", hd->h.node_id);
+		dl_json_u64(j, "generation", hd->h.generation);
+		dl_json_u64(j, "seq", hd->h.seq);
+		dl_json_u64(j, "gen_blocks", hd->h.gen_blocks);
+		dl_json_u64(j, "inline_seq", hd->h.inline_seq);
+		dl_json_u64(j, "inline_count", hd->h.inline_count);
+		dl_json_u64(j, "write_time_ns", hd->h.write_time_ns);
+	} else if (hd->cls != DL_HEAD_EMPTY) {
+		dl_json_string(j, "error", dl_strerror(hd->why));
+	}
+	dl_json_end(j, '}');
+}
+
+/* What comes before the blocks: the slot, its owner, the ring's shape,
+ * the slot's head. */
 static void print_head(const struct dump_args *a, struct dl_json *j,
 		       const struct dl_volume *v, uint32_t slot, const struct dl_slot_hdr *h,
-		       bool hdr_ok)
+		       bool hdr_ok, const struct dl_cli_head *hd)
 {
+	char text[160];
+
 	if (a->json) {
 		dl_json_obj(j, NULL);
 		dl_json_u64(j, "format_version", DL_JSON_FORMAT_VERSION);
@@ -257,6 +280,7 @@ static void print_head(const struct dump_args *a, struct dl_json *j,
 			dl_json_u64(j, "node_id", h->node_id);
 			dl_json_string(j, "state", dl_slot_state_name(h->state));
 		}
+		json_slot_head(j, hd);
 		dl_json_arr(j, "blocks");
 		return;
 	}
@@ -270,6 +294,8 @@ static void print_head(const struct dump_args *a, struct dl_json *j,
 		       dl_slot_state_name(h->state));
 	printf("; ring of %" PRIu32 " blocks of %" PRIu32 " bytes\n",
 	       v->sb.ring_blocks, v->sb.block_size);
+	dl_cli_head_text(hd, text, sizeof(text));
+	printf("Head: %s\n", text);
 }
 
 /* What comes after the blocks: how many of each class. */
@@ -300,6 +326,7 @@ int dl_cmd_dump(int argc, char **argv)
 	struct dl_volume v;
 	struct dl_slot_hdr h;
 	struct dl_cli_ring_stats scan;
+	struct dl_cli_head hd;
 	uint32_t slot = 0;
 	bool hdr_ok = false;
 	int rc;
@@ -315,12 +342,19 @@ int dl_cmd_dump(int argc, char **argv)
 		dl_volume_close(&v);
 		return rc;
 	}
+	if (dl_cli_read_head(&v, slot, &hd)) {
+		dl_cli_err(CMD, "%s: cannot read the head of slot %" PRIu32 ": %s; check the "
+			   "device", a.dev, slot, strerror(errno));
+		dl_volume_close(&v);
+		return DL_EXIT_ERROR;
+	}
 	d.v = &v;
 	d.json = a.json;
 	d.all = a.all;
 	d.now = dl_realtime_ns();
 	dl_json_init(&d.j, stdout);
-	print_head(&a, &d.j, &v, slot, &h, hdr_ok);
+	print_head(&a, &d.j, &v, slot, &h, hdr_ok, &hd);
+	dl_cli_head_free(&hd);
 	if (dl_cli_ring_scan(&v, slot, &scan, dump_block, &d)) {
 		int err = errno;
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "block.h"
+#include "head.h"
 #include "ring_scan.h"
 #include "volume.h"
 
@@ -110,5 +111,32 @@ typedef int (*dl_cli_block_cb)(void *arg, uint32_t index, enum dl_blk_class cls,
  * 0, or -1 with errno on an I/O error. */
 int dl_cli_ring_scan(struct dl_volume *v, uint32_t slot, struct dl_cli_ring_stats *scan,
 		     dl_cli_block_cb cb, void *arg);
+
+/* What one slot's head in the head area is. */
+enum dl_head_class {
+	DL_HEAD_VALID,           /* valid, of this slot and volume             */
+	DL_HEAD_EMPTY,           /* never written                              */
+	DL_HEAD_TORN,            /* checksum mismatch: torn or corrupt         */
+	DL_HEAD_INVALID,         /* bad magic or impossible field              */
+	DL_HEAD_FOREIGN,         /* valid, but of another slot or volume       */
+};
+
+const char *dl_cli_head_class_name(enum dl_head_class c);
+
+struct dl_cli_head {
+	enum dl_head_class cls;
+	enum dl_err why;               /* for the classes but VALID and EMPTY */
+	struct dl_head h;              /* decoded (VALID, FOREIGN) */
+	uint8_t *buf;                  /* the head as read; h points into it */
+};
+
+/* Read and classify the head of a slot: 0 (free it with
+ * dl_cli_head_free), or -1 with errno on an I/O error. */
+int dl_cli_read_head(struct dl_volume *v, uint32_t slot, struct dl_cli_head *out);
+void dl_cli_head_free(struct dl_cli_head *hd);
+
+/* "node 1 generation 3 seq 42, 1 inline (seq 42..42)", "empty",
+ * "torn (checksum mismatch ...)". */
+void dl_cli_head_text(const struct dl_cli_head *hd, char *buf, size_t len);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "block.h"
 #include "fuzz_util.h"
+#include "head.h"
 #include "slot_header.h"
 #include "superblock.h"
 
@@ -230,6 +231,33 @@ static int gen_ring_reader(void)
 	return put_file("ring_reader", "overrun", script_b, n);
 }
 
+/* A 512-byte head with nothing inline, a 4 KiB head with both seed
+ * blocks inline. */
+static int gen_head(void)
+{
+	static uint8_t blk[2][1024], buf[1 + 4096];
+	struct dl_head h = {
+		.slot_index = 0, .node_id = 1, .generation = 1, .seq = 78, .gen_blocks = 5,
+		.volume_uuid8 = { 0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7 },
+		.write_time_ns = 1700000000000000000ull,
+	};
+	struct dl_block b[2];
+
+	build_block(blk[0], 1024, 77, 1);
+	build_block(blk[1], 1024, 78, 0);
+	if (dl_block_decode(blk[0], 1024, &b[0], NULL) ||
+	    dl_block_decode(blk[1], 1024, &b[1], NULL))
+		return -1;
+	buf[0] = 0;
+	if (dl_head_encode(buf + 1, 512, &h, b, 0, NULL) != 0 ||
+	    put_file("head", "no-inline-512", buf, 1 + 512))
+		return -1;
+	buf[0] = 3;
+	if (dl_head_encode(buf + 1, 4096, &h, b, 2, NULL) != 2)
+		return -1;
+	return put_file("head", "two-inline-4k", buf, 1 + 4096);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -242,7 +270,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (gen_superblock() || gen_slot_header() || gen_block() || gen_record() ||
-	    gen_reassembly() || gen_ring_reader())
+	    gen_reassembly() || gen_ring_reader() || gen_head())
 		return 1;
 	return 0;
 }

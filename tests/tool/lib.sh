@@ -40,8 +40,11 @@ fail() {
 BS=4096
 RING=64
 REGION=4096
+SLOTS=4                      # as format_vol makes them
+HEADS=$((SLOTS * BS))        # the head area (a multiple of REGION here)
 STRIDE=$((2 * REGION + RING * BS))
-slot_off() { echo $((REGION + $1 * STRIDE)); }
+head_off() { echo $((REGION + $1 * BS)); }
+slot_off() { echo $((REGION + HEADS + $1 * STRIDE)); }
 hdr_off() { echo $(($(slot_off "$1") + $2 * REGION)); }
 block_off() { echo $(($(slot_off "$1") + 2 * REGION + $2 * BS)); }
 

@@ -17,6 +17,7 @@ scenario() {
 	out_has "superblock: ok"
 	out_has "slot 0: node 1 (n1) stopped; ring: 4 valid, $((RING - 4)) empty, 0 torn"
 	out_has "the volume is consistent (exit status 0)"
+	out_has "slot 1 head: empty"
 	run 0 "$DISKLINK" check "$dev" --quiet
 	[ ! -s "$OUT" ] || fail "check --quiet printed on a good volume"
 
@@ -25,6 +26,17 @@ scenario() {
 	run 4 "$DISKLINK" check "$dev"
 	out_has "slot 1 block 2: torn: checksum mismatch"
 	out_has "ring problems"
+
+	# 4: a head of the head area that does not decode (no daemon wrote
+	# one here: the others are empty).
+	fresh "$dev"
+	poke "$dev" $(head_off 1) 'DLHDXXXX'
+	run 4 "$DISKLINK" check "$dev"
+	out_has "slot 1 head: torn (checksum mismatch"
+	out_has "slot 0 head: empty"
+	poke "$dev" $(head_off 1) 'xxxx'
+	run 4 "$DISKLINK" check "$dev" --quiet
+	out_has "slot 1 head: invalid"
 
 	# 4: a valid block in the wrong place (seq 1 copied to index 3).
 	fresh "$dev"

@@ -52,7 +52,7 @@ scenario() {
 	sum=$(digest "$dev")
 	run 1 "$DISKLINK" format "$dev" --cluster c --slots 100 --force
 	one_line_err "too small"
-	err_has "needs 105680896"
+	err_has "needs 106090496"
 	[ "$(digest "$dev")" = "$sum" ] || fail "failed format modified the device"
 
 	# Option checks.

@@ -33,6 +33,7 @@ scenario() {
 	out_has "slot 0 generation 2"
 	run 0 "$DISKLINK" dump "$dev" --slot 0
 	out_has "Slot 0 of $dev: node 1 (alpha-1), active"
+	out_has "Head: empty"
 	out_has "seq 7 gen 2 node 1 written 20"
 	out_has "rec 0: FIRST|LAST dgram 0 len 100 frag 0+100 dst 2"
 	out_has "Blocks: 7 valid, $((RING - 7)) empty, 0 torn"

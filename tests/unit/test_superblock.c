@@ -53,7 +53,12 @@ static void test_round_trip(void **state)
 		assert_memory_equal(&sb, &out, sizeof(sb));
 		assert_int_equal(out.region_bytes, sizes[i] > 4096 ? sizes[i] : 4096);
 		assert_int_equal(dl_sb_block_offset(&out, 1, 0),
-				 out.region_bytes + out.slot_stride + 2ull * out.region_bytes);
+				 out.slots_offset + out.slot_stride + 2ull * out.region_bytes);
+		assert_int_equal(out.heads_offset, out.region_bytes);
+		assert_int_equal(out.head_bytes, sizes[i]);
+		assert_true(out.slots_offset >= out.heads_offset + 3ull * sizes[i]);
+		assert_int_equal(out.slots_offset % out.region_bytes, 0);
+		assert_int_equal(dl_sb_head_offset(&out, 2), out.heads_offset + 2ull * sizes[i]);
 	}
 	encode_valid(&sb);
 	assert_memory_equal(buf, DL_SB_MAGIC, 8);

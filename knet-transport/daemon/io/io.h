@@ -71,6 +71,7 @@ struct dld_io_peer {
 					* (io_read.c: silent), 0 never      */
 	uint64_t hdr_read_ns;          /* our last read of its header       */
 	uint64_t absent_ns;            /* last scan that found no slot of it */
+	uint64_t head_ring_ns;         /* ring last read (io_head.c)        */
 };
 
 /* Where this child last read a node's ring, kept when the node stops
@@ -125,6 +126,7 @@ struct dld_io {
 	 * tx eventfd is kicked.  NULL: dld_chan_wait_tx (a simulator puts
 	 * its own here, with its own clock). */
 	int (*wait_tx)(struct dld_io *io, uint64_t timeout_ns);
+	struct dld_io_heads *heads;    /* the head area (io_head.c)         */
 };
 
 /* The idle wait of io (its wait_tx, else dld_chan_wait_tx). */
@@ -179,6 +181,20 @@ void dld_io_batch_free(struct dld_io *io);
 void dld_io_drain_tx(struct dld_io *io);
 
 /* io_read.c: the peers' rings and headers. */
+/* io_head.c: our head after a ring commit of blocks (in dev.wbuf) from
+ * seq first; the peers' heads, one read per poll; what p's head says. */
+enum dld_head_use {
+	DLD_HEAD_RING,                 /* read the ring                     */
+	DLD_HEAD_IDLE,                 /* nothing new: no ring read         */
+	DLD_HEAD_INLINE,               /* *blocks[0..*n): the next ring
+					* blocks, rebuilt from the head     */
+};
+void dld_io_head_commit(struct dld_io *io, uint64_t first, uint32_t blocks);
+void dld_io_heads_read(struct dld_io *io);
+enum dld_head_use dld_io_head_use(struct dld_io *io, struct dld_io_peer *p, uint64_t now,
+				  const uint8_t **blocks, uint32_t *n);
+void dld_io_heads_free(struct dld_io *io);
+
 void dld_io_peers_init(struct dld_io *io);
 /* Adopt a new peer table from the parent, if it published one. */
 void dld_io_peers_check(struct dld_io *io, uint64_t now);

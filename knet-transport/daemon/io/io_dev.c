@@ -121,6 +121,32 @@ int dld_dev_write_blocks(struct dld_io_dev *d, uint32_t slot, uint32_t first, ui
 	return rc;
 }
 
+int dld_dev_read_heads(struct dld_io_dev *d, uint32_t n, void *buf)
+{
+	int rc, err;
+
+	begin(d);
+	rc = dl_bio_read(&d->vol.bio, buf, (size_t)n * d->vol.sb.head_bytes,
+			 d->vol.sb.heads_offset);
+	err = errno;
+	end(d, false, rc != 0);
+	errno = err;
+	return rc;
+}
+
+int dld_dev_write_head(struct dld_io_dev *d, uint32_t slot, const void *buf)
+{
+	int rc, err;
+
+	begin(d);
+	rc = dl_bio_write(&d->vol.bio, buf, d->vol.sb.head_bytes,
+			  dl_sb_head_offset(&d->vol.sb, slot));
+	err = errno;
+	end(d, true, rc != 0);
+	errno = err;
+	return rc;
+}
+
 int dld_dev_read_slot(struct dld_io_dev *d, uint32_t slot, struct dl_slot_hdr *h)
 {
 	enum dl_err why = DL_OK;

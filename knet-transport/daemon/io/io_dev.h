@@ -51,6 +51,10 @@ int dld_dev_read_blocks(struct dld_io_dev *d, uint32_t slot, uint32_t first, uin
 			void *buf);
 int dld_dev_write_blocks(struct dld_io_dev *d, uint32_t slot, uint32_t first, uint32_t n,
 			 const void *buf);
+/* The heads of slots 0..n-1 of the head area in one read; our slot's
+ * head (head_bytes). */
+int dld_dev_read_heads(struct dld_io_dev *d, uint32_t n, void *buf);
+int dld_dev_write_head(struct dld_io_dev *d, uint32_t slot, const void *buf);
 /* A header that does not decode is data, not a device error. */
 int dld_dev_read_slot(struct dld_io_dev *d, uint32_t slot, struct dl_slot_hdr *h);
 int dld_dev_write_slot(struct dld_io_dev *d, struct dl_slot_hdr *h);

@@ -267,6 +267,7 @@ void dld_io_peers_check(struct dld_io *io, uint64_t now)
 
 void dld_io_peers_free(struct dld_io *io)
 {
+	dld_io_heads_free(io);
 	for (uint32_t i = 0; i < io->npeers; i++) {
 		peer_detach(&io->peers[i]);
 		dld_io_pdev_free(&io->peers[i]);
@@ -357,11 +358,28 @@ static void poll_peer(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
 	struct deliver_ctx d = { .io = io, .p = p };
 	const uint32_t R = p->rd.ring_blocks;
 	uint8_t *ring = dld_io_peer_ring(io, p);
-	uint32_t total = 0;
+	const uint8_t *hb = NULL;
+	uint32_t total = 0, hn = 0;
+	int hagain = 0;
 
 	if (p->resync) {
 		resync(io, p, now);
 		return;
+	}
+	/* The head area first (io_head.c): nothing new, or the new blocks
+	 * inline; else, or when they do not all go, the ring. */
+	switch (dld_io_head_use(io, p, now, &hb, &hn)) {
+	case DLD_HEAD_IDLE:
+		return;
+	case DLD_HEAD_INLINE:
+		p->rd.now_ns = dl_clock_mono(io->dev.clock);
+		read_aged(io, p, now, &d);     /* the age rules as for a ring read */
+		total = dl_reader_poll(&p->rd, hb, hn, deliver, &d, &hagain);
+		if (total == hn && !hagain)
+			goto done;
+		break;
+	case DLD_HEAD_RING:
+		break;
 	}
 	for (int round = 0; round < MAX_READS_PER_PEER; round++) {
 		uint32_t idx = dl_reader_next_index(&p->rd);
@@ -387,6 +405,7 @@ static void poll_peer(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
 			break;
 		p->ahead = io->tun.read_ahead;     /* the ring may hold more */
 	}
+done:
 	mark_read(io, p);
 	if (total)
 		note_consumed(io, p, now);
@@ -396,6 +415,7 @@ static void poll_peer(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
 void dld_io_poll_peers(struct dld_io *io, uint64_t now)
 {
 	io->read_failed = false;
+	dld_io_heads_read(io);
 	for (uint32_t i = 0; i < io->npeers; i++) {
 		struct dld_io_peer *p = &io->peers[i];
 

@@ -215,6 +215,7 @@ static void write_batch(struct dld_io *io, uint32_t n)
 		} else {
 			io->st.io.dgrams_written += done;
 			io->st.io.blocks_written += blocks;
+			dld_io_head_commit(io, first, blocks);
 		}
 		off += done;
 	}
