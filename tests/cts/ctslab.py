@@ -127,7 +127,13 @@ class CtsLab(dllab.Lab):
         if self.disk:
             # explicit mode: the node's link-1 address and port, its peers'
             # (the corosync mode, --link 1, is not used here yet)
-            cfg["disklinkd"] = [self.prog("disklinkd"), "--device", self.loops[0],
+            # with a /dev/shm of its own: its libqb blackbox (qb-disklinkd-*)
+            # there would be, to CTS's FileAudit, a stale IPC file of a
+            # stopped cluster stack (it runs while the stack is down)
+            cfg["disklinkd"] = ["unshare", "-m", "--propagation", "private", "--",
+                                "/bin/sh", "-ec", 'mount -t tmpfs -o size=16m,mode=1777 '
+                                'dlshm /dev/shm; exec "$@"', "disklinkd",
+                                self.prog("disklinkd"), "--device", self.loops[0],
                                 "--node-id", str(n.id), "--node-name", n.name,
                                 "--port", str(DISK_PORT), "--local-addr", n.loop_addr,
                                 "--foreground"]

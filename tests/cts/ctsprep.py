@@ -52,11 +52,14 @@ def ensure_deb_src():
 
 
 def ensure_packages():
-    """sshd and ping for the nodes and the exerciser (Debian packages)."""
+    """sshd and ping for the nodes and the exerciser, socat for the ssh path
+    to a node whose network is cut, dpkg-source for apt-get source."""
     need = [p for p, tool in (("openssh-server", "/usr/sbin/sshd"),
                               ("openssh-client", "/usr/bin/ssh"),
                               ("iputils-ping", "/usr/bin/ping"),
-                              ("psmisc", "/usr/bin/killall"))
+                              ("psmisc", "/usr/bin/killall"),
+                              ("socat", "/usr/bin/socat"),
+                              ("dpkg-dev", "/usr/bin/dpkg-source"))
             if not os.path.exists(tool)]
     if need:
         log("installing %s" % " ".join(need))
