@@ -39,7 +39,7 @@ def parse(outfile):
             text = fh.read().splitlines()
     except FileNotFoundError:
         return res
-    cur, t0 = None, None
+    cur, t0, last = None, None, None
     for line in text:
         now = _secs(line)
         m = RUNNING_RE.search(line)
@@ -62,6 +62,9 @@ def parse(outfile):
         m = OVERALL_RE.search(line)
         if m:
             res["overall"] = ast.literal_eval(m.group(1))
+        last = now if now is not None else last
+    if cur and last is not None and t0 is not None:   # cut short: up to its last line
+        res["tests"][cur]["secs"] += (last - t0) % 86400
     return res
 
 
