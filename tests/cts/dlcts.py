@@ -16,7 +16,9 @@ only; run as root.
 """
 
 import argparse
+import glob
 import os
+import re
 import sys
 import time
 
@@ -113,6 +115,23 @@ def run_phase(a, ph, out_dir, left):
     return outfile, left_behind
 
 
+def only_path_evidence(ph, lab_dir):
+    """The only-path node's traffic went through the disk: in every other
+    node's collected logs, knet saw its link 1 up and never its link 0."""
+    link = {0: 0, 1: 0}
+    for f in glob.glob(os.path.join(lab_dir, "dl*", "var-log", "**", "*"), recursive=True):
+        if "/dl%d/" % ph.only_path in f or not os.path.isfile(f):
+            continue
+        with open(f, errors="replace") as fh:
+            for line in fh:
+                m = re.search(r"host: %d link: ([01]) is up" % ph.only_path, line)
+                if m:
+                    link[int(m.group(1))] += 1
+    ok = link[1] > 0 and link[0] == 0
+    return ok, "knet on the other nodes: node %d's link 1 (disk) up %d times, link 0 %d" % (
+        ph.only_path, link[1], link[0])
+
+
 def report_phase(ph, outfile, left_behind, out_dir, table):
     """Print CTS's verdicts and ours; rows into table; True if as expected."""
     res = verdict.parse(outfile)
@@ -136,6 +155,10 @@ def report_phase(ph, outfile, left_behind, out_dir, table):
             with open(lp, errors="replace") if os.path.exists(lp) else open(os.devnull) as fh:
                 for line in fh.readlines()[-40:]:
                     print("    " + line.rstrip()[:300])
+    if ph.only_path:
+        good, text = only_path_evidence(ph, os.path.join(out_dir, "lab-" + ph.name))
+        print("==== %s: %s%s" % (ph.name, "" if good else "FAILED: ", text))
+        ok = ok and good
     if res["overall"] is None:
         print("==== %s: FAILED: CTS gave no Overall Results (%s.stderr)" % (ph.name, outfile))
     return ok
