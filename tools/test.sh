@@ -1,6 +1,7 @@
 #!/bin/bash
 # The whole test suite, as CI runs it: build, `make check` (unit, volume
-# tool, relay with real libknet, live lab clusters), sanitizer and
+# tool, relay with real libknet, live lab clusters), a subset of Pacemaker's
+# CTS against a disklink cluster, sanitizer and
 # valgrind runs of the unit tests, bounded fuzzing, the packages (.deb and
 # RPM built, the .deb installed in a throwaway root), and `make distcheck`.
 # Run as root on Debian 12 after tools/install-deps.sh.
@@ -24,6 +25,17 @@ if ! make -C "$DL_BUILD" check -j2; then
 		-exec grep -l -E '^(FAIL|ERROR)' {} + 2>/dev/null | while read -r f; do
 		echo "--- $f"; tail -n 60 "$f"; done
 fi
+
+# Pacemaker's Cluster Test Suite, a subset (doc/cts.md, `make cts-ci`): a
+# node whose only path is the disk (StartOnebyOne, Restart,
+# ResourceRecover), SplitBrain with the disk link cut too (must split),
+# StartOnebyOne, Restart, ComponentFail, ResourceRecover and SplitBrain with
+# the disk link kept (must not split); fixed seed, verdicts asserted, each
+# failed test's log printed and kept in $DL_BUILD/tests/cts-results/ci/.
+step "CTS subset"
+cts_t0=$(date +%s)
+make -C "$DL_BUILD/tests" cts-ci || failed+=("CTS subset")
+echo "CTS subset: $(($(date +%s) - cts_t0)) s"
 
 # The protocol simulator, bounded (doc/simulator.md): every scenario,
 # at least 1,000,000 simulated steps; a violation other than the known
