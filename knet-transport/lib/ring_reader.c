@@ -139,10 +139,13 @@ static enum step step_one(struct dl_reader *r, const uint8_t *buf, int later_val
 		r->st.stale++;
 		return STEP_WAIT;
 	}
-	if (b.generation < r->min_generation) {
+	if (b.generation < r->min_generation && b.seq >= r->next_seq) {
 		/* A superseded incarnation's late write (doc/format.md
 		 * "Incarnations"): never delivered.  With later blocks valid
-		 * it landed over one of its successor's: given up as torn. */
+		 * it landed over one of its successor's: given up as torn.
+		 * (Below next_seq it is only an older lap, nothing new: the
+		 * successor continues the sequence, and its predecessor's
+		 * blocks wait there to be overwritten.) */
 		r->st.stale++;
 		return later_valid ? step_torn(r, 0) : STEP_WAIT;
 	}
