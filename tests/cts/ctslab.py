@@ -3,6 +3,7 @@ CTS nodes (tests/cts/node-init), the exerciser namespace CTS runs in, the
 power server the nodes' fence agent calls, and running CTSlab.py there.
 See doc/cts.md ("The lab", "The disk as a node's only path")."""
 
+import glob
 import json
 import os
 import shutil
@@ -148,9 +149,9 @@ class CtsLab(dllab.Lab):
             text = text.replace('DL_EXTRA_PATH=""', 'DL_EXTRA_PATH="%s"' %
                                 os.path.join(self.builddir, "knet-transport"), 1)
             write_exec(os.path.join(ocf, "disklink", "disklink"), text)
-            # its shared helpers, found beside it
-            shutil.copy(os.path.join(os.path.dirname(HERE), "..", "agent", "dl-shellfuncs"),
-                        os.path.join(ocf, "disklink"))
+            # its modules and shared helpers (agent/dl-*), found beside it
+            for mod in glob.glob(os.path.join(os.path.dirname(HERE), "..", "agent", "dl-*")):
+                shutil.copy(mod, os.path.join(ocf, "disklink"))
             overlays["/usr/lib/ocf/resource.d"] = ocf
         path = os.path.join(nd, "node.json")
         with open(path, "w") as fh:
