@@ -155,6 +155,13 @@ def report_phase(ph, outfile, left_behind, out_dir, table):
             with open(lp, errors="replace") if os.path.exists(lp) else open(os.devnull) as fh:
                 for line in fh.readlines()[-40:]:
                     print("    " + line.rstrip()[:300])
+    news, fatal = verdict.disklink_news(outfile)
+    print("==== %s: %d BadNews lines of disklink%s" % (ph.name, len(news), ":" if news else ""))
+    for line in news[:10]:
+        print("    " + line)
+    if fatal:
+        print("==== %s: FAILED: disklink's agent is not installed in the nodes" % ph.name)
+        ok = False
     if ph.only_path:
         good, text = only_path_evidence(ph, os.path.join(out_dir, "lab-" + ph.name))
         print("==== %s: %s%s" % (ph.name, "" if good else "FAILED: ", text))

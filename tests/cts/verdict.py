@@ -92,6 +92,24 @@ def check(res, expect):
     return out
 
 
+def disklink_news(outfile):
+    """CTS's BadNews lines that speak of disklink: ([all], [fatal]).  A
+    fatal one says disklink's agent is not installed in the nodes (its
+    resource then never runs, yet CTS does not count BadNews against a
+    test: the clone went unrun unnoticed once)."""
+    news, fatal = [], []
+    try:
+        with open(outfile, errors="replace") as fh:
+            for line in fh:
+                if "BadNews:" in line and "disklink" in line:
+                    news.append(line.rstrip()[:300])
+                    if "not installed" in line:
+                        fatal.append(news[-1])
+    except FileNotFoundError:
+        pass
+    return news, fatal
+
+
 def verdict_lines(outfile):
     """CTS's own verdict lines (non-debug), to print."""
     out = []
