@@ -15,12 +15,8 @@
 /* CRC over the whole block with the crc field taken as zero. */
 static uint32_t block_crc(const uint8_t *p, size_t block_size)
 {
-	static const uint8_t zero[4];
-	uint32_t c;
-
-	c = dl_crc32c(0, p, BOFF(crc32c));
-	c = dl_crc32c(c, zero, sizeof(zero));
-	return dl_crc32c(c, p + DL_BLOCK_HDR_SIZE, block_size - DL_BLOCK_HDR_SIZE);
+	return dl_crc32c_sealed(p, BOFF(crc32c), DL_BLOCK_HDR_SIZE,
+				block_size - DL_BLOCK_HDR_SIZE);
 }
 
 int dl_rec_decode(const uint8_t *p, size_t len, struct dl_rec *rec,

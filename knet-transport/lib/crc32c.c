@@ -89,3 +89,13 @@ uint32_t dl_crc32c(uint32_t crc, const void *buf, size_t len)
 	return dl_crc32c_sw(crc, buf, len);
 }
 #endif
+
+uint32_t dl_crc32c_sealed(const void *p, size_t crc_off, size_t body_off, size_t body_len)
+{
+	static const uint8_t zero[4];
+	uint32_t c;
+
+	c = dl_crc32c(0, p, crc_off);
+	c = dl_crc32c(c, zero, sizeof(zero));
+	return dl_crc32c(c, (const uint8_t *)p + body_off, body_len);
+}

@@ -15,12 +15,7 @@
 /* CRC over the header and the inline bytes, the crc field taken as zero. */
 static uint32_t head_crc(const uint8_t *p, uint32_t inline_len)
 {
-	static const uint8_t zero[4];
-	uint32_t c;
-
-	c = dl_crc32c(0, p, HOFF(crc32c));
-	c = dl_crc32c(c, zero, sizeof(zero));
-	return dl_crc32c(c, p + DL_HEAD_HDR_SIZE, inline_len);
+	return dl_crc32c_sealed(p, HOFF(crc32c), DL_HEAD_HDR_SIZE, inline_len);
 }
 
 static int head_size_ok(size_t head_bytes)
