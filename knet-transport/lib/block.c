@@ -72,10 +72,6 @@ int dl_block_decode(const void *buf, size_t block_size, struct dl_block *blk,
 		    enum dl_err *why)
 {
 	const uint8_t *p = buf;
-	uint32_t off = 0, n = 0;
-	struct dl_rec rec;
-	int r;
-
 	memset(blk, 0, sizeof(*blk));
 	if (block_size < DL_BLOCK_SIZE_MIN || block_size > DL_BLOCK_SIZE_MAX)
 		return dl_fail(why, DL_E_SHORT, EINVAL);
@@ -109,8 +105,20 @@ int dl_block_decode(const void *buf, size_t block_size, struct dl_block *blk,
 	if (blk->seq == 0 || blk->generation == 0 || blk->seq >= SEQ_LIMIT ||
 	    blk->generation >= SEQ_LIMIT)
 		return dl_fail(why, DL_E_SEQ, EINVAL);
-	if (blk->payload_len > block_size - DL_BLOCK_HDR_SIZE ||
-	    blk->rec_count > blk->payload_len / DL_REC_HDR_SIZE)
+	if (dl_block_records_ok(blk, block_size - DL_BLOCK_HDR_SIZE, why))
+		return -1;
+	if (why)
+		*why = DL_OK;
+	return 0;
+}
+
+int dl_block_records_ok(const struct dl_block *blk, uint32_t room, enum dl_err *why)
+{
+	uint32_t off = 0, n = 0;
+	struct dl_rec rec;
+	int r;
+
+	if (blk->payload_len > room || blk->rec_count > blk->payload_len / DL_REC_HDR_SIZE)
 		return dl_fail(why, DL_E_PAYLOAD, EINVAL);
 	while ((r = dl_rec_next(blk, &off, &rec, why)) == 1)
 		n++;
@@ -118,8 +126,6 @@ int dl_block_decode(const void *buf, size_t block_size, struct dl_block *blk,
 		return -1;
 	if (n != blk->rec_count || off != blk->payload_len)
 		return dl_fail(why, DL_E_PAYLOAD, EINVAL);
-	if (why)
-		*why = DL_OK;
 	return 0;
 }
 

@@ -44,6 +44,12 @@ struct dl_rec {
 int dl_block_decode(const void *buf, size_t block_size, struct dl_block *blk,
 		    enum dl_err *why);
 
+/* blk's payload (payload, payload_len, rec_count) holds exactly rec_count
+ * valid records filling payload_len, which fits in room bytes: 0, else
+ * -1/EINVAL (DL_E_PAYLOAD or the record's reason).  Used by the block
+ * decoder and for the blocks a head carries inline. */
+int dl_block_records_ok(const struct dl_block *blk, uint32_t room, enum dl_err *why);
+
 /* Iterate the records of a decoded block: *off starts at 0.  Returns 1
  * with *rec filled, 0 at the end, -1/EINVAL on a bad record. */
 int dl_rec_next(const struct dl_block *blk, uint32_t *off, struct dl_rec *rec,

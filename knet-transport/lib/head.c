@@ -105,10 +105,6 @@ int dl_head_encode(void *buf, size_t head_bytes, const struct dl_head *h,
 static int entry_decode(const struct dl_head *h, const uint8_t *e, uint32_t left,
 			uint64_t seq, struct dl_block *blk, enum dl_err *why)
 {
-	struct dl_rec rec;
-	uint32_t off = 0, n = 0;
-	int r;
-
 	if (left < DL_HEAD_ENTRY_SIZE)
 		return dl_fail(why, DL_E_PAYLOAD, EINVAL);
 	memset(blk, 0, sizeof(*blk));
@@ -121,16 +117,7 @@ static int entry_decode(const struct dl_head *h, const uint8_t *e, uint32_t left
 	blk->payload_len = dl_get32(e + EOFF(payload_len));
 	blk->rec_count = dl_get32(e + EOFF(rec_count));
 	blk->payload = e + DL_HEAD_ENTRY_SIZE;
-	if (blk->payload_len > left - DL_HEAD_ENTRY_SIZE ||
-	    blk->rec_count > blk->payload_len / DL_REC_HDR_SIZE)
-		return dl_fail(why, DL_E_PAYLOAD, EINVAL);
-	while ((r = dl_rec_next(blk, &off, &rec, why)) == 1)
-		n++;
-	if (r < 0)
-		return -1;
-	if (n != blk->rec_count || off != blk->payload_len)
-		return dl_fail(why, DL_E_PAYLOAD, EINVAL);
-	return 0;
+	return dl_block_records_ok(blk, left - DL_HEAD_ENTRY_SIZE, why);
 }
 
 /* Every inline entry, and that they are exactly inline_seq .. seq. */
