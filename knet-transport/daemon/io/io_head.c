@@ -26,7 +26,6 @@ struct dld_io_heads {
 	uint8_t *own;                  /* our head, as written */
 	bool own_written;              /* by this generation (else: at the
 					* next poll, once our header is)    */
-	bool pending;                  /* own encoded, not written yet      */
 	uint64_t gen_first;            /* this generation's first seq, 0: unknown */
 	struct dld_lograte fail_log;
 };
@@ -64,23 +63,15 @@ static struct dld_io_heads *heads_get(struct dld_io *io)
 	return hs;
 }
 
-/* The newest blocks of the commit in wbuf[0..blocks) that may fit inline,
+/* The newest blocks of the commit in wbuf[0..blocks), INLINE_MAX at most,
  * oldest first, as decoded blocks (our own, just built: their header
- * fields are read, not checked again). */
+ * fields are read, not checked again); dl_head_encode keeps the newest
+ * of them that fit. */
 static uint32_t newest_blocks(const struct dld_io *io, uint32_t blocks, struct dl_block *b)
 {
 	const struct dl_sb *sb = &io->dev.vol.sb;
-	uint32_t k = 0, room = sb->head_bytes - DL_HEAD_HDR_SIZE;
+	uint32_t k = blocks < INLINE_MAX ? blocks : INLINE_MAX;
 
-	while (k < blocks && k < INLINE_MAX) {
-		const uint8_t *p = io->dev.wbuf + (size_t)(blocks - 1 - k) * sb->block_size;
-		uint32_t len = dl_get32(p + offsetof(struct dl_block_hdr_disk, payload_len));
-
-		if (len + DL_HEAD_ENTRY_SIZE > room)
-			break;
-		room -= len + DL_HEAD_ENTRY_SIZE;
-		k++;
-	}
 	for (uint32_t i = 0; i < k; i++) {
 		const uint8_t *p = io->dev.wbuf + (size_t)(blocks - k + i) * sb->block_size;
 
@@ -93,13 +84,10 @@ static uint32_t newest_blocks(const struct dld_io *io, uint32_t blocks, struct d
 	return k;
 }
 
-static void head_flush(struct dld_io *io)
+static void head_write(struct dld_io *io)
 {
 	struct dld_io_heads *hs = io->heads;
 
-	if (!hs || !hs->pending)
-		return;
-	hs->pending = false;
 	hs->own_written = true;
 	/* Readers fall back to the ring: no reason to fail the device. */
 	if (dld_dev_write_head(&io->dev, io->slot, hs->own)) {
@@ -133,12 +121,9 @@ void dld_io_head_commit(struct dld_io *io, uint64_t first, uint32_t blocks)
 		       (uint32_t)(first + blocks - hs->gen_first);
 	memcpy(h.volume_uuid8, sb->uuid, 8);
 	k = newest_blocks(io, blocks, b);
-	if (dl_head_encode(hs->own, sb->head_bytes, &h, b, k, NULL) >= 0) {
-		hs->pending = true;
-		head_flush(io);
-	}
+	if (dl_head_encode(hs->own, sb->head_bytes, &h, b, k, NULL) >= 0)
+		head_write(io);
 }
-
 
 void dld_io_heads_read(struct dld_io *io)
 {
@@ -149,9 +134,8 @@ void dld_io_heads_read(struct dld_io *io)
 		return;
 	/* Our head at the start of a generation, after our header: readers
 	 * that find nothing new need not read our ring. */
-	if (!hs->own_written && io->hdr_written && io->w.generation) {
+	if (!hs->own_written && io->hdr_written && io->w.generation)
 		dld_io_head_commit(io, io->w.next_seq, 0);
-	}
 	hs->n = 0;
 	for (uint32_t i = 0; i < io->npeers; i++) {
 		const struct dld_io_peer *p = &io->peers[i];
