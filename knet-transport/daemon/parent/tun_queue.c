@@ -16,26 +16,28 @@ static uint64_t record_len(const struct dld_tunq_pkt *h)
 	return FIXED + (uint64_t)h->ndst * sizeof(uint16_t) + h->len;
 }
 
-/* Copy n bytes in at ring offset pos (wrapping). */
-static void ring_in(struct dld_tunq *q, uint64_t pos, const void *src, size_t n)
+/* Copy n bytes in at ring offset *pos (wrapping); *pos moves past them. */
+static void ring_in(struct dld_tunq *q, uint64_t *pos, const void *src, size_t n)
 {
-	size_t off = (size_t)(pos & (DLD_TUNQ_BYTES - 1)), first = DLD_TUNQ_BYTES - off;
+	size_t off = (size_t)(*pos & (DLD_TUNQ_BYTES - 1)), first = DLD_TUNQ_BYTES - off;
 
 	if (first > n)
 		first = n;
 	memcpy(q->buf + off, src, first);
 	memcpy(q->buf, (const uint8_t *)src + first, n - first);
+	*pos += n;
 }
 
-/* Copy n bytes out from ring offset pos (wrapping). */
-static void ring_out(const struct dld_tunq *q, uint64_t pos, void *dst, size_t n)
+/* Copy n bytes out from ring offset *pos (wrapping); *pos moves past them. */
+static void ring_out(const struct dld_tunq *q, uint64_t *pos, void *dst, size_t n)
 {
-	size_t off = (size_t)(pos & (DLD_TUNQ_BYTES - 1)), first = DLD_TUNQ_BYTES - off;
+	size_t off = (size_t)(*pos & (DLD_TUNQ_BYTES - 1)), first = DLD_TUNQ_BYTES - off;
 
 	if (first > n)
 		first = n;
 	memcpy(dst, q->buf + off, first);
 	memcpy((uint8_t *)dst + first, q->buf, n - first);
+	*pos += n;
 }
 
 int dld_tunq_put(struct dld_tunq *q, uint64_t cap, const struct dld_tunq_pkt *h,
@@ -50,16 +52,12 @@ int dld_tunq_put(struct dld_tunq *q, uint64_t cap, const struct dld_tunq_pkt *h,
 	}
 	if (!q->buf && !(q->buf = malloc(DLD_TUNQ_BYTES)))
 		return -1;
-	ring_in(q, pos, &h->t_ns, sizeof(h->t_ns));
-	pos += sizeof(h->t_ns);
-	ring_in(q, pos, &h->len, sizeof(h->len));
-	pos += sizeof(h->len);
-	ring_in(q, pos, &h->ndst, sizeof(h->ndst));
-	pos += sizeof(h->ndst);
-	ring_in(q, pos, h->dst, h->ndst * sizeof(uint16_t));
-	pos += h->ndst * sizeof(uint16_t);
-	ring_in(q, pos, data, h->len);
-	q->head = pos + h->len;
+	ring_in(q, &pos, &h->t_ns, sizeof(h->t_ns));
+	ring_in(q, &pos, &h->len, sizeof(h->len));
+	ring_in(q, &pos, &h->ndst, sizeof(h->ndst));
+	ring_in(q, &pos, h->dst, h->ndst * sizeof(uint16_t));
+	ring_in(q, &pos, data, h->len);
+	q->head = pos;
 	q->count++;
 	return 0;
 }
@@ -70,22 +68,19 @@ bool dld_tunq_peek(const struct dld_tunq *q, struct dld_tunq_pkt *h)
 
 	if (!q->count)
 		return false;
-	ring_out(q, pos, &h->t_ns, sizeof(h->t_ns));
-	pos += sizeof(h->t_ns);
-	ring_out(q, pos, &h->len, sizeof(h->len));
-	pos += sizeof(h->len);
-	ring_out(q, pos, &h->ndst, sizeof(h->ndst));
-	pos += sizeof(h->ndst);
-	ring_out(q, pos, h->dst, h->ndst * sizeof(uint16_t));
+	ring_out(q, &pos, &h->t_ns, sizeof(h->t_ns));
+	ring_out(q, &pos, &h->len, sizeof(h->len));
+	ring_out(q, &pos, &h->ndst, sizeof(h->ndst));
+	ring_out(q, &pos, h->dst, h->ndst * sizeof(uint16_t));
 	return true;
 }
 
 void dld_tunq_pop(struct dld_tunq *q, const struct dld_tunq_pkt *h, uint8_t *data)
 {
-	uint64_t n = record_len(h);
+	uint64_t n = record_len(h), pos = q->tail + n - h->len;
 
 	if (data)
-		ring_out(q, q->tail + n - h->len, data, h->len);
+		ring_out(q, &pos, data, h->len);
 	q->tail += n;
 	q->count--;
 }
