@@ -9,39 +9,7 @@
 # traffic again.
 . "$(dirname "$0")/lib.sh"
 
-command -v fusermount3 >/dev/null 2>&1 || command -v fusermount >/dev/null 2>&1 ||
-	skip "fuse is not installed"
-[ -c /dev/fuse ] || skip "no /dev/fuse"
-/usr/bin/python3 -c 'import fusepy' 2>/dev/null || /usr/bin/python3 -c 'import fuse' 2>/dev/null ||
-	skip "python3-fusepy is not installed"
-
-FLAG=$WORK/freeze
-MNT=$WORK/mnt
-FSPID=
-thaw() { rm -f "$FLAG"; }
-unmount() {
-	if mountpoint -q "$MNT" 2>/dev/null; then
-		fusermount3 -u "$MNT" 2>/dev/null || fusermount -u "$MNT" 2>/dev/null ||
-			umount -l "$MNT"
-	fi
-	[ -n "$FSPID" ] && kill "$FSPID" 2>/dev/null
-	for _ in $(seq 50); do [ -n "$FSPID" ] && kill -0 "$FSPID" 2>/dev/null || break; sleep 0.1; done
-}
-PRE_CLEANUP=thaw
-POST_CLEANUP=unmount
-
-mkdir -p "$WORK/back" "$MNT"
-truncate -s 64M "$WORK/back/volume.img"
-# Not a child of this shell (the cleanup's `wait` would wait for it): its
-# pid comes from the pid file.
-( /usr/bin/python3 "$top_srcdir/tests/faults/freezefs.py" "$MNT" "$WORK/back" "$FLAG" \
-	"$WORK/fs.pid" > "$WORK/freezefs.log" 2>&1 & )
-for _ in $(seq 100); do mountpoint -q "$MNT" && [ -s "$WORK/fs.pid" ] && break; sleep 0.1; done
-FSPID=$(cat "$WORK/fs.pid" 2>/dev/null)
-mountpoint -q "$MNT" || skip "cannot mount the FUSE filesystem: $(tail -n 3 "$WORK/freezefs.log")"
-LOOPDEV=$("$top_srcdir/tests/loop-attach" --find --direct-io=on "$MNT/volume.img") || skip "no loop device available"
-[ "$(cat "/sys/block/$(basename "$LOOPDEV")/loop/dio" 2>/dev/null)" = 1 ] ||
-	skip "the loop device does not do direct I/O over FUSE (cached pages would be served)"
+freeze_fs
 "$DISKLINK" format "$LOOPDEV" --cluster relaytest --slots 4 --ring-blocks 1024 \
 	> "$WORK/format.log" 2>&1 || fail "formatting $LOOPDEV: $(cat "$WORK/format.log")"
 
@@ -95,7 +63,7 @@ wait_until 1 "d['device_state'] in ('stalled', 'starting')" 5 ||
 # Hold the freeze for at least 10 s, then release.
 while [ $(($(date +%s) - t_freeze)) -lt 10 ]; do sleep 0.5; done
 log "releasing the device after $(($(date +%s) - t_freeze)) s"
-thaw
+freeze_thaw
 for n in 1 2; do
 	wait_until $n "d['device_state'] == 'ok'" 30 ||
 		fail "node $n: device_state '$(top_field $n device_state)' 30 s after the release"

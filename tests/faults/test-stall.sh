@@ -37,39 +37,14 @@ command -v fusermount3 >/dev/null 2>&1 || command -v fusermount >/dev/null 2>&1 
 STALL_S=${STALL_S:-120}
 PING_TIMEOUT_MS=1500
 PING_INTERVAL_MS=750
-FLAG=$WORK/freeze
-MNT=$WORK/mnt
-FSPID=
-LOOP1=
-thaw() { rm -f "$FLAG" "$FLAG.writes"; }
-unmount() {
-	[ -n "$LOOP1" ] && losetup -d "$LOOP1" 2>/dev/null
-	if mountpoint -q "$MNT" 2>/dev/null; then
-		fusermount3 -u "$MNT" 2>/dev/null || fusermount -u "$MNT" 2>/dev/null ||
-			umount -l "$MNT"
-	fi
-	[ -n "$FSPID" ] && kill "$FSPID" 2>/dev/null
-	for _ in $(seq 50); do [ -n "$FSPID" ] && kill -0 "$FSPID" 2>/dev/null || break; sleep 0.1; done
-}
-PRE_CLEANUP=thaw
-POST_CLEANUP=unmount
 ms_now() { echo $(($(date +%s%N) / 1000000)); }
 
-mkdir -p "$WORK/back" "$MNT"
-truncate -s 64M "$WORK/back/volume.img"
-( /usr/bin/python3 "$top_srcdir/tests/faults/freezefs.py" "$MNT" "$WORK/back" "$FLAG" \
-	"$WORK/fs.pid" > "$WORK/freezefs.log" 2>&1 & )
-for _ in $(seq 100); do mountpoint -q "$MNT" && [ -s "$WORK/fs.pid" ] && break; sleep 0.1; done
-FSPID=$(cat "$WORK/fs.pid" 2>/dev/null)
-mountpoint -q "$MNT" || skip "cannot mount the FUSE filesystem: $(tail -n 3 "$WORK/freezefs.log")"
-# Node 2's device (the lib's LOOPDEV, detached by its cleanup), then node 1's.
-LOOPDEV=$("$top_srcdir/tests/loop-attach" --find --direct-io=on "$WORK/back/volume.img") ||
-	skip "no loop device available"
-LOOP2=$LOOPDEV
-LOOP1=$("$top_srcdir/tests/loop-attach" --find --direct-io=on "$MNT/volume.img") ||
-	skip "no second loop device available"
-[ "$(cat "/sys/block/$(basename "$LOOP1")/loop/dio" 2>/dev/null)" = 1 ] ||
-	skip "the loop device does not do direct I/O over FUSE (cached pages would be served)"
+# Node 1's device over the FUSE filesystem that freezes, node 2's on the
+# same backing file directly.
+freeze_fs
+LOOP1=$LAST_LOOP
+loop_attach --direct-io=on "$WORK/back/volume.img"
+LOOP2=$LAST_LOOP
 "$DISKLINK" format "$LOOP2" --cluster relaytest --slots 4 --ring-blocks 1024 \
 	> "$WORK/format.log" 2>&1 || fail "formatting $LOOP2: $(cat "$WORK/format.log")"
 
@@ -158,7 +133,7 @@ in1_before=$(peer_field 1 2 dgrams_to_knet)
 in2_before=$(peer_field 2 1 dgrams_to_knet)
 
 # 3. Recovery: the link carries datagrams both ways within 5 s.
-thaw
+freeze_thaw
 t_thaw=$(ms_now)
 log "released"
 back1=; back2=
