@@ -1,6 +1,9 @@
 """The table: one row per figure, one column per device; every latency
 cell gives the value and its ratio to that device's own fio floor, taken
-in the same run.  Targets are printed below it, never enforced."""
+in the same run.  Targets are printed below it, never enforced
+(bench_targets.py)."""
+
+from bench_targets import targets
 
 
 def rx(v, f):
@@ -9,10 +12,6 @@ def rx(v, f):
 
 def us(v):
     return "%.0f" % v if v is not None else "?"
-
-
-def verdict(ok, miss):
-    return "met" if ok else "MISSED " + miss
 
 
 def fio_rows(row):
@@ -162,46 +161,6 @@ def knet_rows(row, devs):
         row("  ping interval measured (computed) ms", lambda r, n=n, st=st: "%s (%s)" % (
             us(st(r)["link1_ping_interval_ms"]),
             us(lab_of(r, n).get("ping_interval_computed_ms"))))
-
-
-def targets(devs):
-    out = []
-    for r in devs:
-        tg = r.setdefault("targets", {})
-        name = r["device"]["name"]
-        o = r["link"]["oneway_1000"]
-        tg["oneway_1000_p50_1ms"] = o["p50_us"] <= 1000
-        tg["oneway_1000_p99_5ms"] = o["p99_us"] <= 5000
-        out.append("%s: one-way 1,000/s p50<=1ms %s, p99<=5ms %s" % (
-            name, verdict(tg["oneway_1000_p50_1ms"], "by %.2f ms" % ((o["p50_us"] - 1000) / 1000)),
-            verdict(tg["oneway_1000_p99_5ms"], "by %.2f ms" % ((o["p99_us"] - 5000) / 1000))))
-        t = r["link"]["tput_64k"]["mb_per_s"]
-        tg["throughput_64k_half_fio"] = t >= r["floor"]["bw"] / 2
-        out.append("%s: 64 KiB throughput >= half fio seq (%.0f MB/s) %s" % (
-            name, r["floor"]["bw"] / 2, verdict(tg["throughput_64k_half_fio"],
-                                                "by %.0f MB/s" % (r["floor"]["bw"] / 2 - t))))
-        i3, base = idle_of(r, 3), (r.get("idle") or [None])[0]
-        if i3:
-            tg["idle_cpu_3_1pct"] = i3["cpu_pct_max"] <= 1.0
-            out.append("%s: idle CPU <= 1%% at 3 nodes %s" % (name, verdict(
-                tg["idle_cpu_3_1pct"], "by %.2f points" % (i3["cpu_pct_max"] - 1.0))))
-        grow = []
-        for i in r.get("idle", [])[1:]:
-            if base and base["iops_per_node"]:
-                g = i["iops_per_node"] / base["iops_per_node"]
-                p = (i["nodes"] - 1) / (base["nodes"] - 1)
-                tg["idle_io_growth_%d" % i["nodes"]] = g <= p * 1.05
-                grow.append("x%.1f/x%.0f" % (g, p))
-        if grow:
-            out.append("%s: idle I/O per node grows no faster than the peers (I/O / peers): %s"
-                       % (name, " ".join(grow)))
-        for x in r.get("lab", []):
-            v = (x.get("stats") or {}).get("link1_window_ave_us")
-            if v is not None:
-                tg["knet_%d_3ms" % x["nodes"]] = v <= 3000
-                out.append("%s: knet disk link <= 3 ms, %d nodes: %s" % (
-                    name, x["nodes"], verdict(v <= 3000, "by %.2f ms" % ((v - 3000) / 1000))))
-    return out
 
 
 def report(res):
