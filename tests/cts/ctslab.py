@@ -66,7 +66,8 @@ class CtsLab(dllab.Lab):
         text = text.replace("\tto_syslog: no", "\tto_syslog: yes\n\tsyslog_facility: daemon")
         hosts = ["127.0.0.1 localhost"] + ["%s %s" % (n.addr0, n.name) for n in self.nodes] + \
                 ["%s %s" % (EXERCISER_ADDR, EXERCISER)]
-        peers = ["#flag %s" % self.isolate_flag, "#power %s" % self.power_sock] + \
+        peers = ["#flag %s" % self.isolate_flag, "#power %s" % self.power_sock,
+                 "#agent /usr/sbin/%s" % self.fence_agent_name] + \
                 ["%s %s %s" % (n.name, n.addr0, n.loop_addr) for n in self.nodes]
         self._ssh_keys()
         PowerServer(self).start()
