@@ -133,21 +133,87 @@ static void test_copies_merge(void **state)
 	close(knet);
 }
 
-/* A datagram to one peer only waits coalesce_us, then the timer queues it. */
-static void test_coalescing_timer(void **state)
+/* A unicast is queued at the end of the wake-up that read it: no
+ * coalescing timer, however long coalesce_us (issue #19: it waited for
+ * the timer with two or more peers). */
+static void test_unicast_no_wait(void **state)
 {
 	struct dld_ctx *ctx = *state;
 	int knet = knet_socket(ctx);
 	struct dld_qmsg m;
-	uint64_t pos;
+	uint64_t pos = dld_q_tail(ctx->chan.tx);
 
 	dld_loop_set_after(&ctx->loop, after, ctx);
-	ctx->cfg.tun.coalesce_us = 2000;
+	ctx->cfg.tun.coalesce_us = 10000;
 	send_to(knet, &ctx->cfg.peers[1], "unicast");
-	assert_int_equal(turn(ctx, &m, &pos), 1);
+	assert_int_equal(dld_loop_once(&ctx->loop, 1000), 0);
+	assert_false(ctx->pend.armed);
+	assert_true(dld_q_read(ctx->chan.tx, &pos, &m));
 	assert_int_equal(m.ndst, 1);
 	assert_int_equal(m.dst[0], 3);
+	dld_q_release(ctx->chan.tx, pos);
+	close(knet);
+}
+
+/* A copy that reached another peer's socket after the wake-up began is
+ * read before the flush and merges (the flush sweeps every socket). */
+static void test_flush_sweeps(void **state)
+{
+	struct dld_ctx *ctx = *state;
+	int knet = knet_socket(ctx);
+	struct dld_qmsg m;
+	uint64_t pos = dld_q_tail(ctx->chan.tx);
+
+	ctx->cfg.tun.coalesce_us = 10000;
+	send_to(knet, &ctx->cfg.peers[0], "totem");
+	assert_int_equal(dld_loop_once(&ctx->loop, 1000), 0);   /* no after hook */
+	assert_int_equal(ctx->pend.set.nrec, 1);
+	send_to(knet, &ctx->cfg.peers[1], "totem");
+	dld_sockets_flush(ctx, false);
 	assert_false(ctx->pend.armed);
+	assert_true(dld_q_read(ctx->chan.tx, &pos, &m));
+	assert_int_equal(m.ndst, 2);
+	assert_int_equal(ctx->coalesced, 1);
+	dld_q_release(ctx->chan.tx, pos);
+	close(knet);
+}
+
+/* Three peers: a broadcast seen on two of them waits (up to coalesce_us)
+ * for the third copy; the timer queues what came. */
+static void test_partial_broadcast_waits(void **state)
+{
+	struct dld_ctx *ctx = *state;
+	struct dld_config *nc = malloc(sizeof(*nc));
+	struct dld_qmsg m;
+	uint64_t pos;
+	int knet;
+
+	assert_non_null(nc);
+	*nc = ctx->cfg;
+	peer(nc, 4, "127.77.1.4");
+	assert_int_equal(dld_sockets_update(ctx, nc), 0);
+	free(nc);
+	knet = knet_socket(ctx);
+	dld_loop_set_after(&ctx->loop, after, ctx);
+	ctx->cfg.tun.coalesce_us = 2000;
+	send_to(knet, &ctx->cfg.peers[0], "bcast");
+	send_to(knet, &ctx->cfg.peers[1], "bcast");
+	pos = dld_q_tail(ctx->chan.tx);
+	assert_int_equal(dld_loop_once(&ctx->loop, 1000), 0);
+	assert_true(ctx->pend.armed);
+	assert_false(dld_q_read(ctx->chan.tx, &pos, &m));
+	assert_int_equal(turn(ctx, &m, &pos), 1);
+	assert_int_equal(m.ndst, 2);
+	assert_false(ctx->pend.armed);
+	dld_q_release(ctx->chan.tx, pos);
+	/* All three copies: queued at once. */
+	for (uint32_t i = 0; i < 3; i++)
+		send_to(knet, &ctx->cfg.peers[i], "all");
+	pos = dld_q_tail(ctx->chan.tx);
+	assert_int_equal(dld_loop_once(&ctx->loop, 1000), 0);
+	assert_false(ctx->pend.armed);
+	assert_true(dld_q_read(ctx->chan.tx, &pos, &m));
+	assert_int_equal(m.ndst, 3);
 	dld_q_release(ctx->chan.tx, pos);
 	close(knet);
 }
@@ -416,7 +482,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_copies_merge, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_coalescing_timer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unicast_no_wait, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flush_sweeps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_partial_broadcast_waits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_child_drops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deliver_from_peer_address, setup, teardown),
