@@ -1,8 +1,8 @@
 /* The parent's record-level coalescing (daemon/parent/coalesce.c), fed
  * datagrams directly: copies of a broadcast merge into one record, a
  * datagram never overtakes an earlier one to the same node, a full set
- * says so, and the flush rule waits only for a broadcast under way (a
- * unicast never waits: issue #19). */
+ * says so, and the flush rule waits only for a broadcast under way or
+ * predicted (a unicast to any other peer never waits: issue #19). */
 #include "config.h"
 
 #include <setjmp.h>
@@ -138,8 +138,44 @@ static void test_flush_rule_counts_gone(void **state)
 	add(c, 5, "bcast");
 	assert_false(dld_coal_partial(c, 4));
 	dld_coal_clear(c);
-	add(c, 2, "other");                            /* a unicast after it */
+	add(c, 3, "other");                            /* a unicast after it */
 	assert_false(dld_coal_partial(c, 4));
+}
+
+/* Learned: the rest of a broadcast followed a first copy to node 2 that
+ * went alone, so the next lone datagram to node 2 waits (it may be a
+ * broadcast's first copy); one to node 3 does not.  A wait in vain
+ * forgets node 2. */
+static void test_flush_rule_learns_first(void **state)
+{
+	struct dld_coal *c = *state;
+
+	add(c, 2, "ping-2");
+	dld_coal_clear(c);
+	add(c, 2, "ping-2b");                          /* nothing learned yet */
+	assert_false(dld_coal_partial(c, 2));
+	dld_coal_clear(c);
+	add(c, 2, "b1");
+	dld_coal_clear(c);                             /* b1's first copy alone */
+	add(c, 3, "b1");
+	assert_false(dld_coal_partial(c, 2));          /* 1 + 1 of 2: complete */
+	dld_coal_clear(c);
+	add(c, 3, "ping-3");
+	assert_false(dld_coal_partial(c, 2));
+	dld_coal_clear(c);
+	add(c, 2, "b2");
+	assert_true(dld_coal_partial(c, 2));           /* predicted */
+	add(c, 3, "b2");
+	assert_false(dld_coal_partial(c, 2));
+	dld_coal_clear(c);
+	add(c, 2, "ping-2c");
+	assert_true(dld_coal_partial(c, 2));
+	dld_coal_expired(c);                           /* no copy came */
+	assert_false(dld_coal_partial(c, 2));
+	dld_coal_clear(c);
+	add(c, 2, "ping-2d");
+	assert_false(dld_coal_partial(c, 2));
+	assert_false(dld_coal_partial(c, 1));
 }
 
 int main(void)
@@ -150,6 +186,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flush_rule, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flush_rule_counts_gone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flush_rule_learns_first, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

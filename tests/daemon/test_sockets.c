@@ -218,6 +218,44 @@ static void test_partial_broadcast_waits(void **state)
 	close(knet);
 }
 
+/* A first copy that went alone and its copy that followed teach the
+ * parent the peer broadcasts start with: the next lone datagram to it
+ * waits for its copy (one record), a lone one to the other peer does not. */
+static void test_learned_first_copy(void **state)
+{
+	struct dld_ctx *ctx = *state;
+	int knet = knet_socket(ctx);
+	struct dld_qmsg m;
+	uint64_t pos = dld_q_tail(ctx->chan.tx);
+
+	dld_loop_set_after(&ctx->loop, after, ctx);
+	ctx->cfg.tun.coalesce_us = 10000;
+	send_to(knet, &ctx->cfg.peers[0], "b1");
+	assert_int_equal(dld_loop_once(&ctx->loop, 1000), 0);
+	assert_false(ctx->pend.armed);                     /* nothing learned */
+	send_to(knet, &ctx->cfg.peers[1], "b1");
+	assert_int_equal(dld_loop_once(&ctx->loop, 1000), 0);
+	send_to(knet, &ctx->cfg.peers[1], "to-3");
+	assert_int_equal(dld_loop_once(&ctx->loop, 1000), 0);
+	assert_false(ctx->pend.armed);
+	send_to(knet, &ctx->cfg.peers[0], "b2");
+	assert_int_equal(dld_loop_once(&ctx->loop, 1000), 0);
+	assert_true(ctx->pend.armed);                      /* predicted */
+	send_to(knet, &ctx->cfg.peers[1], "b2");
+	assert_int_equal(dld_loop_once(&ctx->loop, 1000), 0);
+	assert_false(ctx->pend.armed);
+	for (int k = 0; k < 3; k++) {
+		assert_true(dld_q_read(ctx->chan.tx, &pos, &m));
+		dld_q_release(ctx->chan.tx, pos);
+	}
+	assert_true(dld_q_read(ctx->chan.tx, &pos, &m));
+	assert_int_equal(m.len, 2);
+	assert_memory_equal(m.data, "b2", 2);
+	assert_int_equal(m.ndst, 2);
+	dld_q_release(ctx->chan.tx, pos);
+	close(knet);
+}
+
 static void test_foreign_dropped(void **state)
 {
 	struct dld_ctx *ctx = *state;
@@ -485,6 +523,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unicast_no_wait, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flush_sweeps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_partial_broadcast_waits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_learned_first_copy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_child_drops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deliver_from_peer_address, setup, teardown),

@@ -28,8 +28,13 @@ struct dld_coal {
 	 * peers it went to): the first copies of a broadcast whose other
 	 * copies come later. */
 	uint32_t gone_len;
-	uint16_t gone_ndst;
+	uint16_t gone_ndst, gone_first;
 	uint8_t gone[DLD_RECV_MAX];
+	/* Learned: knet sends a broadcast's copies in one order, so its first
+	 * copy goes to the same peer each time.  Set when copies of what went
+	 * out followed; forgotten when a wait for them was in vain. */
+	bool first_known;
+	uint16_t first;
 };
 
 /* Add a datagram for node: merged into the newest record with the same
@@ -38,12 +43,17 @@ struct dld_coal {
  * room (queue the records, clear, add again). */
 int dld_coal_add(struct dld_coal *c, uint16_t node, const uint8_t *data, uint32_t len);
 
-/* The flush rule: true while a broadcast is under way, i.e. a record has
+/* The flush rule: true when copies of a broadcast are predicted within
+ * microseconds, so a short wait makes one record of them: a record has
  * reached two to peers-1 of the peers, counting the copies of the same
- * payload that the last flush queued; the copies for the others are
- * predicted within microseconds and are worth a short wait.  A unicast
- * (one destination) or a complete broadcast never waits. */
+ * payload that the last flush queued, or a lone datagram went to the peer
+ * that learned broadcasts start with.  Any other unicast and a complete
+ * broadcast never wait. */
 bool dld_coal_partial(const struct dld_coal *c, uint32_t peers);
+
+/* The wait ended (coalesce_us): a lone datagram to the learned first
+ * peer got no copy, so that peer is forgotten. */
+void dld_coal_expired(struct dld_coal *c);
 
 /* After the records were queued: empty, the newest one kept as gone. */
 void dld_coal_clear(struct dld_coal *c);

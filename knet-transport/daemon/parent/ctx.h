@@ -179,9 +179,9 @@ void dld_sockets_close(struct dld_ctx *ctx);
  * update). */
 int dld_sockets_update(struct dld_ctx *ctx, const struct dld_config *nc);
 /* End of a wake-up: read what the other peer sockets hold by now, queue
- * the pending records and wake the child; only while a broadcast is under
- * way (dld_coal_partial) hold them up to coalesce_us for the remaining
- * copies.  force: queue now (the coalescing window ended). */
+ * the pending records and wake the child; only when more copies of a
+ * broadcast are predicted (dld_coal_partial) hold them up to coalesce_us.
+ * force: queue now (the coalescing window ended). */
 void dld_sockets_flush(struct dld_ctx *ctx, bool force);
 /* The child delivered datagrams: send each to local knet from its peer's socket. */
 void dld_sockets_deliver(struct dld_ctx *ctx);

@@ -89,6 +89,7 @@ static void on_coalesce(int fd, uint32_t events, void *arg)
 	(void)events;
 	if (read(fd, &exp, sizeof(exp)) < 0)
 		exp = 0;
+	dld_coal_expired(&((struct dld_ctx *)arg)->pend.set);
 	dld_sockets_flush(arg, true);
 }
 
@@ -423,9 +424,9 @@ void dld_sockets_flush(struct dld_ctx *ctx, bool force)
 
 	/* knet sends a broadcast as one buffer to each destination in turn:
 	 * the copies for the other peers follow within microseconds.  Those
-	 * already in their sockets merge now; only a broadcast seen on two
-	 * or more but not all peers waits (up to coalesce_us) for the rest.
-	 * A unicast (knet's pings and pongs, the token) never waits. */
+	 * already in their sockets merge now; with coalesce_us only a
+	 * broadcast seen on some but not all peers, or a lone datagram to the
+	 * peer broadcasts were seen to start with, waits for the rest. */
 	if (!force && pd->set.nrec && peers > 1)
 		sweep(ctx);
 	if (!force && us && dld_coal_partial(&pd->set, peers)) {
