@@ -111,6 +111,24 @@ static void after(void *arg)
 	dld_sockets_flush(arg, false);
 }
 
+/* The local knet, with the flush after each turn and a coalescing wait
+ * of us. */
+static int knet_waiting(struct dld_ctx *ctx, uint32_t us)
+{
+	dld_loop_set_after(&ctx->loop, after, ctx);
+	ctx->cfg.tun.coalesce_us = us;
+	return knet_socket(ctx);
+}
+
+/* Send text to peer i, turn the loop once (with the flush): is the
+ * coalescing timer armed (the records held)? */
+static bool send_turn(struct dld_ctx *ctx, int knet, uint32_t i, const char *text)
+{
+	send_to(knet, &ctx->cfg.peers[i], text);
+	assert_int_equal(dld_loop_once(&ctx->loop, 1000), 0);
+	return ctx->pend.armed;
+}
+
 static void test_copies_merge(void **state)
 {
 	struct dld_ctx *ctx = *state;
@@ -139,15 +157,11 @@ static void test_copies_merge(void **state)
 static void test_unicast_no_wait(void **state)
 {
 	struct dld_ctx *ctx = *state;
-	int knet = knet_socket(ctx);
+	int knet = knet_waiting(ctx, 10000);
 	struct dld_qmsg m;
 	uint64_t pos = dld_q_tail(ctx->chan.tx);
 
-	dld_loop_set_after(&ctx->loop, after, ctx);
-	ctx->cfg.tun.coalesce_us = 10000;
-	send_to(knet, &ctx->cfg.peers[1], "unicast");
-	assert_int_equal(dld_loop_once(&ctx->loop, 1000), 0);
-	assert_false(ctx->pend.armed);
+	assert_false(send_turn(ctx, knet, 1, "unicast"));
 	assert_true(dld_q_read(ctx->chan.tx, &pos, &m));
 	assert_int_equal(m.ndst, 1);
 	assert_int_equal(m.dst[0], 3);
@@ -193,9 +207,7 @@ static void test_partial_broadcast_waits(void **state)
 	peer(nc, 4, "127.77.1.4");
 	assert_int_equal(dld_sockets_update(ctx, nc), 0);
 	free(nc);
-	knet = knet_socket(ctx);
-	dld_loop_set_after(&ctx->loop, after, ctx);
-	ctx->cfg.tun.coalesce_us = 2000;
+	knet = knet_waiting(ctx, 2000);
 	send_to(knet, &ctx->cfg.peers[0], "bcast");
 	send_to(knet, &ctx->cfg.peers[1], "bcast");
 	pos = dld_q_tail(ctx->chan.tx);
@@ -224,26 +236,15 @@ static void test_partial_broadcast_waits(void **state)
 static void test_learned_first_copy(void **state)
 {
 	struct dld_ctx *ctx = *state;
-	int knet = knet_socket(ctx);
+	int knet = knet_waiting(ctx, 10000);
 	struct dld_qmsg m;
 	uint64_t pos = dld_q_tail(ctx->chan.tx);
 
-	dld_loop_set_after(&ctx->loop, after, ctx);
-	ctx->cfg.tun.coalesce_us = 10000;
-	send_to(knet, &ctx->cfg.peers[0], "b1");
-	assert_int_equal(dld_loop_once(&ctx->loop, 1000), 0);
-	assert_false(ctx->pend.armed);                     /* nothing learned */
-	send_to(knet, &ctx->cfg.peers[1], "b1");
-	assert_int_equal(dld_loop_once(&ctx->loop, 1000), 0);
-	send_to(knet, &ctx->cfg.peers[1], "to-3");
-	assert_int_equal(dld_loop_once(&ctx->loop, 1000), 0);
-	assert_false(ctx->pend.armed);
-	send_to(knet, &ctx->cfg.peers[0], "b2");
-	assert_int_equal(dld_loop_once(&ctx->loop, 1000), 0);
-	assert_true(ctx->pend.armed);                      /* predicted */
-	send_to(knet, &ctx->cfg.peers[1], "b2");
-	assert_int_equal(dld_loop_once(&ctx->loop, 1000), 0);
-	assert_false(ctx->pend.armed);
+	assert_false(send_turn(ctx, knet, 0, "b1"));       /* nothing learned */
+	assert_false(send_turn(ctx, knet, 1, "b1"));
+	assert_false(send_turn(ctx, knet, 1, "to-3"));
+	assert_true(send_turn(ctx, knet, 0, "b2"));        /* predicted */
+	assert_false(send_turn(ctx, knet, 1, "b2"));
 	for (int k = 0; k < 3; k++) {
 		assert_true(dld_q_read(ctx->chan.tx, &pos, &m));
 		dld_q_release(ctx->chan.tx, pos);
