@@ -111,6 +111,24 @@ static void after(void *arg)
 	dld_sockets_flush(arg, false);
 }
 
+/* The local knet, with the flush after each turn and a coalescing wait
+ * of us. */
+static int knet_waiting(struct dld_ctx *ctx, uint32_t us)
+{
+	dld_loop_set_after(&ctx->loop, after, ctx);
+	ctx->cfg.tun.coalesce_us = us;
+	return knet_socket(ctx);
+}
+
+/* Send text to peer i, turn the loop once (with the flush): is the
+ * coalescing timer armed (the records held)? */
+static bool send_turn(struct dld_ctx *ctx, int knet, uint32_t i, const char *text)
+{
+	send_to(knet, &ctx->cfg.peers[i], text);
+	assert_int_equal(dld_loop_once(&ctx->loop, 1000), 0);
+	return ctx->pend.armed;
+}
+
 static void test_copies_merge(void **state)
 {
 	struct dld_ctx *ctx = *state;
@@ -133,21 +151,108 @@ static void test_copies_merge(void **state)
 	close(knet);
 }
 
-/* A datagram to one peer only waits coalesce_us, then the timer queues it. */
-static void test_coalescing_timer(void **state)
+/* A unicast is queued at the end of the wake-up that read it: no
+ * coalescing timer, however long coalesce_us (issue #19: it waited for
+ * the timer with two or more peers). */
+static void test_unicast_no_wait(void **state)
+{
+	struct dld_ctx *ctx = *state;
+	int knet = knet_waiting(ctx, 10000);
+	struct dld_qmsg m;
+	uint64_t pos = dld_q_tail(ctx->chan.tx);
+
+	assert_false(send_turn(ctx, knet, 1, "unicast"));
+	assert_true(dld_q_read(ctx->chan.tx, &pos, &m));
+	assert_int_equal(m.ndst, 1);
+	assert_int_equal(m.dst[0], 3);
+	dld_q_release(ctx->chan.tx, pos);
+	close(knet);
+}
+
+/* A copy that reached another peer's socket after the wake-up began is
+ * read before the flush and merges (the flush sweeps every socket). */
+static void test_flush_sweeps(void **state)
 {
 	struct dld_ctx *ctx = *state;
 	int knet = knet_socket(ctx);
 	struct dld_qmsg m;
-	uint64_t pos;
+	uint64_t pos = dld_q_tail(ctx->chan.tx);
 
-	dld_loop_set_after(&ctx->loop, after, ctx);
-	ctx->cfg.tun.coalesce_us = 2000;
-	send_to(knet, &ctx->cfg.peers[1], "unicast");
-	assert_int_equal(turn(ctx, &m, &pos), 1);
-	assert_int_equal(m.ndst, 1);
-	assert_int_equal(m.dst[0], 3);
+	ctx->cfg.tun.coalesce_us = 10000;
+	send_to(knet, &ctx->cfg.peers[0], "totem");
+	assert_int_equal(dld_loop_once(&ctx->loop, 1000), 0);   /* no after hook */
+	assert_int_equal(ctx->pend.set.nrec, 1);
+	send_to(knet, &ctx->cfg.peers[1], "totem");
+	dld_sockets_flush(ctx, false);
 	assert_false(ctx->pend.armed);
+	assert_true(dld_q_read(ctx->chan.tx, &pos, &m));
+	assert_int_equal(m.ndst, 2);
+	assert_int_equal(ctx->coalesced, 1);
+	dld_q_release(ctx->chan.tx, pos);
+	close(knet);
+}
+
+/* Three peers: a broadcast seen on two of them waits (up to coalesce_us)
+ * for the third copy; the timer queues what came. */
+static void test_partial_broadcast_waits(void **state)
+{
+	struct dld_ctx *ctx = *state;
+	struct dld_config *nc = malloc(sizeof(*nc));
+	struct dld_qmsg m;
+	uint64_t pos;
+	int knet;
+
+	assert_non_null(nc);
+	*nc = ctx->cfg;
+	peer(nc, 4, "127.77.1.4");
+	assert_int_equal(dld_sockets_update(ctx, nc), 0);
+	free(nc);
+	knet = knet_waiting(ctx, 2000);
+	send_to(knet, &ctx->cfg.peers[0], "bcast");
+	send_to(knet, &ctx->cfg.peers[1], "bcast");
+	pos = dld_q_tail(ctx->chan.tx);
+	assert_int_equal(dld_loop_once(&ctx->loop, 1000), 0);
+	assert_true(ctx->pend.armed);
+	assert_false(dld_q_read(ctx->chan.tx, &pos, &m));
+	assert_int_equal(turn(ctx, &m, &pos), 1);
+	assert_int_equal(m.ndst, 2);
+	assert_false(ctx->pend.armed);
+	dld_q_release(ctx->chan.tx, pos);
+	/* All three copies: queued at once. */
+	for (uint32_t i = 0; i < 3; i++)
+		send_to(knet, &ctx->cfg.peers[i], "all");
+	pos = dld_q_tail(ctx->chan.tx);
+	assert_int_equal(dld_loop_once(&ctx->loop, 1000), 0);
+	assert_false(ctx->pend.armed);
+	assert_true(dld_q_read(ctx->chan.tx, &pos, &m));
+	assert_int_equal(m.ndst, 3);
+	dld_q_release(ctx->chan.tx, pos);
+	close(knet);
+}
+
+/* A first copy that went alone and its copy that followed teach the
+ * parent the peer broadcasts start with: the next lone datagram to it
+ * waits for its copy (one record), a lone one to the other peer does not. */
+static void test_learned_first_copy(void **state)
+{
+	struct dld_ctx *ctx = *state;
+	int knet = knet_waiting(ctx, 10000);
+	struct dld_qmsg m;
+	uint64_t pos = dld_q_tail(ctx->chan.tx);
+
+	assert_false(send_turn(ctx, knet, 0, "b1"));       /* nothing learned */
+	assert_false(send_turn(ctx, knet, 1, "b1"));
+	assert_false(send_turn(ctx, knet, 1, "to-3"));
+	assert_true(send_turn(ctx, knet, 0, "b2"));        /* predicted */
+	assert_false(send_turn(ctx, knet, 1, "b2"));
+	for (int k = 0; k < 3; k++) {
+		assert_true(dld_q_read(ctx->chan.tx, &pos, &m));
+		dld_q_release(ctx->chan.tx, pos);
+	}
+	assert_true(dld_q_read(ctx->chan.tx, &pos, &m));
+	assert_int_equal(m.len, 2);
+	assert_memory_equal(m.data, "b2", 2);
+	assert_int_equal(m.ndst, 2);
 	dld_q_release(ctx->chan.tx, pos);
 	close(knet);
 }
@@ -416,7 +521,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_copies_merge, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_coalescing_timer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unicast_no_wait, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flush_sweeps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_partial_broadcast_waits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_learned_first_copy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_child_drops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deliver_from_peer_address, setup, teardown),

@@ -30,48 +30,18 @@ corosync (exit 2) and a volume of another cluster (exit 3).
 Exit 0 pass, 1 fail, 77 skip (1 instead of skip when CI=true).
 """
 
-import json
 import os
 import re
 import sys
-import time
 
 sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lab"))
 import dllab  # noqa: E402
+from corolink import (DL, DLD, LINK_PORT, check, daemons_follow, drop_node3,  # noqa: E402
+                      link1_up, links, restore_node3, say, status)
 
 NAME = "test-link-add-lab"
-T0 = time.monotonic()
-BUILD = os.path.abspath(os.environ.get("top_builddir", os.path.join(HERE, "..", "..")))
-DL = os.path.join(BUILD, "knet-transport", "disklink")
-DLD = os.path.join(BUILD, "knet-transport", "disklinkd")
-# disklink corosync-link gives link N the privileged port 405 + N.
-LINK_PORT = 406
-
-
-def say(msg):
-    print("[%6.1fs] %s" % (time.monotonic() - T0, msg), flush=True)
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-    say("ok: " + msg)
-
-
-def links(nd):
-    """corosync-cfgtool -s -> {link: {nodeid: status}}."""
-    out, cur = {}, None
-    for line in nd.link_status().splitlines():
-        m = re.match(r"LINK ID (\d+)", line)
-        if m:
-            cur = out.setdefault(int(m.group(1)), {})
-            continue
-        m = re.match(r"\s*nodeid:\s+(\d+):\s+(\S+)", line)
-        if m and cur is not None:
-            cur[int(m.group(1))] = m.group(2)
-    return out
 
 
 def ring_id(nd):
@@ -89,38 +59,6 @@ def join_counts(nd):
     vals = dict((int(a), int(b)) for a, b in re.findall(
         r"runtime\.members\.(\d+)\.join_count \(u32\) = (\d+)", cp.stdout))
     return vals or None
-
-
-def status(nd):
-    cp = nd.exec([DL, "status", "--json"], timeout=15)
-    if cp.returncode != 0:
-        return None
-    try:
-        return json.loads(cp.stdout)
-    except ValueError:
-        return None
-
-
-def link1_up(lab, peers_of):
-    for nd in lab.nodes:
-        l1 = links(nd).get(1, {})
-        if any(l1.get(p) != "connected" for p in peers_of(nd)):
-            return False
-    return True
-
-
-def daemons_follow(lab, addr_of, port):
-    for nd in lab.nodes:
-        st = status(nd)
-        if not st or st.get("corosync") != "connected" or st.get("link") != 1:
-            return False
-        if st["local_addr"] != addr_of(nd.id) or st["port"] != port:
-            return False
-        want = sorted((p.id, addr_of(p.id)) for p in lab.nodes if p is not nd)
-        got = sorted((p["node_id"], p["addr"]) for p in st["peers"])
-        if got != want or any(p["state"] != "up" for p in st["peers"]):
-            return False
-    return True
 
 
 def scenario(lab):
@@ -155,11 +93,11 @@ def scenario(lab):
 
     def peers_of(nd):
         return [p.id for p in lab.nodes if p is not nd]
-    dllab.wait_for(lambda: link1_up(lab, peers_of), 60, 0.5, "link 1 connected everywhere")
+    dllab.wait_for(lambda: link1_up(lab.nodes), 60, 0.5, "link 1 connected everywhere")
     for nd in lab.nodes:
         check(all(links(nd)[1][p] == "connected" for p in peers_of(nd)),
               "%s: corosync-cfgtool -s shows link 1 connected to %s" % (nd.name, peers_of(nd)))
-    dllab.wait_for(lambda: daemons_follow(lab, lambda i: "127.77.0.%d" % i, LINK_PORT), 30, 0.5,
+    dllab.wait_for(lambda: daemons_follow(lab.nodes, lambda i: "127.77.0.%d" % i, LINK_PORT), 30, 0.5,
                    "disklinkd status")
     check(True, "each disklinkd: corosync connected, own address 127.77.0.N:%d, peers up" % LINK_PORT)
 
@@ -177,11 +115,7 @@ def scenario(lab):
     # address in place: nodes removed and added are what a reload can do.)
     n1, n2, n3 = lab.nodes
     for nd in (n1, n2):
-        nd.sh("cp /etc/corosync/corosync.conf /etc/corosync/with-node3.conf && "
-              "awk '/^\tnode \\{/ { blk = $0; getline; if ($0 ~ /name: dl3$/) skip = 1; "
-              "else print blk } skip && /^\t\\}/ { skip = 0; next } !skip' "
-              "/etc/corosync/with-node3.conf > /etc/corosync/corosync.conf")
-        conf = nd.sh("cat /etc/corosync/corosync.conf")
+        conf = drop_node3(nd)
         check("dl3" not in conf and "ring1_addr: 127.77.0.2" in conf,
               "%s: node 3 removed from corosync.conf" % nd.name)
     cp = n1.exec(["corosync-cfgtool", "-R"], timeout=30)
@@ -208,14 +142,14 @@ def scenario(lab):
     check(True, "corosync: dl1 and dl2 form a membership of 1 2")
 
     for nd in (n1, n2):
-        nd.sh("mv /etc/corosync/with-node3.conf /etc/corosync/corosync.conf")
+        restore_node3(nd)
     cp = n1.exec(["corosync-cfgtool", "-R"], timeout=30)
     check(cp.returncode == 0, "dl1: corosync-cfgtool -R (node 3 added back)")
-    dllab.wait_for(lambda: daemons_follow(lab, lambda i: "127.77.0.%d" % i, LINK_PORT), 60, 0.5,
+    dllab.wait_for(lambda: daemons_follow(lab.nodes, lambda i: "127.77.0.%d" % i, LINK_PORT), 60, 0.5,
                    "disklinkd following node 3's return")
     check(True, "each disklinkd follows the reload: peer 3 bound again, all peers up")
     lab.wait_quorate(members=[1, 2, 3], timeout=60)
-    dllab.wait_for(lambda: link1_up(lab, peers_of), 60, 0.5, "link 1 connected again")
+    dllab.wait_for(lambda: link1_up(lab.nodes), 60, 0.5, "link 1 connected again")
     check(True, "corosync-cfgtool -s: link 1 connected everywhere after the reloads")
     for nd in lab.nodes:
         check(nd.pid_of("disklinkd") == pids[nd.id], "%s: same disklinkd (no restart)" % nd.name)
@@ -232,7 +166,7 @@ def scenario(lab):
     dllab.wait_for(lambda: (status(n2) or {}).get("corosync") == "connected", 40, 0.5,
                    "dl2 disklinkd: reconnected")
     lab.wait_quorate(members=[1, 2, 3], timeout=60)
-    dllab.wait_for(lambda: link1_up(lab, peers_of), 60, 0.5, "link 1 connected again")
+    dllab.wait_for(lambda: link1_up(lab.nodes), 60, 0.5, "link 1 connected again")
     check(n2.pid_of("disklinkd") == pids[2], "dl2: corosync back; disklinkd reconnected "
           "(same pid), link 1 connected everywhere")
 

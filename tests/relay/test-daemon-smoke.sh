@@ -130,8 +130,10 @@ if mode == "traffic":
     got = [int.from_bytes(k2.recvfrom(70000)[0][:4], "little") for _ in range(N)]
     assert got == list(range(N)), "burst: lost or reordered"
     # the same bytes to peers 2 and 3 back to back: one record, two
-    # destinations (sent 20 times: on a loaded machine a second copy can
-    # come later than the coalescing wait; the test asks for at least one)
+    # destinations (once a first copy went alone, the parent learns that
+    # copies to peer 2 are followed and waits coalesce_us for them;
+    # sent 20 times: on a loaded machine a second copy can come later than
+    # the coalescing wait; the test asks for at least one)
     for _ in range(20):
         d = os.urandom(300)
         k1.sendto(d, ("127.77.1.2", P)); k1.sendto(d, ("127.77.1.3", P)); expect(d, "coalesced")

@@ -23,9 +23,7 @@ addresses from the plan and corosync, knet's link 1 runs over IPv6 on dl0.
 Exit 0 pass, 1 fail, 77 skip (1 instead of skip when CI=true).
 """
 
-import json
 import os
-import re
 import sys
 import time
 
@@ -33,26 +31,11 @@ sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lab"))
 import dllab  # noqa: E402
+import corolink  # noqa: E402
+from corolink import (DL, DLD, LINK_PORT, check, drop_node3, link1_up,  # noqa: E402
+                      restore_node3, say, status)
 
 NAME = "test-vnic-corosync"
-T0 = time.monotonic()
-BUILD = os.path.abspath(os.environ.get("top_builddir", os.path.join(HERE, "..", "..")))
-DL = os.path.join(BUILD, "knet-transport", "disklink")
-DLD = os.path.join(BUILD, "knet-transport", "disklinkd")
-# disklink corosync-link gives link N the privileged port 405 + N.
-LINK_PORT = 406
-
-
-def say(msg):
-    print("[%6.1fs] %s" % (time.monotonic() - T0, msg), flush=True)
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-    say("ok: " + msg)
-
-
 PFX = "fd5a:1b2c:3d4e:1"
 V6 = False                     # the run: link 1 on the IPv4 or the IPv6 dl0 addresses
 
@@ -62,52 +45,10 @@ def addr(i):
     return "%s::%d" % (PFX, i) if V6 else "169.254.0.%d" % i
 
 
-def links(nd):
-    """corosync-cfgtool -s -> {link: {nodeid: status}}."""
-    out, cur = {}, None
-    for line in nd.link_status().splitlines():
-        m = re.match(r"LINK ID (\d+)", line)
-        if m:
-            cur = out.setdefault(int(m.group(1)), {})
-            continue
-        m = re.match(r"\s*nodeid:\s+(\d+):\s+(\S+)", line)
-        if m and cur is not None:
-            cur[int(m.group(1))] = m.group(2)
-    return out
-
-
-def status(nd):
-    cp = nd.exec([DL, "status", "--json"], timeout=15)
-    if cp.returncode != 0:
-        return None
-    try:
-        return json.loads(cp.stdout)
-    except ValueError:
-        return None
-
-
-def link1_up(nodes):
-    for nd in nodes:
-        l1 = links(nd).get(1, {})
-        if any(l1.get(p.id) != "connected" for p in nodes if p is not nd):
-            return False
-    return True
-
-
 def daemons_follow(nodes):
     """Each daemon: corosync connected, dl0 on its ring1_addr, the others
     its peers, up."""
-    for nd in nodes:
-        st = status(nd)
-        if not st or st.get("corosync") != "connected" or st.get("link") != 1:
-            return False
-        if st["local_addr"] != addr(nd.id) or st["port"] != LINK_PORT:
-            return False
-        want = sorted((p.id, addr(p.id)) for p in nodes if p is not nd)
-        got = sorted((p["node_id"], p["addr"]) for p in st["peers"])
-        if got != want or any(p["state"] != "up" for p in st["peers"]):
-            return False
-    return True
+    return corolink.daemons_follow(nodes, addr, LINK_PORT)
 
 
 CAP_NET_ADMIN = 1 << 12
@@ -166,11 +107,7 @@ def without_node3(lab):
     -R): their daemons drop peer 3; then added back."""
     n1, n2, n3 = lab.nodes
     for nd in (n1, n2):
-        nd.sh("cp /etc/corosync/corosync.conf /etc/corosync/with-node3.conf && "
-              "awk '/^\tnode \\{/ { blk = $0; getline; if ($0 ~ /name: dl3$/) skip = 1; "
-              "else print blk } skip && /^\t\\}/ { skip = 0; next } !skip' "
-              "/etc/corosync/with-node3.conf > /etc/corosync/corosync.conf")
-        conf = nd.sh("cat /etc/corosync/corosync.conf")
+        conf = drop_node3(nd)
         check("dl3" not in conf and "ring1_addr: %s" % addr(2) in conf,
               "%s: node 3 removed from corosync.conf" % nd.name)
     cp = n1.exec(["corosync-cfgtool", "-R"], timeout=30)
@@ -182,7 +119,7 @@ def without_node3(lab):
     check("nreachable" in cp.stdout, "dl1: 169.254.0.3 is nobody's now: %s"
           % cp.stdout.strip().splitlines()[1:2])
     for nd in (n1, n2):
-        nd.sh("mv /etc/corosync/with-node3.conf /etc/corosync/corosync.conf")
+        restore_node3(nd)
     cp = n1.exec(["corosync-cfgtool", "-R"], timeout=30)
     check(cp.returncode == 0, "dl1: corosync-cfgtool -R (node 3 added back)")
     dllab.wait_for(lambda: daemons_follow(lab.nodes), 60, 0.5, "disklinkd following node 3")

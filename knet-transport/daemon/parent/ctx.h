@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "coalesce.h"
 #include "corosync_mode.h"
 #include "dld.h"
 #include "loop.h"
@@ -83,14 +84,10 @@ struct dld_knet_owner {
 };
 
 /* Datagrams from one wake-up waiting to be queued: identical ones sent
- * to several peers merge into one entry with a destination set. */
+ * to several peers merge into one record with a destination set. */
 struct dld_pending {
-	bool have;
 	bool armed;                    /* the coalescing timer runs         */
-	uint16_t ndst;
-	uint16_t dst[DLD_MAX_PEERS];
-	uint32_t len;
-	uint8_t buf[DLD_RECV_BUF];
+	struct dld_coal set;           /* coalesce.h                        */
 };
 
 struct dld_ctx {
@@ -181,9 +178,10 @@ void dld_sockets_close(struct dld_ctx *ctx);
  * could not be bound (logged; that peer stays unbound until the next
  * update). */
 int dld_sockets_update(struct dld_ctx *ctx, const struct dld_config *nc);
-/* End of a wake-up: queue the pending datagram (or, with several peers,
- * hold it coalesce_us for identical copies to other peers), wake the
- * child.  force: the coalescing window ended. */
+/* End of a wake-up: read what the other peer sockets hold by now, queue
+ * the pending records and wake the child; only when more copies of a
+ * broadcast are predicted (dld_coal_partial) hold them up to coalesce_us.
+ * force: queue now (the coalescing window ended). */
 void dld_sockets_flush(struct dld_ctx *ctx, bool force);
 /* The child delivered datagrams: send each to local knet from its peer's socket. */
 void dld_sockets_deliver(struct dld_ctx *ctx);

@@ -231,8 +231,10 @@ const struct dld_setting dld_settings[] = {
 	{ TUN(queue_kib, 4096, 256, 1048576, "KiB"),
 	  .man = "Size of each parent/child queue (next child start)." },
 	{ TUN(coalesce_us, 100, 0, 10000, "us"),
-	  .man = "With several peers, how long a datagram waits for identical copies to other\n"
-		 "peers (knet's broadcast) before it is queued. 0: off." },
+	  .man = "How long datagrams wait for a broadcast's other copies when they are\n"
+		 "predicted: it reached some but not all peers, or a lone datagram went to the\n"
+		 "peer broadcasts were seen to start with (copies already there merge without a\n"
+		 "wait). 0: no wait." },
 	{ TUN(tun_bulk_kib, 4096, 0, 1048576, "KiB/s"),
 	  .man = "TUN mode: the rate of packets other than knet's and ICMP (bulk) written to\n"
 		 "the volume; above it they wait in a queue (at most a second of the rate,\n"

@@ -23,6 +23,7 @@
 
 #define SOCK_BUF  (4u << 20)
 #define RECV_BURST 64                  /* datagrams per socket per wake-up */
+#define SWEEPS 4                       /* reads of every socket before a flush */
 /* The owner of the knet end is looked up again after this long: the
  * window in which a socket could change hands unseen (doc/security.md). */
 #define OWNER_RECHECK_NS (100ull * 1000000ull)
@@ -88,6 +89,7 @@ static void on_coalesce(int fd, uint32_t events, void *arg)
 	(void)events;
 	if (read(fd, &exp, sizeof(exp)) < 0)
 		exp = 0;
+	dld_coal_expired(&((struct dld_ctx *)arg)->pend.set);
 	dld_sockets_flush(arg, true);
 }
 
@@ -300,9 +302,11 @@ static void refuse(struct dld_ctx *ctx, const struct dld_peer_conf *pc, const ch
 			 ctx->cfg.local_text, ctx->cfg.port);
 }
 
+/* Queue every pending record, oldest first. */
 static void pend_flush(struct dld_ctx *ctx)
 {
 	struct dld_pending *pd = &ctx->pend;
+	struct dld_coal *c = &pd->set;
 
 	if (pd->armed) {
 		static const struct itimerspec off = { .it_value = { .tv_sec = 0 } };
@@ -310,47 +314,41 @@ static void pend_flush(struct dld_ctx *ctx)
 		timerfd_settime(ctx->coalfd, 0, &off, NULL);
 		pd->armed = false;
 	}
-	if (!pd->have)
-		return;
-	pd->have = false;
-	if (!dld_child_accepts(ctx) ||
-	    dld_q_push(ctx->chan.tx, 0, pd->dst, pd->ndst, pd->buf, pd->len)) {
-		ctx->tx_queue_drops += pd->ndst;
-		return;
+	for (uint32_t i = 0; i < c->nrec; i++) {
+		const struct dld_coal_rec *r = &c->rec[i];
+
+		if (!dld_child_accepts(ctx) ||
+		    dld_q_push(ctx->chan.tx, 0, r->dst, r->ndst, c->buf + r->off, r->len))
+			ctx->tx_queue_drops += r->ndst;
+		else
+			ctx->tx_kick = true;
 	}
-	ctx->tx_kick = true;
+	dld_coal_clear(c);
 }
 
 static void pend_add(struct dld_ctx *ctx, uint16_t node, const uint8_t *data, uint32_t len)
 {
-	struct dld_pending *pd = &ctx->pend;
+	int rc = dld_coal_add(&ctx->pend.set, node, data, len);
 
-	if (pd->have && pd->len == len && !memcmp(pd->buf, data, len)) {
-		bool dup = false;
-
-		for (uint16_t k = 0; k < pd->ndst && !dup; k++)
-			dup = pd->dst[k] == node;
-		if (!dup) {
-			pd->dst[pd->ndst++] = node;
-			ctx->coalesced++;
-			return;
-		}
+	if (rc < 0) {
+		pend_flush(ctx);
+		rc = dld_coal_add(&ctx->pend.set, node, data, len);
 	}
-	pend_flush(ctx);
-	pd->have = true;
-	pd->ndst = 1;
-	pd->dst[0] = node;
-	pd->len = len;
-	memcpy(pd->buf, data, len);
+	if (rc > 0)
+		ctx->coalesced++;
 }
 
-/* A peer socket is readable: receive everything, queue it for the disk. */
-static void recv_peer(struct dld_ctx *ctx, uint32_t idx)
+/* A peer socket is readable: receive everything, keep it for the disk.
+ * Returns how many datagrams it read. */
+static int recv_peer(struct dld_ctx *ctx, uint32_t idx)
 {
 	struct dld_peer_rt *rt = &ctx->peers[idx];
 	const struct dld_peer_conf *pc = &ctx->cfg.peers[idx];
+	int k;
 
-	for (int k = 0; k < RECV_BURST; k++) {
+	if (rt->fd < 0)
+		return 0;
+	for (k = 0; k < RECV_BURST; k++) {
 		struct sockaddr_storage from;
 		socklen_t flen = sizeof(from);
 		ssize_t n;
@@ -361,7 +359,7 @@ static void recv_peer(struct dld_ctx *ctx, uint32_t idx)
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 				log_debug(DLD_SUB_SOCKETS, "receive on node %u's socket: %s",
 					  pc->node_id, strerror(errno));
-			return;
+			return k;
 		}
 		if (!from_local_knet(ctx, &from)) {
 			char who[DLD_ADDR_TEXT + 8];
@@ -390,6 +388,7 @@ static void recv_peer(struct dld_ctx *ctx, uint32_t idx)
 		}
 		pend_add(ctx, (uint16_t)pc->node_id, ctx->rxbuf, (uint32_t)n);
 	}
+	return k;
 }
 
 static void on_peer(int fd, uint32_t events, void *arg)
@@ -404,25 +403,37 @@ static void on_peer(int fd, uint32_t events, void *arg)
 		}
 }
 
+/* Read what every peer socket holds by now (copies of a broadcast that
+ * arrived after this wake-up began), until a sweep finds nothing. */
+static void sweep(struct dld_ctx *ctx)
+{
+	for (int pass = 0; pass < SWEEPS; pass++) {
+		int got = 0;
+
+		for (uint32_t i = 0; i < ctx->cfg.peer_count; i++)
+			got += recv_peer(ctx, i);
+		if (!got)
+			return;
+	}
+}
+
 void dld_sockets_flush(struct dld_ctx *ctx, bool force)
 {
 	struct dld_pending *pd = &ctx->pend;
-	uint32_t us = ctx->cfg.tun.coalesce_us;
+	uint32_t us = ctx->cfg.tun.coalesce_us, peers = ctx->cfg.peer_count;
 
 	/* knet sends a broadcast as one buffer to each destination in turn:
-	 * the copies for the other peers follow within microseconds.  The
-	 * parent cannot tell a unicast from the first copy of a broadcast, so
-	 * with several peers every datagram waits up to coalesce_us
-	 * (doc/performance.md measures what that costs). */
-	if (!force && pd->have && us && pd->ndst < ctx->cfg.peer_count) {
-		if (!pd->armed) {
-			struct itimerspec its = { .it_value = { .tv_nsec = (long)us * 1000 } };
+	 * the copies for the other peers follow within microseconds.  Those
+	 * already in their sockets merge now; with coalesce_us only a
+	 * broadcast seen on some but not all peers, or a lone datagram to the
+	 * peer broadcasts were seen to start with, waits for the rest. */
+	if (!force && pd->set.nrec && peers > 1)
+		sweep(ctx);
+	if (!force && us && dld_coal_partial(&pd->set, peers)) {
+		struct itimerspec its = { .it_value = { .tv_nsec = (long)us * 1000 } };
 
-			if (timerfd_settime(ctx->coalfd, 0, &its, NULL) == 0) {
-				pd->armed = true;
-				return;
-			}
-		} else {
+		if (pd->armed || timerfd_settime(ctx->coalfd, 0, &its, NULL) == 0) {
+			pd->armed = true;
 			return;
 		}
 	}
