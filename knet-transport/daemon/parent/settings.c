@@ -238,6 +238,17 @@ const struct dld_setting dld_settings[] = {
 		 "the volume; above it they wait in a queue (at most a second of the rate,\n"
 		 "dropped when it is full: TCP slows down), so that knet's traffic keeps the\n"
 		 "ring. 0: no limit (and no queue)." },
+	{ .key = "io_engine", .kind = DLD_K_STRING, .reload = DLD_RELOAD_RESTART,
+	  .arg = "ENGINE", FIELD(io_engine), .def_text = "auto",
+	  .man = "The I/O child's device I/O:\n"
+		 ".B uring\n"
+		 "(io_uring: the reads of one poll, and the parts of one write, go to the\n"
+		 "kernel in one call),\n"
+		 ".B psync\n"
+		 "(pread/pwrite, one call each) or\n"
+		 ".B auto\n"
+		 "(default: uring where the kernel allows it \\(em io_uring_disabled, seccomp\n"
+		 "\\(em else psync)." },
 	{ .key = "dsync", .kind = DLD_K_BOOL, .reload = DLD_RELOAD_TUNABLE, FIELD(tun.dsync),
 	  .min = 0, .max = 1, .def = 0,
 	  .man = "O_DSYNC writes (next device open)." },
