@@ -143,7 +143,7 @@ static void test_engine(void **state)
 	assert_int_equal(dld_engine_parse("aio", &en), -1);
 	assert_int_equal(dld_engine_parse("Uring", &en), -1);
 	assert_ptr_equal(dld_bio_engine(DLD_ENGINE_PSYNC), &dl_bio_direct_ops);
-	assert_ptr_equal(dld_bio_engine(DLD_ENGINE_AUTO), &dld_bio_uring_ops);
+	assert_ptr_equal(dld_bio_engine(DLD_ENGINE_AUTO), &dl_bio_direct_ops);
 	assert_ptr_equal(dld_bio_engine(DLD_ENGINE_URING), &dld_bio_uring_ops);
 }
 

@@ -215,11 +215,14 @@ const struct dl_bio_ops dld_bio_uring_ops = {
 
 #endif
 
+/* AUTO is psync: a child killed with io_uring requests in flight exits
+ * at once (the kernel's ring teardown, not the process, waits for them),
+ * so the parent's watchdog, which counts an abandoned child as stuck
+ * until it exits, would start child after child on a hung device, each
+ * leaving its requests behind (doc/design.md, "I/O engine"). */
 const struct dl_bio_ops *dld_bio_engine(enum dld_io_engine e)
 {
-	if (e == DLD_ENGINE_PSYNC)
+	if (e != DLD_ENGINE_URING)
 		return &dl_bio_direct_ops;
-	if (dld_uring_probe() == 0)
-		return &dld_bio_uring_ops;
-	return e == DLD_ENGINE_AUTO ? &dl_bio_direct_ops : NULL;
+	return dld_uring_probe() == 0 ? &dld_bio_uring_ops : NULL;
 }

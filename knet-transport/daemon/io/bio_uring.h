@@ -34,9 +34,10 @@ static inline int dld_engine_parse(const char *text, enum dld_io_engine *e)
 /* Can this process set up an io_uring (queue_init of a small ring)?
  * 0, or -1 with errno (ENOSYS: built without liburing). */
 int dld_uring_probe(void);
-/* The ops for engine e: AUTO is uring where the probe succeeds, else
- * psync; URING when the probe fails is NULL with errno (the caller
- * says why and stops). */
+/* The ops for engine e: PSYNC and AUTO are psync (AUTO: until a child
+ * killed with requests in flight is seen to hold them, bio_uring.c);
+ * URING is uring, NULL with errno when the probe fails (the caller says
+ * why and stops). */
 const struct dl_bio_ops *dld_bio_engine(enum dld_io_engine e);
 
 #endif
