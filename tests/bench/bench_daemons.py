@@ -63,6 +63,8 @@ class Daemons:
                 f.write("cluster = bench\n")
                 if DSYNC:
                     f.write("dsync = yes\n")
+                if os.environ.get("BENCH_IO_ENGINE"):
+                    f.write("io_engine = %s\n" % os.environ["BENCH_IO_ENGINE"])
                 for k, v in (tun or {}).items():
                     f.write("%s = %s\n" % (k, v))
             argv = [DISKLINKD, "--device", self.device.loop, "--node-id", n, "--port", PORT,

@@ -292,6 +292,56 @@ static void test_path_variant(void **state)
 	dl_volume_close(&v);
 }
 
+/* Transfers handed over together: each counted and timed, the deadline
+ * word standing while any is in progress, a failure reported with the
+ * first failed transfer's errno, a transfer out of the ring refused. */
+static void test_batch(void **state)
+{
+	struct env *e = *state;
+	struct dld_dev_xfer x[4];
+	uint8_t *heads = dl_bio_alloc((size_t)SLOTS * e->dev.vol.sb.head_bytes);
+
+	assert_non_null(heads);
+	memset(&e->st.io, 0, sizeof(e->st.io));
+	fill_pattern(e->buf, 2 * BS, 7);
+	dld_dev_xfer_blocks(&e->dev, &x[0], true, 1, R - 1, 1, e->buf);
+	dld_dev_xfer_blocks(&e->dev, &x[1], true, 1, 0, 1, e->buf + BS);
+	e->disk.latency_ns = 3 * MS;
+	e->disk.seen_deadline = 0;
+	assert_int_equal(dld_dev_batch(&e->dev, x, 2), 0);
+	assert_int_not_equal(e->disk.seen_deadline, 0);
+	assert_int_equal(e->deadline, 0);
+	assert_int_equal(e->st.io.writes, 2);
+	assert_int_equal(e->st.io.write_latency_us, (3000 * 7 + 3000) / 8);
+	/* Read back: the ring's last block and its first, and the heads. */
+	dld_dev_xfer_blocks(&e->dev, &x[0], false, 1, 0, 1, e->buf + 2 * BS);
+	dld_dev_xfer_blocks(&e->dev, &x[1], false, 1, R - 1, 1, e->buf + 3 * BS);
+	dld_dev_xfer_heads(&e->dev, &x[2], SLOTS, heads);
+	/* Out of the ring: refused, the others done. */
+	dld_dev_xfer_blocks(&e->dev, &x[3], false, 1, R - 1, 2, e->buf);
+	assert_int_equal(dld_dev_batch(&e->dev, x, 4), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(x[0].rc, 0);
+	assert_int_equal(x[1].rc, 0);
+	assert_int_equal(x[2].rc, 0);
+	assert_int_equal(x[3].rc, -1);
+	assert_memory_equal(e->buf + 2 * BS, e->buf + BS, BS);
+	assert_memory_equal(e->buf + 3 * BS, e->buf, BS);
+	assert_int_equal(e->st.io.reads, 4);
+	assert_int_equal(e->st.io.errors, 1);
+	/* A device error: that transfer's errno, the state left to the caller. */
+	e->disk.fail_writes = true;
+	dld_dev_xfer_blocks(&e->dev, &x[0], false, 2, 0, 1, e->buf);
+	dld_dev_xfer_blocks(&e->dev, &x[1], true, 2, 0, 1, e->buf);
+	assert_int_equal(dld_dev_batch(&e->dev, x, 2), -1);
+	assert_int_equal(errno, EIO);
+	assert_int_equal(x[0].rc, 0);
+	assert_int_equal(x[1].rc, -1);
+	assert_true(e->dev.write_failed);
+	assert_int_equal(e->deadline, 0);
+	free(heads);
+}
+
 static void test_buffers(void **state)
 {
 	struct env *e = *state;
@@ -332,6 +382,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fail_and_recover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_path_variant, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_buffers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,7 +7,9 @@
  * empty or foreign head, another node's, an older or newer generation
  * than the slot header's, a reader further behind than the head holds,
  * a peer read through its own device, a peer whose last poll consumed
- * blocks (a burst), and every 250 ms whatever the head says. */
+ * blocks (a burst), and every 250 ms whatever the head says.  And the
+ * poll's reads handed over together (io_prefetch.c): the area for the
+ * quiet peers, the next ring blocks of a busy one, taken once. */
 #include "../unit/test_util.h"
 
 #include "head.h"
@@ -351,6 +353,51 @@ static void test_ring_fallbacks(void **state)
 	assert_int_equal(use(e, p, &n), DLD_HEAD_RING);
 }
 
+/* A busy peer's next blocks are read with the poll's other reads, into
+ * a buffer of their own, and taken once, for that index and count only;
+ * the area is read only for the quiet peers. */
+static void test_prefetch(void **state)
+{
+	struct env *e = *state;
+	struct dld_io_peer *p;
+	const uint8_t *got;
+	uint64_t reads, start = 0;
+	int rc = -1, again = 0;
+
+	commit(e, 10, 3, small(e));
+	p = reader(e, 10, 7);
+	p->ahead = 4;                  /* its last poll consumed blocks */
+	reads = e->st[1].io.reads;
+	e->clk.mono += MS;
+	dld_io_prefetch(e->r);
+	assert_int_equal(e->st[1].io.reads, reads + 1);      /* the ring only */
+	assert_null(dld_io_prefetched(e->r, p, 11, 4, &rc, &start));
+	assert_null(dld_io_prefetched(e->r, p, 10, 3, &rc, &start));
+	got = dld_io_prefetched(e->r, p, 10, 4, &rc, &start);
+	assert_non_null(got);
+	assert_int_equal(rc, 0);
+	assert_int_equal(start, e->clk.mono);
+	assert_int_equal(dl_reader_poll(&p->rd, got, 4, count, e, &again), 3);
+	assert_int_equal(e->delivered, 3);
+	assert_null(dld_io_prefetched(e->r, p, 10, 4, &rc, &start));   /* taken */
+	/* A quiet peer beside it: the area and the busy ring, both read. */
+	e->r->peers[1] = (struct dld_io_peer){ .node_id = 3, .slot = 2, .reader_ok = true,
+					       .ahead = 1 };
+	assert_int_equal(dl_reader_init(&e->r->peers[1].rd, &e->r->dev.vol.sb, 2, 1), 0);
+	e->r->npeers = 2;
+	reads = e->st[1].io.reads;
+	dld_io_prefetch(e->r);
+	assert_int_equal(e->st[1].io.reads, reads + 2);
+	assert_non_null(dld_io_prefetched(e->r, p, 13, 4, &rc, &start));
+	assert_null(dld_io_prefetched(e->r, &e->r->peers[1], 0, 1, &rc, &start));
+	/* Nothing busy: the area alone, nothing read ahead. */
+	p->ahead = 1;
+	reads = e->st[1].io.reads;
+	dld_io_prefetch(e->r);
+	assert_int_equal(e->st[1].io.reads, reads + 1);
+	assert_null(dld_io_prefetched(e->r, p, 13, 1, &rc, &start));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -358,6 +405,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reader, setup_4k, teardown),
 		cmocka_unit_test_setup_teardown(test_ring_fallbacks, setup_4k, teardown),
 		cmocka_unit_test_setup_teardown(test_new_generation, setup_4k, teardown),
+		cmocka_unit_test_setup_teardown(test_prefetch, setup_4k, teardown),
 		cmocka_unit_test_setup_teardown(test_writer, setup_512, teardown),
 		cmocka_unit_test_setup_teardown(test_reader, setup_512, teardown),
 		cmocka_unit_test_setup_teardown(test_ring_fallbacks, setup_512, teardown),

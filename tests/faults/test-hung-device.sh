@@ -43,8 +43,12 @@ for n in 1 2; do
 done
 child1=$(io_child 1)
 st=$(awk '{print $3}' "/proc/$child1/stat")
-[ "$st" = D ] || fail "node 1's I/O child $child1 is in state '$st', not D: the device does not really hang"
-log "frozen: node 1's child $child1 in state D; status: $(status 1 | json_get "(d['device_state'], d['device_error'], d['io']['stalled_ms'])")"
+# With psync the child sleeps in pread/pwrite (D); with io_uring in
+# io_uring_enter (S), its requests in flight on the loop device.
+inflight=$(awk '{print $1 + $2}' "/sys/block/${LOOPDEV#/dev/}/inflight")
+[ "$st" = D ] || [ "$inflight" -gt 0 ] ||
+	fail "node 1's I/O child $child1 is in state '$st', not D, and $LOOPDEV has no request in flight: the device does not really hang"
+log "frozen: node 1's child $child1 in state $st, $inflight requests in flight on $LOOPDEV; status: $(status 1 | json_get "(d['device_state'], d['device_error'], d['io']['stalled_ms'])")"
 
 got=$(send_burst 100 3)
 [ "$got" = 0 ] || fail "$got datagrams crossed a frozen device"

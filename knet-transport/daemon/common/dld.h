@@ -126,6 +126,7 @@ struct dld_config {
 	char tun_name[16];             /* TUN mode: the interface (IFNAMSIZ) */
 	uint32_t tun_mtu;              /* TUN mode: the interface's MTU      */
 	char tun_ipv6[48];             /* TUN mode: the IPv6 ULA /64, "" none */
+	char io_engine[8];             /* "auto", "uring" or "psync" (bio_uring.h) */
 	struct dld_tunables tun;
 };
 

@@ -127,6 +127,7 @@ struct dld_io {
 	 * its own here, with its own clock). */
 	int (*wait_tx)(struct dld_io *io, uint64_t timeout_ns);
 	struct dld_io_heads *heads;    /* the head area (io_head.c)         */
+	struct dld_io_pre *pre;        /* the poll's reads (io_prefetch.c)  */
 };
 
 /* The idle wait of io (its wait_tx, else dld_chan_wait_tx). */
@@ -191,6 +192,20 @@ enum dld_head_use {
 };
 void dld_io_head_commit(struct dld_io *io, uint64_t first, uint32_t blocks);
 void dld_io_heads_read(struct dld_io *io);
+/* The area read of this poll as a transfer (x), for io_prefetch.c to
+ * hand over with the rings' reads: the heads it covers, 0 none; then
+ * what it read (0: the read failed). */
+uint32_t dld_io_heads_want(struct dld_io *io, struct dld_dev_xfer *x);
+void dld_io_heads_got(struct dld_io *io, uint32_t n);
+/* io_prefetch.c: the poll's reads handed over together (the head area
+ * and the next blocks of each busy peer's ring); what was read ahead
+ * for p at ring index idx (n blocks), taken once: NULL when nothing,
+ * else the blocks, *rc the read's result (errno set) and *start when it
+ * began. */
+void dld_io_prefetch(struct dld_io *io);
+const uint8_t *dld_io_prefetched(struct dld_io *io, const struct dld_io_peer *p,
+				 uint32_t idx, uint32_t n, int *rc, uint64_t *start);
+void dld_io_prefetch_free(struct dld_io *io);
 enum dld_head_use dld_io_head_use(struct dld_io *io, struct dld_io_peer *p, uint64_t now,
 				  const uint8_t **blocks, uint32_t *n);
 void dld_io_heads_free(struct dld_io *io);

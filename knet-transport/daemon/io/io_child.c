@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bio_uring.h"
 #include "io.h"
 
 /* Close every socket this process inherited but the AF_UNIX ones (the
@@ -46,9 +47,28 @@ static void io_free(struct dld_io *io)
 	dld_dev_close(&io->dev);
 }
 
+/* The device I/O of io_engine (bio_uring.h): NULL when uring is asked
+ * for and the kernel refuses it (logged). */
+static const struct dl_bio_ops *engine_ops(const struct dld_config *cfg)
+{
+	enum dld_io_engine e = DLD_ENGINE_AUTO;
+	const struct dl_bio_ops *ops;
+
+	dld_engine_parse(cfg->io_engine, &e);  /* checked with the config */
+	ops = dld_bio_engine(e);
+	if (!ops)
+		log_err(DLD_SUB_IO, "io_engine = uring, but io_uring is not available here "
+			"(%s): set io_engine = auto or psync", strerror(errno));
+	else
+		log_info(DLD_SUB_IO, "device I/O through %s", ops == &dl_bio_direct_ops ?
+			 "pread/pwrite (psync)" : "io_uring");
+	return ops;
+}
+
 static struct dld_io *io_new(const struct dld_config *cfg, struct dld_chan *ch)
 {
-	struct dld_io *io = calloc(1, sizeof(*io));
+	const struct dl_bio_ops *ops = engine_ops(cfg);
+	struct dld_io *io = ops ? calloc(1, sizeof(*io)) : NULL;
 
 	if (!io)
 		return NULL;
@@ -60,7 +80,7 @@ static struct dld_io *io_new(const struct dld_config *cfg, struct dld_chan *ch)
 	io->st.slot = -1;
 	io->st.device_state = DLD_DEV_STARTING;
 	/* The daemon's devices: O_DIRECT, the system's clock. */
-	dld_dev_init(&io->dev, &dl_clock_system, &dl_bio_direct_ops, &ch->shm->io_start_ns,
+	dld_dev_init(&io->dev, &dl_clock_system, ops, &ch->shm->io_start_ns,
 		     &io->st);
 	dld_sched_init(&io->sched, cfg->node_id, &io->tun);
 	return io;

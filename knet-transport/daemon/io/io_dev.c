@@ -34,16 +34,14 @@ static void end_untimed(struct dld_io_dev *d)
 	atomic_store_explicit(d->deadline, 0, memory_order_release);
 }
 
-/* An I/O of the main device ended (failed when failed): counted, timed,
- * and a success after a failure says the device works again (but a
- * read does not clear a failed write: a read-only device reads fine). */
-static void end(struct dld_io_dev *d, bool write, bool failed)
+/* A transfer of the main device that took us (failed when failed):
+ * counted, timed, and a success after a failure says the device works
+ * again (but a read does not clear a failed write: a read-only device
+ * reads fine). */
+static void account(struct dld_io_dev *d, bool write, bool failed, uint64_t us)
 {
-	uint64_t start = atomic_load_explicit(d->deadline, memory_order_relaxed);
-	uint64_t us = (dl_clock_mono(d->clock) - start) / 1000u;
 	uint64_t *lat = write ? &d->st->io.write_latency_us : &d->st->io.read_latency_us;
 
-	end_untimed(d);
 	if (write) {
 		d->st->io.writes++;
 		d->write_failed = failed;
@@ -57,6 +55,15 @@ static void end(struct dld_io_dev *d, bool write, bool failed)
 	*lat = *lat ? (*lat * 7u + us) / 8u : us;
 	if (d->st->device_state == DLD_DEV_FAILED && !d->write_failed)
 		dld_dev_ok(d);
+}
+
+/* An I/O of the main device ended. */
+static void end(struct dld_io_dev *d, bool write, bool failed)
+{
+	uint64_t start = atomic_load_explicit(d->deadline, memory_order_relaxed);
+
+	end_untimed(d);
+	account(d, write, failed, (dl_clock_mono(d->clock) - start) / 1000u);
 }
 
 /* A read through a peer's path: counted with the main device's, its
@@ -145,6 +152,71 @@ int dld_dev_write_head(struct dld_io_dev *d, uint32_t slot, const void *buf)
 	end(d, true, rc != 0);
 	errno = err;
 	return rc;
+}
+
+void dld_dev_xfer_blocks(const struct dld_io_dev *d, struct dld_dev_xfer *x, bool write,
+			 uint32_t slot, uint32_t first, uint32_t n, void *buf)
+{
+	const struct dl_sb *sb = &d->vol.sb;
+	bool ok = slot < sb->slot_count && n && first < sb->ring_blocks &&
+		  n <= sb->ring_blocks - first;
+
+	*x = (struct dld_dev_xfer){
+		.req = {
+			.op = write ? DL_BIO_WRITE : DL_BIO_READ, .buf = buf,
+			.len = ok ? (size_t)n * sb->block_size : 0,
+			.off = ok ? dl_sb_block_offset(sb, slot, first) : 0,
+		},
+	};
+}
+
+void dld_dev_xfer_heads(const struct dld_io_dev *d, struct dld_dev_xfer *x, uint32_t n,
+			void *buf)
+{
+	*x = (struct dld_dev_xfer){
+		.req = {
+			.op = DL_BIO_READ, .buf = buf, .len = (size_t)n * d->vol.sb.head_bytes,
+			.off = d->vol.sb.heads_offset,
+		},
+	};
+}
+
+int dld_dev_batch(struct dld_io_dev *d, struct dld_dev_xfer *x, uint32_t n)
+{
+	struct dl_bio *bio = &d->vol.bio;
+	int first_err = 0;
+
+	begin(d);
+	for (uint32_t i = 0; i < n; i++) {
+		x[i].rc = 0;
+		if (!x[i].req.len) {
+			x[i].rc = -1;
+			x[i].err = EINVAL;
+		} else if (dl_bio_submit(bio, &x[i].req)) {
+			x[i].rc = -1;
+			x[i].err = errno;
+		}
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		if (x[i].rc == 0 && dl_bio_wait_req(bio, &x[i].req)) {
+			x[i].rc = -1;
+			x[i].err = errno;
+		} else if (x[i].rc == 0 && x[i].req.result) {
+			x[i].rc = -1;
+			x[i].err = x[i].req.error;
+		}
+	}
+	end_untimed(d);
+	for (uint32_t i = 0; i < n; i++) {
+		const struct dl_bio_req *r = &x[i].req;
+
+		account(d, r->op == DL_BIO_WRITE, x[i].rc != 0,
+			r->done ? (r->complete_ns - r->submit_ns) / 1000u : 0);
+		if (x[i].rc && !first_err)
+			first_err = x[i].err;
+	}
+	errno = first_err;
+	return first_err ? -1 : 0;
 }
 
 int dld_dev_read_slot(struct dld_io_dev *d, uint32_t slot, struct dl_slot_hdr *h)

@@ -65,6 +65,27 @@ int dld_dev_claim_intent(struct dld_io_dev *d, uint32_t node_id, const char *nod
  * read failed). */
 int dld_dev_read_sb(struct dld_io_dev *d, struct dl_sb *sb, enum dl_err *why);
 
+/* Transfers of the main device handed over together (dld_dev_batch):
+ * one io_uring_enter for all with the uring engine, one call each with
+ * psync.  Filled by dld_dev_xfer_blocks / dld_dev_xfer_heads. */
+struct dld_dev_xfer {
+	struct dl_bio_req req;
+	int rc;                        /* 0, or -1 with err                */
+	int err;
+};
+/* n blocks of slot's ring from index first (read into or written from
+ * buf); out of the ring: the transfer fails with EINVAL. */
+void dld_dev_xfer_blocks(const struct dld_io_dev *d, struct dld_dev_xfer *x, bool write,
+			 uint32_t slot, uint32_t first, uint32_t n, void *buf);
+/* The heads of slots 0..n-1 (as dld_dev_read_heads). */
+void dld_dev_xfer_heads(const struct dld_io_dev *d, struct dld_dev_xfer *x, uint32_t n,
+			void *buf);
+/* Run x[0..n) at once: the deadline word stands from the first submit
+ * to the last completion, each transfer is counted and timed as the
+ * single calls are.  0 when all succeeded, else -1 with the errno of
+ * the first that failed (x[i].rc says which). */
+int dld_dev_batch(struct dld_io_dev *d, struct dld_dev_xfer *x, uint32_t n);
+
 /* The device failed (logged once a reason), or works again. */
 void dld_dev_fail(struct dld_io_dev *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -125,13 +125,13 @@ void dld_io_head_commit(struct dld_io *io, uint64_t first, uint32_t blocks)
 		head_write(io);
 }
 
-void dld_io_heads_read(struct dld_io *io)
+uint32_t dld_io_heads_want(struct dld_io *io, struct dld_dev_xfer *x)
 {
 	struct dld_io_heads *hs = heads_get(io);
 	uint32_t n = 0;
 
 	if (!hs)
-		return;
+		return 0;
 	/* Our head at the start of a generation, after our header: readers
 	 * that find nothing new need not read our ring. */
 	if (!hs->own_written && io->hdr_written && io->w.generation)
@@ -146,8 +146,24 @@ void dld_io_heads_read(struct dld_io *io)
 		    (uint32_t)p->slot + 1 > n)
 			n = (uint32_t)p->slot + 1;
 	}
-	if (n && dld_dev_read_heads(&io->dev, n, hs->area) == 0)
-		hs->n = n;
+	if (n)
+		dld_dev_xfer_heads(&io->dev, x, n, hs->area);
+	return n;
+}
+
+void dld_io_heads_got(struct dld_io *io, uint32_t n)
+{
+	if (io->heads)
+		io->heads->n = n;
+}
+
+void dld_io_heads_read(struct dld_io *io)
+{
+	struct dld_dev_xfer x;
+	uint32_t n = dld_io_heads_want(io, &x);
+
+	if (n && dld_dev_batch(&io->dev, &x, 1) == 0)
+		dld_io_heads_got(io, n);
 }
 
 /* The head of p's slot, when it speaks for the ring p reads now. */

@@ -268,6 +268,7 @@ void dld_io_peers_check(struct dld_io *io, uint64_t now)
 void dld_io_peers_free(struct dld_io *io)
 {
 	dld_io_heads_free(io);
+	dld_io_prefetch_free(io);
 	for (uint32_t i = 0; i < io->npeers; i++) {
 		peer_detach(&io->peers[i]);
 		dld_io_pdev_free(&io->peers[i]);
@@ -360,7 +361,7 @@ static void poll_peer(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
 	uint8_t *ring = dld_io_peer_ring(io, p);
 	const uint8_t *hb = NULL;
 	uint32_t total = 0, hn = 0;
-	int hagain = 0;
+	int hagain = 0, rc = 0;
 
 	if (p->resync) {
 		resync(io, p, now);
@@ -385,15 +386,20 @@ static void poll_peer(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
 		uint32_t idx = dl_reader_next_index(&p->rd);
 		uint32_t n = p->ahead < R - idx ? p->ahead : R - idx, k;
 		uint64_t start = dl_clock_mono(io->dev.clock);
+		const uint8_t *got = round ? NULL : dld_io_prefetched(io, p, idx, n, &rc, &start);
 		int again = 0;
 
-		if (dld_io_peer_read_blocks(io, p, idx, n, ring)) {
+		if (!got) {            /* not read with the poll's other reads */
+			rc = dld_io_peer_read_blocks(io, p, idx, n, ring);
+			got = ring;
+		}
+		if (rc) {
 			io->read_failed |= !p->dev;
 			return;
 		}
 		p->rd.now_ns = dl_clock_mono(io->dev.clock);
 		read_aged(io, p, start, &d);
-		k = dl_reader_poll(&p->rd, ring, n, deliver, &d, &again);
+		k = dl_reader_poll(&p->rd, got, n, deliver, &d, &again);
 		if (k < n && !again)
 			p->origin_ns = start;  /* nothing newer was there */
 		total += k;
@@ -415,7 +421,7 @@ done:
 void dld_io_poll_peers(struct dld_io *io, uint64_t now)
 {
 	io->read_failed = false;
-	dld_io_heads_read(io);
+	dld_io_prefetch(io);           /* the area and the busy rings at once */
 	for (uint32_t i = 0; i < io->npeers; i++) {
 		struct dld_io_peer *p = &io->peers[i];
 

@@ -110,23 +110,26 @@ static uint32_t collect(struct dld_io *io)
 }
 
 /* Blocks wbuf[0..blocks) hold sequences first.. : write them at their
- * ring indexes, split at the end of the ring; *ok: the blocks written
- * before a failure. */
+ * ring indexes, split at the end of the ring (both parts handed over
+ * together); *ok: the blocks written before a failure. */
 static int write_ring(struct dld_io *io, uint64_t first, uint32_t blocks, uint32_t *ok)
 {
 	struct dld_io_dev *d = &io->dev;
 	uint32_t R = d->vol.sb.ring_blocks, idx = (uint32_t)(first % R);
 	uint32_t n1 = blocks < R - idx ? blocks : R - idx;
+	struct dld_dev_xfer x[2];
+	uint32_t nx = blocks > n1 ? 2 : 1;
 
-	*ok = 0;
-	if (dld_dev_write_blocks(d, io->slot, idx, n1, d->wbuf))
-		return -1;
-	*ok = n1;
-	if (blocks > n1 &&
-	    dld_dev_write_blocks(d, io->slot, 0, blocks - n1,
-				 d->wbuf + (size_t)n1 * d->vol.sb.block_size))
-		return -1;
-	return 0;
+	dld_dev_xfer_blocks(d, &x[0], true, io->slot, idx, n1, d->wbuf);
+	if (nx == 2)
+		dld_dev_xfer_blocks(d, &x[1], true, io->slot, 0, blocks - n1,
+				    d->wbuf + (size_t)n1 * d->vol.sb.block_size);
+	if (dld_dev_batch(d, x, nx) == 0) {
+		*ok = blocks;
+		return 0;
+	}
+	*ok = x[0].rc ? 0 : n1;
+	return -1;
 }
 
 /* A write failed: its sequence numbers are never reused (a reader may

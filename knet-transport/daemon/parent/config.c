@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bio_uring.h"
 #include "settings.h"
 #include "text.h"
 
@@ -265,6 +266,10 @@ static int check_complete(struct dld_config *c)
 	char err[256];
 
 	tunables_fix(&c->tun);
+	if (dld_engine_parse(c->io_engine, &(enum dld_io_engine){ 0 })) {
+		cfg_err(&s, "invalid io_engine '%s': give auto, uring or psync", c->io_engine);
+		return -1;
+	}
 	if (dld_tun_config_check(c, err, sizeof(err))) {
 		cfg_err(&s, "%s", err);
 		return -1;

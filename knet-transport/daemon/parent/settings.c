@@ -240,6 +240,19 @@ const struct dld_setting dld_settings[] = {
 		 "the volume; above it they wait in a queue (at most a second of the rate,\n"
 		 "dropped when it is full: TCP slows down), so that knet's traffic keeps the\n"
 		 "ring. 0: no limit (and no queue)." },
+	{ .key = "io_engine", .kind = DLD_K_STRING, .reload = DLD_RELOAD_RESTART,
+	  .arg = "ENGINE", FIELD(io_engine), .def_text = "auto",
+	  .man = "The I/O child's device I/O:\n"
+		 ".B psync\n"
+		 "(pread/pwrite, one call each),\n"
+		 ".B uring\n"
+		 "(io_uring: the reads of one poll, and the parts of one write, go to the\n"
+		 "kernel in one call; the child does not start where the kernel refuses it\n"
+		 "\\(em io_uring_disabled, seccomp) or\n"
+		 ".B auto\n"
+		 "(default: psync for now; a child killed on a hung device with io_uring\n"
+		 "requests in flight exits without waiting for them, see doc/design.md,\n"
+		 "\"I/O engine\")." },
 	{ .key = "dsync", .kind = DLD_K_BOOL, .reload = DLD_RELOAD_TUNABLE, FIELD(tun.dsync),
 	  .min = 0, .max = 1, .def = 0,
 	  .man = "O_DSYNC writes (next device open)." },
