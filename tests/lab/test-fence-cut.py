@@ -20,19 +20,9 @@ import time
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dllab  # noqa: E402
+from corolink import check, say  # noqa: E402
 
 NAME = "test-fence-cut"
-T0 = time.monotonic()
-
-
-def say(msg):
-    print("[%6.1fs] %s" % (time.monotonic() - T0, msg), flush=True)
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-    say("ok: " + msg)
 
 
 def scenario(lab):

@@ -23,9 +23,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, HERE)
 import dllab  # noqa: E402
+from corolink import check, say  # noqa: E402
 
 NAME = "test-lab-basics"
-T0 = time.monotonic()
 
 UDP_ECHO = r"""
 import socket, sys
@@ -47,16 +47,6 @@ except socket.timeout:
 except OSError as e:
     print("error %s" % e.errno)
 """
-
-
-def say(msg):
-    print("[%6.1fs] %s" % (time.monotonic() - T0, msg), flush=True)
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-    say("ok: " + msg)
 
 
 LAB_IFNAMES = {"br0", "eth0", "v1", "v2"}
