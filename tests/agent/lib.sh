@@ -74,15 +74,19 @@ cleanup() {
 		for st in "$HA_RSCTMP"/disklink-*/state; do
 			[ -f "$st" ] || continue
 			pid=$(sed -n 's/^pid=//p' "$st")
-			[ -n "$pid" ] && PIDS="$PIDS $pid"
+			[ -n "$pid" ] && track "$pid"
 		done
 	fi
+	# Only a process that is still the one tracked (ours): the pid of one
+	# that exited is soon another's, another test's process included.
 	for pid in $PIDS; do
+		ours "$pid" || continue
 		kill -CONT "$pid" 2>/dev/null
 		kill -TERM "$pid" 2>/dev/null
 	done
 	for pid in $PIDS; do
-		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		for _ in $(seq 50); do ours "$pid" || break; sleep 0.1; done
+		ours "$pid" || continue
 		kill -KILL -- "-$pid" 2>/dev/null
 		kill -KILL "$pid" 2>/dev/null
 	done
@@ -108,7 +112,12 @@ dump_logs() {
 	done
 }
 
-track() { PIDS="$PIDS $1"; }
+# pid_start PID: its start time (/proc/PID/stat field 22; empty once it
+# is gone): with the pid, it names one process.  track PID notes it; ours
+# PID: it is still that process.
+pid_start() { awk '{ sub(/.*\) /, ""); print $20 }' "/proc/$1/stat" 2>/dev/null; }
+track() { PIDS="$PIDS $1"; eval "PID_START_$1=$(pid_start "$1")"; }
+ours() { eval "_st=\${PID_START_$1:-}"; [ -n "$_st" ] && [ "$(pid_start "$1")" = "$_st" ]; }
 
 # alive PID: the process exists and is not a zombie (a daemon the agent
 # started is reparented to init, which may reap it late).

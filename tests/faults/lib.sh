@@ -73,3 +73,58 @@ pair_field() { json_get "d['peers']['$2']['$3']" < "$WORK/$1.json"; }
 peer_sum() {
 	status "$1" | json_get "sum([p for p in d['peers'] if p['node_id'] == $2][0][k] for k in '$3'.split('+'))"
 }
+
+# node_diag ID...: what a failure after a stall needs to be diagnosed,
+# on stdout: each node's status JSON; its disklinkd's children (the I/O
+# child, an abandoned one) with their state, wait channel, kernel stack
+# and age; the head and tail of every parent/child queue mapped in the
+# daemon (the shared mapping's tx and rx queues, found by their layout:
+# shm_queue.c); the UDP sockets in the node's namespace (who holds the
+# knet end); the supervision lines of its log.
+node_diag() {
+	for _n in "$@"; do
+		_d=$(daemon_pid "$_n")
+		echo "---- node $_n: disklinkd $_d"
+		echo "status: $(status "$_n" 2>&1)"
+		for _c in $_d $(pgrep -P "$_d"); do
+			[ -d "/proc/$_c" ] || continue
+			echo "pid $_c ($(cat "/proc/$_c/comm" 2>/dev/null)):" \
+				"$(awk '/^State:/ {print $2, $3}' "/proc/$_c/status" 2>/dev/null)," \
+				"wchan $(cat "/proc/$_c/wchan" 2>/dev/null), started" \
+				"$(ps -o etimes= -p "$_c" 2>/dev/null | tr -d ' ') s ago"
+			sed 's/^/    /' "/proc/$_c/stack" 2>/dev/null
+		done
+		/usr/bin/python3 - "$_d" <<'PY' 2>&1
+import os, struct, sys
+pid = sys.argv[1]
+for line in open("/proc/%s/maps" % pid):
+    f = line.split()
+    if not f[1].endswith("s") or "zero" not in line:
+        continue
+    lo, hi = (int(x, 16) for x in f[0].split("-"))
+    try:
+        with open("/proc/%s/map_files/%s" % (pid, f[0]), "rb") as m:
+            buf = m.read(hi - lo)
+    except OSError as e:
+        print("queues: cannot read the mapping %s: %s" % (f[0], e))
+        continue
+    for off in range(4096, len(buf), 4096):
+        cap = struct.unpack_from("<Q", buf, off + 128)[0]
+        if cap < 256 << 10 or cap & (cap - 1):
+            continue
+        qbytes = (192 + cap + 4095) // 4096 * 4096
+        if off + 2 * qbytes != len(buf):
+            continue
+        for name, o in (("tx", off), ("rx", off + qbytes)):
+            head, tail = struct.unpack_from("<Q", buf, o)[0], struct.unpack_from("<Q", buf, o + 64)[0]
+            print("queue %s of mapping %s: head %d tail %d (%d bytes waiting of %d)"
+                  % (name, f[0], head, tail, head - tail, cap))
+        break
+PY
+		echo "UDP sockets in node $_n:"
+		in_node "$_n" ss -uanp 2>&1 | sed 's/^/    /'
+		echo "supervision (disklinkd$_n.log):"
+		grep -E "I/O child|abandon|restarting|link ready|attached to|taking it over|stalled|owner|knet end" \
+			"$WORK/disklinkd$_n.log" 2>/dev/null | tail -n 30 | sed 's/^/    /'
+	done
+}

@@ -26,6 +26,11 @@
 #     counter): nothing older, although node 1's last writes land late
 #     and node 2's ring holds 120 s of backlog (max_age, doc/format.md
 #     "Age rules").
+# The traffic.py processes stand for knet: one that exits during the stall
+# fails the test at once, with its exit status.  Any failure from the
+# freeze on prints both nodes' status, the daemons' children (state, wait
+# channel, kernel stack), the parent/child queues and each namespace's UDP
+# sockets (node_diag, faults/lib.sh).
 . "$(dirname "$0")/lib.sh"
 
 command -v fusermount3 >/dev/null 2>&1 || command -v fusermount >/dev/null 2>&1 ||
@@ -35,6 +40,19 @@ command -v fusermount3 >/dev/null 2>&1 || command -v fusermount >/dev/null 2>&1 
 	skip "python3-fusepy is not installed"
 
 STALL_S=${STALL_S:-120}
+# stall_fail MESSAGE: fail, after what the diagnosis needs (node_diag, and
+# whether each node's traffic.py, standing for its knet, still runs).
+stall_fail() {
+	node_diag 1 2
+	for _n in 1 2; do
+		eval "_p=\${tr$_n:-}"
+		[ -n "$_p" ] || continue
+		echo "traffic.py of node $_n (pid $_p): $(kill -0 "$_p" 2>/dev/null && echo runs ||
+			echo "exited: $(cat "$WORK/tr$_n.log")")"
+		[ -s "$WORK/tr$_n.json" ] && echo "its result: $(cat "$WORK/tr$_n.json")"
+	done
+	fail "$@"
+}
 PING_TIMEOUT_MS=1500
 PING_INTERVAL_MS=750
 ms_now() { echo $(($(date +%s%N) / 1000000)); }
@@ -110,15 +128,26 @@ polls=0
 until [ $(($(ms_now) - t_freeze)) -ge $((STALL_S * 1000)) ]; do
 	t=$(ms_now)
 	timeout 2 "$DISKLINK" status --json --socket "$WORK/ctl1.sock" > "$WORK/st1.json" 2>&1 ||
-		fail "disklink status did not answer within 2 s, $(((t - t_freeze) / 1000)) s into the stall"
+		stall_fail "disklink status did not answer within 2 s, $(((t - t_freeze) / 1000)) s into the stall"
 	timeout 2 "$DISKLINK" status --json --socket "$WORK/ctl2.sock" > /dev/null 2>&1 ||
-		fail "node 2's disklink status did not answer within 2 s during the stall"
+		stall_fail "node 2's disklink status did not answer within 2 s during the stall"
 	children=$(pgrep -c -P "$D1")
 	threads=$(ls "/proc/$D1/task" | wc -l)
 	[ "$children" -gt "$max_children" ] && max_children=$children
-	[ "$children" -le 2 ] || fail "node 1's disklinkd has $children children during the stall"
+	[ "$children" -le 2 ] || stall_fail "node 1's disklinkd has $children children during the stall"
 	[ "$threads" -le "$threads0" ] ||
-		fail "node 1's disklinkd grew from $threads0 to $threads threads during the stall"
+		stall_fail "node 1's disklinkd grew from $threads0 to $threads threads during the stall"
+	# traffic.py stands for the node's knet: without it nothing crosses
+	# after the recovery (issue 18's one failure: node 1's vanished)
+	for n in 1 2; do
+		eval "p=\$tr$n"
+		kill -0 "$p" 2>/dev/null && continue
+		wait "$p"
+		st=$?
+		stall_fail "node $n's traffic.py (pid $p) exited during the stall with status $st" \
+			"(over 128: killed by signal $((st - 128)), which this test never sends)" \
+			"$(cat "$WORK/tr$n.log")"
+	done
 	polls=$((polls + 1))
 	sleep 1
 done
@@ -126,9 +155,9 @@ log "stalled for $((($(ms_now) - t_freeze) / 1000)) s: status answered $polls ti
 	"$max_children children; node 1: $(json_get \
 	"(d['device_state'], d['device_error'], d['io_restarts'])" < "$WORK/st1.json")"
 grep -q "abandoning I/O child" "$WORK/disklinkd1.log" ||
-	fail "node 1's stuck I/O child was not abandoned during the stall"
+	stall_fail "node 1's stuck I/O child was not abandoned during the stall"
 grep -q "restarting the I/O child in 500 ms" "$WORK/disklinkd1.log" ||
-	fail "the restart back-off after the abandonment is not restart_min_ms (500 ms)"
+	stall_fail "the restart back-off after the abandonment is not restart_min_ms (500 ms)"
 in1_before=$(peer_field 1 2 dgrams_to_knet)
 in2_before=$(peer_field 2 1 dgrams_to_knet)
 
@@ -145,13 +174,13 @@ while [ $(($(ms_now) - t_thaw)) -lt 10000 ] && { [ -z "$back1" ] || [ -z "$back2
 	sleep 0.1
 done
 [ -n "$back1" ] && [ -n "$back2" ] ||
-	fail "no datagram crossed within 10 s of the recovery (1 -> 2: ${back2:-none}, 2 -> 1:" \
-		"${back1:-none}); node 1: $(status 1); node 2: $(status 2)"
+	stall_fail "no datagram crossed within 10 s of the recovery (1 -> 2: ${back2:-none}, 2 -> 1:" \
+		"${back1:-none})"
 log "the link carried datagrams $back2 ms (1 -> 2) and $back1 ms (2 -> 1) after the recovery"
 [ "$back1" -le 5000 ] && [ "$back2" -le 5000 ] ||
-	fail "the link came back more than 5 s after the recovery"
+	stall_fail "the link came back more than 5 s after the recovery"
 grep -q "restarting the I/O child in 500 ms" "$WORK/disklinkd1.log" ||
-	fail "the restart back-off after the abandonment is not restart_min_ms (500 ms)"
+	stall_fail "the restart back-off after the abandonment is not restart_min_ms (500 ms)"
 wait_pid $tr1 40; wait_pid $tr2 40
 in1_after=$(peer_field 1 2 dgrams_to_knet)
 in2_after=$(peer_field 2 1 dgrams_to_knet)
@@ -163,23 +192,23 @@ in2_after=$(peer_field 2 1 dgrams_to_knet)
 k_thaw=$(((t_thaw - tr_t0) * RATE / 1000))
 for n in 1 2; do
 	o=$((3 - n))
-	[ -s "$WORK/tr$n.json" ] || fail "no result from node $n's traffic: $(cat "$WORK/tr$n.log")"
+	[ -s "$WORK/tr$n.json" ] || stall_fail "no result from node $n's traffic: $(cat "$WORK/tr$n.log")"
 	early=$(json_get "[r for r in d['peers']['$o']['ranges'] if (r[0] if isinstance(r, list) else r) < $k_thaw - $((RATE / 2))]" \
 		< "$WORK/tr$n.json")
 	[ "$early" = "[]" ] ||
-		fail "node $n got datagrams node $o sent during the stall (seq < $k_thaw): $early"
+		stall_fail "node $n got datagrams node $o sent during the stall (seq < $k_thaw): $early"
 	# An old datagram (knet's, from before the stall) fails traffic.py's
 	# check: counted bad.
 	bad=$(json_get "d['peers']['$o']['bad'] + d['peers']['$o']['dups']" < "$WORK/tr$n.json")
 	[ "$bad" = 0 ] ||
-		fail "node $n got $bad datagrams after the recovery that node $o's traffic.py did" \
+		stall_fail "node $n got $bad datagrams after the recovery that node $o's traffic.py did" \
 			"not send then (sent before the stall, or twice)"
 	got=$(json_get "d['peers']['$o']['received']" < "$WORK/tr$n.json")
 	eval "before=\$in${n}_before; after=\$in${n}_after"
 	[ $((after - before)) -eq "$got" ] ||
-		fail "node $n's disklinkd handed its knet $((after - before)) datagrams after the" \
+		stall_fail "node $n's disklinkd handed its knet $((after - before)) datagrams after the" \
 			"recovery, its knet got $got of the ones sent after it: an old one was delivered"
-	[ "$got" -ge $((RATE * 5)) ] || fail "node $n got only $got datagrams after the recovery"
+	[ "$got" -ge $((RATE * 5)) ] || stall_fail "node $n got only $got datagrams after the recovery"
 	log "node $n: $got datagrams after the recovery, none older; aged drops" \
 		"$(status $n | json_get "d['aged_drops']")"
 done

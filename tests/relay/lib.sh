@@ -64,8 +64,12 @@ cleanup() {
 	set +e
 	${PRE_CLEANUP:-:}      # a test's own first steps (e.g. thaw a frozen device)
 	for pid in $CHILD_PIDS; do
-		[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$(readlink -f "$DISKLINKD")" ] &&
-			PIDS="$PIDS $pid"
+		[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$(readlink -f "$DISKLINKD")" ] || continue
+		# one remembered at its start must still be that process (every
+		# test's daemons run the same binary); others are taken as they are
+		eval "_st=\${PID_START_$pid:-}"
+		[ -n "$_st" ] || remember "$pid"
+		PIDS="$PIDS $pid"
 	done
 	stop_pids
 	# libqb leaves a killed daemon's blackbox in /dev/shm
@@ -94,15 +98,19 @@ dump_logs() {
 }
 
 # stop_pids: SIGTERM every tracked process, SIGKILL it after 5 s; reap.
+# Only while it is still the process that was tracked (ours): the pid of
+# one that exited is soon another's (pid_max 32768 wraps within minutes
+# while the tests run), a process of another test included.
 stop_pids() {
 	for pid in $PIDS; do
+		ours "$pid" || continue
 		# A stopped process cannot act on SIGTERM: continue it first.
 		kill -CONT "$pid" 2>/dev/null
 		kill -TERM "$pid" 2>/dev/null
 	done
 	for pid in $PIDS; do
-		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$pid" 2>/dev/null
+		for _ in $(seq 50); do ours "$pid" || break; sleep 0.1; done
+		ours "$pid" && kill -KILL "$pid" 2>/dev/null
 	done
 	if [ -z "$FUSE_PIDS" ]; then
 		wait 2>/dev/null
@@ -114,7 +122,13 @@ stop_pids() {
 	PIDS=
 }
 
-track() { PIDS="$PIDS $1"; }
+# pid_start PID: its start time (/proc/PID/stat field 22, clock ticks
+# since boot; empty once it is gone): with the pid, it names one process.
+pid_start() { awk '{ sub(/.*\) /, ""); print $20 }' "/proc/$1/stat" 2>/dev/null; }
+# remember PID: note its start time; ours PID: it is still that process.
+remember() { eval "PID_START_$1=$(pid_start "$1")"; }
+ours() { eval "_st=\${PID_START_$1:-}"; [ -n "$_st" ] && [ "$(pid_start "$1")" = "$_st" ]; }
+track() { PIDS="$PIDS $1"; remember "$1"; }
 untrack() { PIDS=$(echo "$PIDS" | tr ' ' '\n' | grep -vx "$1" | tr '\n' ' '); }
 
 ns() { echo "$NS_PREFIX$1"; }
@@ -223,7 +237,7 @@ start_daemon() {
 	track $!
 	wait_status "$_id" 10 || fail "disklinkd of node $_id does not answer status"
 	# Its children (the I/O child) are cleaned up too, should they outlive it.
-	for _c in $(pgrep -P "$(daemon_pid "$_id")"); do CHILD_PIDS="$CHILD_PIDS $_c"; done
+	for _c in $(pgrep -P "$(daemon_pid "$_id")"); do CHILD_PIDS="$CHILD_PIDS $_c"; remember "$_c"; done
 }
 
 # wait_attached A B [SECONDS]: until each daemon has found the other's slot

@@ -32,8 +32,16 @@ ip link set lo up || { echo "FAIL: cannot bring lo up in the test's namespace"; 
 T=$(mktemp -d /var/tmp/dld-smoke.XXXXXX)
 LOOP=
 PIDS=
+# pid_start PID: its start time (/proc/PID/stat field 22; empty once it
+# is gone); track PID notes it; the cleanup signals only a pid whose
+# start time is still the tracked one's (the pid of one that exited is
+# soon another's, another test's process included).
+pid_start() { awk '{ sub(/.*\) /, ""); print $20 }' "/proc/$1/stat" 2>/dev/null; }
+track() { PIDS="$PIDS $1"; eval "PID_START_$1=$(pid_start "$1")"; }
 cleanup() {
 	for p in $PIDS; do
+		eval "_st=\${PID_START_$p:-}"
+		[ -n "$_st" ] && [ "$(pid_start "$p")" = "$_st" ] || continue
 		kill -CONT "$p" 2>/dev/null
 		kill -KILL "$p" 2>/dev/null
 	done
@@ -64,7 +72,7 @@ start1() {
 		--control "$T/n1.sock" --config "$T/tun.conf" --foreground \
 		>>"$T/n1.log" 2>&1 &
 	N1=$!
-	PIDS="$PIDS $N1"
+	track "$N1"
 }
 # node 2: knet at 127.77.2.2, peer 1 at 127.77.2.1; daemonized with a pid file
 start2() {
@@ -73,7 +81,7 @@ start2() {
 		--config "$T/tun.conf" --pid-file "$T/n2.pid" --log-file "$T/n2.log" \
 		|| fail "daemonized start of node 2 returned $?"
 	N2=$(cat "$T/n2.pid")
-	PIDS="$PIDS $N2"
+	track "$N2"
 }
 status() { "$DL" status --json --socket "$T/$1.sock"; }
 jget() { $PY -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
@@ -186,7 +194,7 @@ $PY "$T/traffic.py" "$PORT" after || fail "after restart"
 # a hung device: stop node 2's I/O child; the parent reports it stalled
 # (and sees the next datagram dropped), then SIGTERM exits in bounded time
 C2=$(status n2 | jget "d['io_pid']")
-PIDS="$PIDS $C2"
+track "$C2"
 kill -STOP "$C2"
 $PY -c "
 import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.77.2.2', $PORT))

@@ -130,7 +130,7 @@ restart() {
 		kill -KILL "$child"
 		wait_until 1 "d['io_restarts'] > $io0" 10 ||
 			fail "node 1's I/O child was not restarted: $(status 1)"
-		for c in $(pgrep -P "$(daemon_pid 1)"); do CHILD_PIDS="$CHILD_PIDS $c"; done ;;
+		for c in $(pgrep -P "$(daemon_pid 1)"); do CHILD_PIDS="$CHILD_PIDS $c"; remember "$c"; done ;;
 	esac
 }
 

@@ -78,7 +78,7 @@ start_mirror_daemon() {
 	eval "DPID$1=$!"
 	track $!
 	wait_status "$1" 10 || fail "disklinkd of node $1 does not answer status"
-	for _c in $(pgrep -P "$(daemon_pid "$1")"); do CHILD_PIDS="$CHILD_PIDS $_c"; done
+	for _c in $(pgrep -P "$(daemon_pid "$1")"); do CHILD_PIDS="$CHILD_PIDS $_c"; remember "$_c"; done
 }
 
 # setup_pair: the two nodes, four loop devices, two replicators, two daemons.

@@ -37,10 +37,10 @@ log "status answered in $(( ($(date +%s%N) - t0) / 1000000 )) ms beside 10 silen
 kill $spid 2>/dev/null; wait $spid 2>/dev/null; untrack $spid
 
 # -- a member of the status group --------------------------------------------
-as_member timeout 5 "$DISKLINK" status --socket "$SOCK" > "$WORK/member-status.txt" 2>&1 ||
+as_member timeout 5 "$NB_DISKLINK" status --socket "$SOCK" > "$WORK/member-status.txt" 2>&1 ||
 	fail "a member of haclient cannot read status: $(cat "$WORK/member-status.txt")"
 grep -q "node 1" "$WORK/member-status.txt" || fail "member's status: $(cat "$WORK/member-status.txt")"
-if as_member timeout 5 "$DISKLINK" role --socket "$SOCK" secondary > "$WORK/member-role.txt" 2>&1; then
+if as_member timeout 5 "$NB_DISKLINK" role --socket "$SOCK" secondary > "$WORK/member-role.txt" 2>&1; then
 	fail "a member of haclient changed the role: $(cat "$WORK/member-role.txt")"
 fi
 grep -q "only root may change the role" "$WORK/member-role.txt" ||
@@ -50,9 +50,13 @@ timeout 10 "$DISKLINK" role --socket "$SOCK" secondary > "$WORK/root-role.txt" 2
 grep -q "permission denied" "$WORK/root-role.txt" && fail "root's role refused: $(cat "$WORK/root-role.txt")"
 
 # -- anyone else ---------------------------------------------------------------
-if as_nobody timeout 5 "$DISKLINK" status --socket "$SOCK" > "$WORK/nobody-status.txt" 2>&1; then
+if as_nobody timeout 5 "$NB_DISKLINK" status --socket "$SOCK" > "$WORK/nobody-status.txt" 2>&1; then
 	fail "nobody without the group read status"
 fi
+# refused by the socket's mode, not for any other reason (a program nobody
+# cannot run fails too)
+grep -q "cannot reach disklinkd at $SOCK: Permission denied" "$WORK/nobody-status.txt" ||
+	fail "nobody's status failed otherwise: $(head -1 "$WORK/nobody-status.txt")"
 log "nobody: $(head -1 "$WORK/nobody-status.txt")"
 stop_daemon 1 || fail "disklinkd 1 did not stop cleanly"
 log "PASS"

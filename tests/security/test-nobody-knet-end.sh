@@ -48,7 +48,7 @@ device_has "$BAD" && fail "a datagram of nobody's was written to the volume"
 
 # -- nobody waits on node 1's knet end for node 2's datagrams ---------------
 SECRET=$(new_marker S)
-bg_in_node 1 setpriv --reuid=nobody --regid=nogroup --clear-groups $UDP recv \
+bg_in_node_as_nobody 1 $NB_UDP recv \
 	--bind "$A1:$PORT" --src "$A2:$PORT" --marker "$SECRET" --count 1 --timeout 6 \
 	> "$WORK/recv-nobody.json" 2> "$WORK/recv-nobody.log"
 npid=$LAST_PID
@@ -62,7 +62,7 @@ untrack $npid
 got=$(json_get "d['received']" < "$WORK/recv-nobody.json")
 [ "$got" = 0 ] || fail "nobody received $got of node 2's datagrams"
 device_has "$SECRET" || fail "node 2's datagrams are not on the volume: the check cannot fail"
-drops=$(peer_field 1 2 send_drops 2>/dev/null || echo "?")
+drops=$(peer_field 1 2 knet_send_drops 2>/dev/null || echo "?")
 log "node 1 refused to deliver to nobody (send_drops $drops)"
 
 # -- root's knet end on node 1 gets them (the checks above can fail) --------
