@@ -112,12 +112,9 @@ dump_logs() {
 	done
 }
 
-# pid_start PID: its start time (/proc/PID/stat field 22; empty once it
-# is gone): with the pid, it names one process.  track PID notes it; ours
-# PID: it is still that process.
-pid_start() { awk '{ sub(/.*\) /, ""); print $20 }' "/proc/$1/stat" 2>/dev/null; }
-track() { PIDS="$PIDS $1"; eval "PID_START_$1=$(pid_start "$1")"; }
-ours() { eval "_st=\${PID_START_$1:-}"; [ -n "$_st" ] && [ "$(pid_start "$1")" = "$_st" ]; }
+# pid_start, remember, ours, track: tests/pidtrack.sh
+# shellcheck source=../pidtrack.sh
+. "$top_srcdir/tests/pidtrack.sh"
 
 # alive PID: the process exists and is not a zombie (a daemon the agent
 # started is reparented to init, which may reap it late).

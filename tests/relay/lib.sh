@@ -122,13 +122,8 @@ stop_pids() {
 	PIDS=
 }
 
-# pid_start PID: its start time (/proc/PID/stat field 22, clock ticks
-# since boot; empty once it is gone): with the pid, it names one process.
-pid_start() { awk '{ sub(/.*\) /, ""); print $20 }' "/proc/$1/stat" 2>/dev/null; }
-# remember PID: note its start time; ours PID: it is still that process.
-remember() { eval "PID_START_$1=$(pid_start "$1")"; }
-ours() { eval "_st=\${PID_START_$1:-}"; [ -n "$_st" ] && [ "$(pid_start "$1")" = "$_st" ]; }
-track() { PIDS="$PIDS $1"; remember "$1"; }
+# pid_start, remember, ours, track: tests/pidtrack.sh
+. "$top_srcdir/tests/pidtrack.sh"
 untrack() { PIDS=$(echo "$PIDS" | tr ' ' '\n' | grep -vx "$1" | tr '\n' ' '); }
 
 ns() { echo "$NS_PREFIX$1"; }

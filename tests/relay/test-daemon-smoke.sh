@@ -32,16 +32,11 @@ ip link set lo up || { echo "FAIL: cannot bring lo up in the test's namespace"; 
 T=$(mktemp -d /var/tmp/dld-smoke.XXXXXX)
 LOOP=
 PIDS=
-# pid_start PID: its start time (/proc/PID/stat field 22; empty once it
-# is gone); track PID notes it; the cleanup signals only a pid whose
-# start time is still the tracked one's (the pid of one that exited is
-# soon another's, another test's process included).
-pid_start() { awk '{ sub(/.*\) /, ""); print $20 }' "/proc/$1/stat" 2>/dev/null; }
-track() { PIDS="$PIDS $1"; eval "PID_START_$1=$(pid_start "$1")"; }
+# track, ours: tests/pidtrack.sh (the cleanup signals only our processes)
+. "$(dirname "$0")/../pidtrack.sh"
 cleanup() {
 	for p in $PIDS; do
-		eval "_st=\${PID_START_$p:-}"
-		[ -n "$_st" ] && [ "$(pid_start "$p")" = "$_st" ] || continue
+		ours "$p" || continue
 		kill -CONT "$p" 2>/dev/null
 		kill -KILL "$p" 2>/dev/null
 	done

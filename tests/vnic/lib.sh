@@ -12,6 +12,8 @@ PORT=5406
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*"; for f in "$T"/*.log; do echo "--- $f"; tail -20 "$f"; done; exit 1; }
 in_ns() { _n=$1; shift; ip netns exec "$NS$_n" "$@"; }
+# track, ours (the cleanup signals only our processes): tests/pidtrack.sh
+. "$top_srcdir/tests/pidtrack.sh"
 
 # vnic_need TOOL...: root, the tools, /dev/net/tun and the build, or skip.
 vnic_need() {
@@ -25,8 +27,8 @@ vnic_need() {
 
 vnic_cleanup() {
 	# A bad input that started a daemon after all: stop it too.
-	[ -s "$T/bad.pid" ] && PIDS="$PIDS $(cat "$T/bad.pid")"
-	for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
+	[ -s "$T/bad.pid" ] && track "$(cat "$T/bad.pid")"
+	for p in $PIDS; do ours "$p" && kill -KILL "$p" 2>/dev/null; done
 	sleep 0.2
 	for n in 1 2 3; do ip netns del "$NS$n" 2>/dev/null; done
 	[ -n "$LOOP" ] && losetup -d "$LOOP" 2>/dev/null
@@ -64,7 +66,7 @@ start() {
 		--peer "$_peer=169.254.0.$_peer" --node-name "n$_id" --config "$T/tun.conf" \
 		--control "$T/ctl$_id.sock" -f "$@" >"$T/d$_id.log" 2>&1 &
 	LAST=$!
-	PIDS="$PIDS $LAST"
+	track "$LAST"
 }
 
 # vnic_first_ping ADDR [PING_OPTION...]: node 1 pings ADDR over dl0
@@ -93,7 +95,7 @@ vnic_knet() {
 	ip netns exec "${NS}2" "$KNET_PEER" --node-id 2 --port $PORT --local-addr "$_a2" \
 		--peer "1=$_a1" --count "$_count" --timeout 30 >"$T/knet2.json" 2>"$T/knet2.log" &
 	_kp2=$!
-	PIDS="$PIDS $_kp1 $_kp2"
+	track "$_kp1"; track "$_kp2"
 	wait "$_kp1" || fail "knet over $_what (node 1): $(cat "$T/knet1.json")"
 	wait "$_kp2" || fail "knet over $_what (node 2): $(cat "$T/knet2.json")"
 	echo "ok: libknet over $_what: $(cut -c1-160 "$T/knet1.json")"

@@ -29,7 +29,7 @@ sum=$(sha256sum <"$T/blob" | cut -d' ' -f1)
 ip netns exec "${NS}2" timeout 60 socat -u "TCP6-LISTEN:7000,bind=[$PFX::2],reuseaddr" \
 	OPEN:"$T/got",creat,trunc &
 SP=$!
-PIDS="$PIDS $SP"
+track "$SP"
 sleep 0.5
 in_ns 1 timeout 60 socat -u OPEN:"$T/blob" "TCP6:[$PFX::2]:7000" || fail "socat send"
 wait $SP || fail "socat receive"

@@ -29,18 +29,18 @@ head -c 10000000 /dev/urandom >"$T/blob"
 sum=$(sha256sum <"$T/blob" | cut -d' ' -f1)
 ip netns exec "${NS}2" timeout 120 socat -u TCP-LISTEN:7000,bind=169.254.0.2,reuseaddr OPEN:"$T/got",creat,trunc &
 SP=$!
-PIDS="$PIDS $SP"
+track "$SP"
 if command -v tcpdump >/dev/null 2>&1; then
 	ip netns exec "${NS}2" timeout 30 tcpdump -n -i dl0 -c 5 tcp port 7000 >"$T/tcpdump.log" 2>&1 &
 	TP=$!
-	PIDS="$PIDS $TP"
+	track "$TP"
 fi
 sleep 0.5
 t0=$(date +%s)
 # Pings during the transfer: knet's port and ICMP go before bulk.
 ip netns exec "${NS}2" ping -c 20 -i 0.2 -W 2 169.254.0.1 >"$T/ping-bulk.log" 2>&1 &
 PP=$!
-PIDS="$PIDS $PP"
+track "$PP"
 in_ns 1 timeout 120 socat -u OPEN:"$T/blob" TCP:169.254.0.2:7000 || fail "socat send"
 wait $SP || fail "socat receive"
 wait $PP || fail "pings during the transfer: $(tail -2 "$T/ping-bulk.log")"
