@@ -3,7 +3,8 @@
  * launcher's pipe, stop, stall and abandon, and a child that fails at
  * start (a device that does not exist) followed by a scheduled restart.
  * Where a child must be killed, a forked process that only waits stands
- * for a stuck I/O child. */
+ * for a stuck I/O child; a fake probe stands for the device's in-flight
+ * counters (an io_uring child's requests outlive it). */
 #include "config.h"
 
 #include <errno.h>
@@ -17,6 +18,8 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -242,6 +245,149 @@ static void test_abandon_backoff(void **state)
 	ctx->abandoned = 0;
 }
 
+/* The fake in-flight probe: fake_inflight requests, or fails with
+ * fake_errno; counts its calls. */
+static uint64_t fake_inflight;
+static int fake_errno;
+static unsigned fake_calls;
+
+static int fake_probe(const char *path, uint64_t *n)
+{
+	assert_string_equal(path, "/nonexistent/disklink-test");
+	fake_calls++;
+	if (fake_errno) {
+		errno = fake_errno;
+		return -1;
+	}
+	*n = fake_inflight;
+	return 0;
+}
+
+/* A ready child stuck past abandon_ms is abandoned; it exits at once (as
+ * an io_uring child killed on a hung device does) and is reaped. */
+static pid_t abandon_and_reap(struct dld_ctx *ctx, uint64_t now)
+{
+	pid_t pid = stuck_child();
+	siginfo_t si = { 0 };
+
+	assert_int_equal(dld_chan_create(&ctx->chan, 256), 0);
+	ctx->child = pid;
+	ctx->child_ready_ns = now - 20000000000ull;
+	ctx->cfg.tun.io_timeout_ms = 1000;
+	ctx->cfg.tun.abandon_ms = 5000;
+	ctx->cfg.tun.restart_min_ms = 500;
+	ctx->inflight = fake_probe;
+	fake_calls = 0;
+	atomic_store(&ctx->chan.shm->io_start_ns, now - 6000000000ull);
+	dld_child_tick(ctx, now);
+	assert_int_equal(ctx->abandoned, pid);
+	assert_int_equal(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
+	dld_child_reap(ctx);
+	assert_int_equal(ctx->abandoned, 0);
+	return pid;
+}
+
+static void wait_started(struct dld_ctx *ctx)
+{
+	assert_true(ctx->child > 0);
+	assert_int_equal(waitpid(ctx->child, NULL, 0), ctx->child);
+	ctx->child = 0;
+	dld_chan_destroy(&ctx->chan);
+}
+
+/* io_engine = uring: an abandoned child gone with its requests in flight
+ * holds the next start back as a live one does, retried at the back-off
+ * (restart_min_ms, not grown), until the device has none in flight; then
+ * the next child starts (faults/test-stall-uring.sh, issue #19). */
+static void test_uring_abandoned_inflight(void **state)
+{
+	struct dld_ctx *ctx = *state;
+	uint64_t now = dld_mono_ns() + 60000000000ull, at;
+
+	snprintf(ctx->cfg.io_engine, sizeof(ctx->cfg.io_engine), "uring");
+	fake_inflight = 3;
+	fake_errno = 0;
+	abandon_and_reap(ctx, now);
+	assert_true(ctx->abandoned_inflight);
+	assert_non_null(strstr(ctx->error, "still in flight"));
+	for (int i = 0; i < 3; i++) {
+		at = ctx->restart_at_ns;
+		assert_true(at > 0);
+		dld_child_tick(ctx, at);
+		assert_int_equal(ctx->child, 0);
+		assert_int_equal(ctx->children, 0);
+		assert_true(ctx->restart_at_ns > dld_mono_ns());
+		assert_true(ctx->restart_at_ns <= dld_mono_ns() + 500000000ull);
+		assert_int_equal(ctx->backoff_ms, 500);
+	}
+	assert_int_equal(fake_calls, 4);
+	fake_inflight = 0;
+	dld_child_tick(ctx, ctx->restart_at_ns);
+	assert_false(ctx->abandoned_inflight);
+	assert_int_equal(ctx->children, 1);
+	wait_started(ctx);
+}
+
+/* psync: a child gone has no request left (its pread returned): the next
+ * child starts at the back-off, the probe is not asked.  uring on a
+ * device with no counters: the parent cannot tell, and starts it too. */
+static void test_abandoned_gone_starts_next(void **state)
+{
+	struct dld_ctx *ctx = *state;
+	uint64_t now = dld_mono_ns() + 60000000000ull;
+
+	snprintf(ctx->cfg.io_engine, sizeof(ctx->cfg.io_engine), "psync");
+	fake_inflight = 3;
+	fake_errno = 0;
+	abandon_and_reap(ctx, now);
+	assert_false(ctx->abandoned_inflight);
+	assert_int_equal(fake_calls, 0);
+	dld_child_tick(ctx, ctx->restart_at_ns);
+	assert_int_equal(ctx->children, 1);
+	wait_started(ctx);
+
+	snprintf(ctx->cfg.io_engine, sizeof(ctx->cfg.io_engine), "uring");
+	fake_errno = ENODEV;
+	abandon_and_reap(ctx, now);
+	assert_false(ctx->abandoned_inflight);
+	assert_int_equal(fake_calls, 1);
+	dld_child_tick(ctx, ctx->restart_at_ns);
+	assert_int_equal(ctx->children, 2);
+	wait_started(ctx);
+	fake_errno = 0;
+}
+
+/* The real probe: the inflight file's text, and the paths it refuses. */
+static void test_inflight_probe(void **state)
+{
+	uint64_t n = 99;
+	struct stat st;
+	int rc;
+
+	(void)state;
+	assert_int_equal(dld_inflight_parse("       2        5\n", &n), 0);
+	assert_int_equal(n, 7);
+	assert_int_equal(dld_inflight_parse("0 0", &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(dld_inflight_parse("3\n", &n), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(dld_inflight_parse("1 2 3\n", &n), -1);
+	assert_int_equal(dld_inflight_parse("x y\n", &n), -1);
+	assert_int_equal(dld_inflight_read("/nonexistent/disklink-test", &n), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(dld_inflight_read("/dev/null", &n), -1);
+	assert_int_equal(errno, EINVAL);
+	/* A regular file: its filesystem's device's counters, or none. */
+	assert_int_equal(stat("/proc/self/exe", &st), 0);
+	rc = dld_inflight_read("/proc/self/exe", &n);
+	if (major(st.st_dev) == 0) {
+		assert_int_equal(rc, -1);
+		assert_int_equal(errno, ENODEV);
+	} else {
+		assert_true(rc == 0 || errno == ENODEV);
+	}
+}
+
 /* Wait for SIGCHLD (blocked, read from a signalfd), then reap. */
 static void reap_child(struct dld_ctx *ctx, int sfd)
 {
@@ -326,6 +472,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_abandon_backoff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_child_fails_and_restarts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_role_follows_disk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uring_abandoned_inflight, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_abandoned_gone_starts_next, setup, teardown),
+		cmocka_unit_test(test_inflight_probe),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -38,6 +38,9 @@ command -v fusermount3 >/dev/null 2>&1 || command -v fusermount >/dev/null 2>&1 
 [ -c /dev/fuse ] || skip "no /dev/fuse"
 /usr/bin/python3 -c 'import fusepy' 2>/dev/null || /usr/bin/python3 -c 'import fuse' 2>/dev/null ||
 	skip "python3-fusepy is not installed"
+# IO_ENGINE: the daemons' io_engine (faults/test-stall-uring.sh).
+[ -z "${IO_ENGINE:-}" ] || { echo "io_engine = $IO_ENGINE" > "$WORK/engine.conf" &&
+	DAEMON_ARGS="${DAEMON_ARGS:-} --config $WORK/engine.conf"; }
 
 STALL_S=${STALL_S:-120}
 # stall_fail MESSAGE: fail, after what the diagnosis needs (node_diag, and

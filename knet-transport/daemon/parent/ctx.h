@@ -26,6 +26,7 @@
 #include "coalesce.h"
 #include "corosync_mode.h"
 #include "dld.h"
+#include "inflight.h"
 #include "loop.h"
 #include "shm_queue.h"
 #include "timing.h"
@@ -117,6 +118,8 @@ struct dld_ctx {
 	dld_loop_fn on_child_rx;       /* its channel has data (main.c wires) */
 	pid_t child;                   /* 0: none                           */
 	pid_t abandoned;               /* killed while stuck, not reaped    */
+	bool abandoned_inflight;       /* reaped, its io_uring requests not */
+	dld_inflight_fn inflight;      /* the probe, NULL: dld_inflight_read */
 	uint64_t child_start_ns;
 	uint64_t child_ready_ns;       /* 0: not ready yet                  */
 	uint64_t restart_at_ns;        /* 0: none scheduled                 */

@@ -1,7 +1,8 @@
 /* The parent's side of the I/O child: start it with a fresh shared
  * channel, watch the deadline of the request in progress (stalled
- * device), abandon a stuck child, restart a dead one with back-off, and
- * stop it cleanly in bounded time. */
+ * device), abandon a stuck child (and wait for it, or for the requests
+ * an io_uring child left in flight), restart a dead one with back-off,
+ * and stop it cleanly in bounded time. */
 #include "config.h"
 
 #include <errno.h>
@@ -14,6 +15,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "bio_uring.h"
 #include "ctx.h"
 #include "slot_header.h"
 #include "io.h"
@@ -96,13 +98,54 @@ static void publish_peers(struct dld_ctx *ctx)
 	dld_peers_publish(ctx->chan.shm, ids, ctx->cfg.peer_count);
 }
 
+/* Are the requests of an abandoned child that exited still in flight?
+ * A psync child exits only once its request returned (it waits in D
+ * state): no.  An io_uring child killed on a hung device exits at once,
+ * its requests stay with its ring, which the kernel tears down only when
+ * they complete: the device's in-flight counters tell (inflight.h).
+ * Without counters the parent cannot tell, and says so. */
+static bool abandoned_io_pending(struct dld_ctx *ctx)
+{
+	dld_inflight_fn probe = ctx->inflight ? ctx->inflight : dld_inflight_read;
+	enum dld_io_engine e = DLD_ENGINE_AUTO;
+	uint64_t n = 0;
+
+	dld_engine_parse(ctx->cfg.io_engine, &e);
+	if (e != DLD_ENGINE_URING)
+		return false;
+	if (probe(ctx->cfg.device, &n)) {
+		log_warn(DLD_SUB_CHILD, "device %s: cannot tell whether the abandoned I/O child's "
+			 "io_uring requests are still in flight (%s): the next child starts; use "
+			 "a block device, or io_engine = psync, for a volume that can hang",
+			 ctx->cfg.device, strerror(errno));
+		return false;
+	}
+	return n > 0;
+}
+
+/* One stuck child at a time: an abandoned child alive, or gone with its
+ * requests in flight, holds the next start back. */
+static bool abandoned_holds(struct dld_ctx *ctx)
+{
+	if (ctx->abandoned && kill(ctx->abandoned, 0) == 0)
+		return true;
+	if (!ctx->abandoned_inflight)
+		return false;
+	if (abandoned_io_pending(ctx))
+		return true;
+	ctx->abandoned_inflight = false;
+	log_notice(DLD_SUB_CHILD, "device %s: the abandoned I/O child's requests completed",
+		   ctx->cfg.device);
+	return false;
+}
+
 int dld_child_start(struct dld_ctx *ctx)
 {
 	uint64_t now = dld_mono_ns();
 	pid_t pid, parent;
 
 	ctx->restart_at_ns = 0;
-	if (ctx->abandoned && kill(ctx->abandoned, 0) == 0) {
+	if (abandoned_holds(ctx)) {
 		/* One stuck child at a time: wait for the abandoned one. */
 		ctx->restart_at_ns = now + ms_ns(ctx->backoff_ms ? ctx->backoff_ms : 1000);
 		return 0;
@@ -196,8 +239,14 @@ void dld_child_reap(struct dld_ctx *ctx)
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if (pid == ctx->abandoned) {
-			log_notice(DLD_SUB_CHILD, "the abandoned I/O child %d is gone", (int)pid);
 			ctx->abandoned = 0;
+			ctx->abandoned_inflight = abandoned_io_pending(ctx);
+			log_notice(DLD_SUB_CHILD, "the abandoned I/O child %d is gone%s", (int)pid,
+				   ctx->abandoned_inflight ? ", its io_uring requests are still in "
+				   "flight: the next child waits for them" : "");
+			if (ctx->abandoned_inflight)
+				snprintf(ctx->error, sizeof(ctx->error), "I/O stuck: the abandoned "
+					 "I/O child's requests are still in flight");
 		} else if (pid == ctx->child) {
 			child_exited(ctx, status, now);
 		}
