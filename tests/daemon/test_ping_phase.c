@@ -152,6 +152,37 @@ static void test_vague_sighting(void **state)
 	assert_true(e >= t + 999 * MS && e <= t + 1001 * MS);
 }
 
+/* A loaded sender (its pings +-4 ms off the period): the window widens
+ * with the jitter seen, and still ends within an eighth of the period. */
+static void test_window_follows_jitter(void **state)
+{
+	struct dld_phase p;
+	uint64_t t = 1000 * MS, lead, trail, lead0, trail0, x = 42;
+	uint32_t in = 0;
+
+	(void)state;
+	dld_phase_reset(&p);
+	dld_phase_window(&p, &lead0, &trail0);
+	assert_int_equal(lead0, DLD_PHASE_LEAD_NS);
+	assert_int_equal(trail0, DLD_PHASE_TRAIL_NS);
+	for (int i = 0; i < 100; i++, t += 1000 * MS) {
+		uint64_t at;
+
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		at = t + ((x >> 33) % 8000u) * US - 4 * MS;
+		uint64_t e = dld_phase_expect(&p, at > 20 * MS ? at - 20 * MS : 0);
+
+		dld_phase_window(&p, &lead, &trail);
+		in += i > 10 && e != UINT64_MAX && at + lead >= e && at <= e + trail;
+		dld_phase_arrival(&p, at, 0);
+	}
+	dld_phase_window(&p, &lead, &trail);
+	assert_true(lead > lead0 + 2 * MS);
+	assert_true(trail > trail0 + 3 * MS);
+	assert_true(lead <= p.period_ns / 8 && trail <= p.period_ns / 8);
+	assert_true(in >= 80);               /* of 89 */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -161,6 +192,7 @@ int main(void)
 		cmocka_unit_test(test_period_change),
 		cmocka_unit_test(test_two_phases_and_noise),
 		cmocka_unit_test(test_vague_sighting),
+		cmocka_unit_test(test_window_follows_jitter),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -104,27 +104,35 @@ static bool quiet(const struct dld_sched_peer *e, uint64_t now)
 void dld_ahead_polled(struct dld_io *io, uint64_t prev, uint64_t fast_before)
 {
 	struct dld_sched *s = &io->sched;
-	uint64_t now = dl_clock_mono(io->dev.clock), expect = UINT64_MAX, await = 0;
+	uint64_t now = dl_clock_mono(io->dev.clock), start = UINT64_MAX, end = UINT64_MAX;
+	uint64_t await = 0;
 	bool unexpected = false, learned = s->slow_ns != 0;
 	uint32_t n = 0;
 
 	for (uint32_t i = 0; i < io->npeers; i++) {
 		const struct dld_io_peer *p = &io->peers[i];
 		struct dld_sched_peer *e;
-		uint64_t x;
+		uint64_t x, lead, trail, ws;
 
 		if (!p->reader_ok || p->slot < 0)
 			continue;
 		peer_polled(io, p, prev, now, &unexpected);
 		e = entry(s, p->node_id, now);
 		x = dld_phase_expect(&e->ph, now);
-		expect = x < expect ? x : expect;
+		if (x != UINT64_MAX) {
+			dld_phase_window(&e->ph, &lead, &trail);
+			ws = x > lead ? x - lead : 0;
+			if (ws < start) {
+				start = ws;
+				end = x + trail;
+			}
+		}
 		learned &= dld_phase_learned(&e->ph) || quiet(e, now);
 		await = e->await_ns > now && e->await_ns > await ? e->await_ns : await;
 		n++;
 	}
 	s->await_until_ns = await;
-	dld_sched_predict(s, expect, learned && n);
+	dld_sched_predict(s, start, end, learned && n);
 	if (s->learned && !unexpected)
 		s->fast_until_ns = fast_before;
 }

@@ -78,14 +78,29 @@ static void follow(struct dld_phase *p, uint32_t i, uint64_t t, uint64_t unc, ui
 	uint64_t pred = p->anchor[i] + k * p->period_ns, lo = t > unc ? t - unc : 0;
 	uint64_t at = pred < lo ? lo : pred > t ? t : pred;
 
-	if (k == 1 && unc + p->aunc[i] <= DLD_PHASE_TOL_NS / 4) {
-		int64_t err = (int64_t)(t - p->anchor[i]) - (int64_t)p->period_ns;
+	if (unc + p->aunc[i] <= DLD_PHASE_TOL_NS / 4) {
+		uint64_t dev = absdiff(t, pred);
 
-		p->period_ns = (uint64_t)((int64_t)p->period_ns + err / 4);
+		p->dev_ns = p->dev_ns + dev / 8 - p->dev_ns / 8;
 		at = t;
+		if (k == 1) {
+			int64_t err = (int64_t)(t - p->anchor[i]) - (int64_t)p->period_ns;
+
+			p->period_ns = (uint64_t)((int64_t)p->period_ns + err / 16);
+		}
 	}
 	p->anchor[i] = at;
 	p->aunc[i] = unc < p->aunc[i] ? unc : p->aunc[i];
+}
+
+void dld_phase_window(const struct dld_phase *p, uint64_t *lead, uint64_t *trail)
+{
+	uint64_t cap = p->period_ns / 8;
+
+	*lead = DLD_PHASE_LEAD_NS + 2 * p->dev_ns;
+	*trail = DLD_PHASE_TRAIL_NS + 3 * p->dev_ns;
+	*lead = cap && *lead > cap ? cap : *lead;
+	*trail = cap && *trail > cap ? cap : *trail;
 }
 
 /* An arrival in hist before index j, d before hist[j] (within the
@@ -174,13 +189,14 @@ bool dld_phase_arrival(struct dld_phase *p, uint64_t t, uint64_t unc)
 
 uint64_t dld_phase_expect(struct dld_phase *p, uint64_t now)
 {
-	uint64_t best = UINT64_MAX, P = p->period_ns;
+	uint64_t best = UINT64_MAX, P = p->period_ns, lead, trail;
 
+	dld_phase_window(p, &lead, &trail);
 	for (uint32_t i = 0; P && i < p->nanchor;) {
 		uint64_t a = p->anchor[i], k = 1, e;
 
-		if (now > a + P + DLD_PHASE_TRAIL_NS)
-			k = (now - DLD_PHASE_TRAIL_NS - a + P - 1) / P;
+		if (now > a + P + trail)
+			k = (now - trail - a + P - 1) / P;
 		if (k > DLD_PHASE_MAX_MISS + 1u) {    /* missed too often */
 			p->anchor[i] = p->anchor[p->nanchor - 1];
 			p->aunc[i] = p->aunc[p->nanchor - 1];

@@ -19,7 +19,8 @@
 #define DLD_PHASE_MIN_NS     50000000ull  /* periods learned: 50 ms ..    */
 #define DLD_PHASE_MAX_NS     20000000000ull /* .. 20 s                    */
 #define DLD_PHASE_LEAD_NS    1500000ull   /* dense polling from expected - lead */
-#define DLD_PHASE_TRAIL_NS   4000000ull   /* .. until it came, or expected + trail */
+#define DLD_PHASE_TRAIL_NS   4000000ull   /* .. until it came, or expected + trail;
+					     * both widened by the jitter seen */
 
 struct dld_phase {
 	uint64_t period_ns;            /* 0: not learned                    */
@@ -29,16 +30,20 @@ struct dld_phase {
 	uint64_t anchor[DLD_PHASE_ANCHORS]; /* the last arrival of each phase */
 	uint64_t aunc[DLD_PHASE_ANCHORS];
 	uint32_t nanchor;
+	uint64_t dev_ns;               /* mean distance from the prediction */
 };
 
 void dld_phase_reset(struct dld_phase *p);
 /* An arrival at t, known to within unc before it: true when it came
  * where a learned phase expected it. */
 bool dld_phase_arrival(struct dld_phase *p, uint64_t t, uint64_t unc);
-/* The next expected arrival whose window (DLD_PHASE_TRAIL_NS after it)
- * has not passed at now; UINT64_MAX when nothing is learned.  Anchors
- * that missed DLD_PHASE_MAX_MISS periods are dropped (a restart, a
- * reload that changed the period). */
+/* The window around an expected arrival: from *lead before it to
+ * *trail after it (the jitter seen widens both). */
+void dld_phase_window(const struct dld_phase *p, uint64_t *lead, uint64_t *trail);
+/* The next expected arrival whose window has not passed at now;
+ * UINT64_MAX when nothing is learned.  Anchors that missed
+ * DLD_PHASE_MAX_MISS periods are dropped (a restart, a reload that
+ * changed the period). */
 uint64_t dld_phase_expect(struct dld_phase *p, uint64_t now);
 /* A period and at least one phase are known. */
 bool dld_phase_learned(const struct dld_phase *p);

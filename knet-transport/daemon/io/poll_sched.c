@@ -46,7 +46,7 @@ void dld_sched_init(struct dld_sched *s, uint32_t node_id, const struct dld_tuna
 	s->rnd = (seed ^ ((uint64_t)node_id * 0x9e3779b97f4a7c15ull)) | 1u;
 	s->fast_until_ns = 0;
 	s->await_until_ns = 0;
-	s->expect_ns = UINT64_MAX;
+	s->win_start_ns = s->win_end_ns = UINT64_MAX;
 	s->learned = false;
 	s->forced = false;
 	s->last_poll_ns = 0;
@@ -61,9 +61,10 @@ void dld_sched_activity(struct dld_sched *s, uint64_t now)
 		s->fast_until_ns = now + s->window_ns;
 }
 
-void dld_sched_predict(struct dld_sched *s, uint64_t expect_ns, bool learned)
+void dld_sched_predict(struct dld_sched *s, uint64_t start, uint64_t end, bool learned)
 {
-	s->expect_ns = expect_ns;
+	s->win_start_ns = start;
+	s->win_end_ns = end;
 	s->learned = learned;
 }
 
@@ -81,11 +82,9 @@ static uint64_t fast_next(struct dld_sched *s, uint64_t now)
  * arrival, else the background period or the window's start. */
 static uint64_t ahead_next(struct dld_sched *s, uint64_t now)
 {
-	uint64_t ws = s->expect_ns == UINT64_MAX ? UINT64_MAX :
-		      s->expect_ns > DLD_PHASE_LEAD_NS ? s->expect_ns - DLD_PHASE_LEAD_NS : 0;
-	uint64_t t;
+	uint64_t ws = s->win_start_ns, t;
 
-	if (now + s->fast_ns >= ws)
+	if (now + s->fast_ns >= ws && now <= s->win_end_ns)
 		return fast_next(s, now);
 	t = (uint64_t)((int64_t)(now + s->slow_ns) + jitter(s, s->slow_ns / 8));
 	return t < ws ? t : ws;

@@ -33,7 +33,8 @@ struct dld_sched {
 	uint64_t window_ns;
 	uint64_t fast_until_ns;        /* poll fast until then              */
 	uint64_t await_until_ns;       /* an answer expected until then     */
-	uint64_t expect_ns;            /* next expected arrival, UINT64_MAX none */
+	uint64_t win_start_ns;         /* the next window of expected arrivals, */
+	uint64_t win_end_ns;           /* UINT64_MAX none                   */
 	bool     learned;              /* every peer's arrivals are learned,
 					* or it is quiet                    */
 	bool     forced;               /* the parent: the disk carries totem */
@@ -48,9 +49,10 @@ void dld_sched_init(struct dld_sched *s, uint32_t node_id, const struct dld_tuna
 void dld_sched_tune(struct dld_sched *s, const struct dld_tunables *t);
 /* Traffic in or out at now: poll fast for the window. */
 void dld_sched_activity(struct dld_sched *s, uint64_t now);
-/* What the learners predict: the next expected arrival (UINT64_MAX
- * none) and whether every peer is predicted (else the idle grid). */
-void dld_sched_predict(struct dld_sched *s, uint64_t expect_ns, bool learned);
+/* What the learners predict: the next window of expected arrivals
+ * [start, end] (UINT64_MAX none) and whether every peer is predicted
+ * (else the idle grid). */
+void dld_sched_predict(struct dld_sched *s, uint64_t start, uint64_t end, bool learned);
 bool dld_sched_is_fast(const struct dld_sched *s, uint64_t now);
 /* When to poll next, after a poll at now (CLOCK_MONOTONIC ns). */
 uint64_t dld_sched_next(struct dld_sched *s, uint64_t now);
