@@ -183,6 +183,29 @@ static void test_window_follows_jitter(void **state)
 	assert_true(in >= 80);               /* of 89 */
 }
 
+/* A loaded sender's pings come late now and then (tens of ms): they
+ * never replace a period that keeps matching, even when three of them
+ * happen to lie a common interval apart (4: three equal intervals). */
+static void test_late_pings_keep_the_period(void **state)
+{
+	struct dld_phase p;
+	uint64_t t = 1000 * MS, e;
+
+	(void)state;
+	dld_phase_reset(&p);
+	for (int i = 0; i < 4; i++, t += 1000 * MS)
+		dld_phase_arrival(&p, t, 0);
+	/* On time, plus late ones 1017 ms apart, 4 of them in a row. */
+	for (int i = 0; i < 5; i++, t += 1000 * MS) {
+		dld_phase_arrival(&p, t, 0);
+		if (i >= 1)
+			dld_phase_arrival(&p, t + 30 * MS + (uint64_t)(i - 1) * 17 * MS, 0);
+	}
+	assert_true(p.period_ns > 999 * MS && p.period_ns < 1001 * MS);
+	e = dld_phase_expect(&p, t - 500 * MS);
+	assert_true(e >= t - 1 * MS && e <= t + 1 * MS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -193,6 +216,7 @@ int main(void)
 		cmocka_unit_test(test_two_phases_and_noise),
 		cmocka_unit_test(test_vague_sighting),
 		cmocka_unit_test(test_window_follows_jitter),
+		cmocka_unit_test(test_late_pings_keep_the_period),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -86,6 +86,8 @@ static void follow(struct dld_phase *p, uint32_t i, uint64_t t, uint64_t unc, ui
 		if (k == 1) {
 			int64_t err = (int64_t)(t - p->anchor[i]) - (int64_t)p->period_ns;
 
+			p->hit1_ns = t;
+
 			p->period_ns = (uint64_t)((int64_t)p->period_ns + err / 16);
 		}
 	}
@@ -152,6 +154,14 @@ static bool on_phase(const struct dld_phase *p, uint64_t t, uint64_t unc)
 	return false;
 }
 
+/* The period may be learned anew at t: nothing learned, or no arrival
+ * came one period after its anchor for two periods (late pings of a
+ * loaded sender are no reason to doubt a period that keeps matching). */
+static bool relearn(const struct dld_phase *p, uint64_t t)
+{
+	return !p->nanchor || !p->period_ns || t > p->hit1_ns + 2 * p->period_ns;
+}
+
 /* t is a whole number of periods after a recent arrival: a phase. */
 static void new_phase(struct dld_phase *p, uint64_t t, uint64_t unc)
 {
@@ -180,8 +190,8 @@ bool dld_phase_arrival(struct dld_phase *p, uint64_t t, uint64_t unc)
 			hit = true;
 		}
 	}
-	if (!hit && !learn_period(p, t, unc, p->nanchor ? 3u : 2u) && p->period_ns &&
-	    !on_phase(p, t, unc))
+	if (!hit && !(relearn(p, t) && learn_period(p, t, unc, p->nanchor ? 3u : 2u)) &&
+	    p->period_ns && !on_phase(p, t, unc))
 		new_phase(p, t, unc);
 	push_hist(p, t, unc);
 	return hit;

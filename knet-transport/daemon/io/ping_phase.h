@@ -31,6 +31,7 @@ struct dld_phase {
 	uint64_t aunc[DLD_PHASE_ANCHORS];
 	uint32_t nanchor;
 	uint64_t dev_ns;               /* mean distance from the prediction */
+	uint64_t hit1_ns;              /* last arrival one period after its anchor */
 };
 
 void dld_phase_reset(struct dld_phase *p);
