@@ -122,6 +122,13 @@ cs_error_t cmap_initialize(cmap_handle_t *handle)
 	return cmap_efd >= 0 ? CS_OK : CS_ERR_NO_RESOURCES;
 }
 
+/* One table for every map (the stats map's keys are stats.*). */
+cs_error_t cmap_initialize_map(cmap_handle_t *handle, cmap_map_t map)
+{
+	(void)map;
+	return cmap_initialize(handle);
+}
+
 cs_error_t cmap_finalize(cmap_handle_t handle)
 {
 	(void)handle;
@@ -200,6 +207,18 @@ cs_error_t cmap_get_uint32(cmap_handle_t handle, const char *key, uint32_t *u32)
 {
 	(void)handle;
 	return get_num(key, KV_U32, u32);
+}
+
+/* Any number in the table, as the byte it is in the stats map. */
+cs_error_t cmap_get_uint8(cmap_handle_t handle, const char *key, uint8_t *u8)
+{
+	const struct kv *e = kv_find(key);
+
+	(void)handle;
+	if (!e)
+		return CS_ERR_NOT_EXIST;
+	*u8 = (uint8_t)e->u;
+	return CS_OK;
 }
 
 cs_error_t cmap_get_uint16(cmap_handle_t handle, const char *key, uint16_t *u16)

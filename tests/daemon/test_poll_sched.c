@@ -152,6 +152,49 @@ static void test_tunables_change_period(void **state)
 	assert_true(mean > 38 * MS && mean < 42 * MS);
 }
 
+/* Every peer learned (poll_slow_ms): the background period until the
+ * next window of expected arrivals, fast inside it; not learned: the
+ * idle grid; the parent's disk_totem: fast. */
+static void test_ahead(void **state)
+{
+	struct dld_tunables t = tun(500, 5000, 10);
+	struct dld_sched s;
+	uint64_t now = 1000 * MS, next;
+
+	(void)state;
+	t.poll_slow_ms = 40;
+	dld_sched_init(&s, 3, &t);
+	assert_int_equal(s.slow_ns, 40 * MS);
+	dld_sched_predict(&s, now + 100 * MS, now + 106 * MS, true);
+	next = dld_sched_next(&s, now);
+	assert_true(next >= now + 35 * MS && next <= now + 45 * MS);
+	dld_sched_predict(&s, now + 20 * MS, now + 26 * MS, true);
+	assert_int_equal(dld_sched_next(&s, now), now + 20 * MS);
+	now += 20 * MS;
+	next = dld_sched_next(&s, now);                /* in the window */
+	assert_true(next <= now + s.fast_ns + s.fast_ns / 4);
+	now += 7 * MS;                                 /* after it */
+	dld_sched_predict(&s, now + 993 * MS, now + 999 * MS, true);
+	next = dld_sched_next(&s, now);
+	assert_true(next >= now + 35 * MS);
+	/* Not every peer learned: the 5 ms grid. */
+	dld_sched_predict(&s, now + 993 * MS, now + 999 * MS, false);
+	next = dld_sched_next(&s, now);
+	assert_true(next <= now + 5 * MS + 5 * MS / 4);
+	/* The disk carries totem. */
+	s.forced = true;
+	assert_true(dld_sched_is_fast(&s, now));
+	s.forced = false;
+	/* poll_slow_ms 0: the grid even when learned; below the idle period: raised. */
+	t.poll_slow_ms = 0;
+	dld_sched_tune(&s, &t);
+	dld_sched_predict(&s, now + 993 * MS, now + 999 * MS, true);
+	assert_true(dld_sched_next(&s, now) <= now + 5 * MS + 5 * MS / 4);
+	t.poll_slow_ms = 2;
+	dld_sched_tune(&s, &t);
+	assert_int_equal(s.slow_ns, 5 * MS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -160,6 +203,7 @@ int main(void)
 		cmocka_unit_test(test_fast_window),
 		cmocka_unit_test(test_window_extends),
 		cmocka_unit_test(test_tunables_change_period),
+		cmocka_unit_test(test_ahead),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -60,6 +60,7 @@ struct dld_tunables {
 	uint32_t frozen_ms;           /* ring and header still this long: frozen (0: 3 header intervals) */
 	uint32_t tun_bulk_kib;        /* TUN mode: bulk packets, KiB/s (0: no limit) */
 	uint32_t max_age_ms;          /* nothing older is delivered (0: no limit) */
+	uint32_t poll_slow_ms;        /* background poll once pings are learned (0: never) */
 };
 
 struct dld_peer_conf {

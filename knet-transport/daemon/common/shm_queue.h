@@ -149,6 +149,8 @@ struct dld_shm {
 	_Atomic uint32_t ready;        /* slot claimed, header written      */
 	_Atomic uint32_t stop;         /* parent: mark the slot stopped and exit */
 	_Atomic uint32_t tun_seq;      /* parent bumps after changing tun   */
+	_Atomic uint32_t disk_totem;   /* parent: a peer's network links are down,
+					* totem flows through the disk: poll fast */
 	struct dld_tunables tun;
 	uint8_t  expect_uuid[16];      /* parent: the volume seen before    */
 	uint32_t have_uuid;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "io.h"
+#include "io_ahead.h"
 
 #define PUBLISH_NS 100000000ull        /* status refresh for the parent */
 
@@ -76,20 +77,27 @@ static uint64_t ms(uint32_t v)
 }
 
 /* Queued datagrams into our ring, the peers' rings when the schedule
- * says so; a write expects a reply (knet pong, totem token): poll fast. */
+ * says so.  A write expects a reply (knet pong, totem token): poll fast
+ * (once every peer's pings are learned, only until the answer came,
+ * and not after a reply of ours). */
 static void traffic(struct dld_io *io, uint64_t *now)
 {
-	uint64_t before = io->w.next_seq;
+	uint64_t before = io->w.next_seq, fast_before;
+	bool ask = dld_ahead_sent(io, *now);
 
 	dld_io_drain_tx(io);
 	*now = now_ns(io);
-	if (io->w.next_seq != before) {
-		dld_sched_activity(&io->sched, *now);
+	if (io->w.next_seq != before && (ask || !io->sched.learned)) {
+		if (!io->sched.learned)
+			dld_sched_activity(&io->sched, *now);
 		if (io->next_poll_ns > *now + io->sched.fast_ns)
 			io->next_poll_ns = *now + io->sched.fast_ns;
 	}
 	if (*now >= io->next_poll_ns) {
+		fast_before = io->sched.fast_until_ns;
 		dld_io_poll_peers(io, *now);
+		dld_ahead_polled(io, io->sched.last_poll_ns, fast_before);
+		io->sched.last_poll_ns = *now;
 		*now = now_ns(io);
 		io->next_poll_ns = dld_sched_next(&io->sched, *now);
 	}
@@ -106,6 +114,7 @@ static int tick(struct dld_io *io, int *exit_code)
 
 	atomic_store_explicit(&io->shm->alive_ns, now, memory_order_relaxed);
 	tunables_check(io);
+	dld_ahead_forced(io);
 	dld_io_peers_check(io, now);
 	dld_io_paths_upkeep(io, now);
 	if (dld_io_role_check(io, exit_code) && *exit_code) {

@@ -18,6 +18,7 @@
 
 #include "cmap_config.h"
 #include "ctx.h"
+#include "link_state.h"
 #include "privileges.h"
 
 #define DEBOUNCE_MS  500u              /* quiet time after the last cmap change */
@@ -346,6 +347,9 @@ int dld_cs_start(struct dld_ctx *ctx)
 		return -1;
 	}
 	cs->watch->fd = -1;
+	if (dld_link_state_start(ctx))
+		log_warn(DLD_SUB_COROSYNC, "cannot watch knet's link states (polling stays "
+			 "as if the network carried totem): %s", strerror(errno));
 	log_notice(DLD_SUB_COROSYNC, "link %d on %s", cs->given.link, cs->given.device);
 	if (connect_corosync(ctx))
 		return 0;
@@ -357,6 +361,7 @@ void dld_cs_stop(struct dld_ctx *ctx)
 	struct dld_cs *cs = &ctx->cs;
 
 	disconnect(ctx);
+	dld_link_state_stop(ctx);
 	if (cs->timerfd >= 0) {
 		dld_loop_del(&ctx->loop, cs->timerfd);
 		close(cs->timerfd);

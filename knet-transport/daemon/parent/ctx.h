@@ -146,6 +146,7 @@ struct dld_ctx {
 	/* Corosync mode (--link): where the configuration comes from. */
 	struct dld_cs cs;
 	struct dld_timing timing;      /* knet's ping timeout (timing.h)    */
+	struct dld_link_state *links;  /* does the disk carry totem (link_state.h) */
 
 	struct dld_vnic vnic;          /* TUN mode's interface (tun.h)      */
 	struct dld_pending pend;

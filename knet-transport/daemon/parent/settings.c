@@ -178,6 +178,11 @@ const struct dld_setting dld_settings[] = {
 	{ TUN(fast_window_ms, 10, 0, 60000, "ms"),
 	  .man = "How long polling stays fast after a write (a reply is expected: knet pong,\n"
 		 "totem token) or a read that found data." },
+	{ TUN(poll_slow_ms, 15, 0, 10000, "ms"),
+	  .man = "Background poll period once every peer's periodic arrivals (knet pings) are\n"
+		 "learned: polling is then dense only around each expected arrival and this\n"
+		 "slow otherwise, for the unexpected (raised to poll_idle_us at least). 0: never\n"
+		 "learn, always the idle grid." },
 	{ TUN(header_interval_ms, 1000, 100, 60000, "ms"),
 	  .man = "This node's slot header refresh (heartbeat, last sequence, acknowledgements);\n"
 		 "peers' headers are read at the same interval. A peer is\n"
