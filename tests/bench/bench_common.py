@@ -29,6 +29,9 @@ P = {
     "rtt_knet_count": (40, 8),       # at knet's ping interval
     "tput_s": (8, 3),
     "idle_cost_s": (12, 4),
+    # before it: the I/O child leaves the idle grid for polling ahead
+    # once every peer is learned or has been quiet for 10 s (design.md)
+    "idle_settle_s": (12, 12),
     "bcast_rounds": (300, 100),
     "lab_settle_s": (30, 12),
 }

@@ -78,8 +78,10 @@ def measure_tuned(d):
 def sample_idle(d, ids):
     """CPU (parent + I/O child, /proc/PID/stat), memory, and I/O operations
     (the daemons' counters and /sys/block/X/stat) of the running daemons
-    IDS over idle_cost_s seconds."""
-    time.sleep(2)
+    IDS over idle_cost_s seconds, idle_settle_s after their start (the
+    schedule of an idle daemon settles in 10 s: doc/design.md, "Polling
+    ahead of pings")."""
+    time.sleep(par("idle_settle_s"))
     pids = {}
     for n in ids:
         s = d.status(n)
