@@ -11,6 +11,15 @@
 #define MS 1000000ull
 #define US 1000ull
 
+/* A fresh learner fed four pings a second apart from *t on (*t moves on):
+ * the period and one phase are learned. */
+static void learn_1s(struct dld_phase *p, uint64_t *t)
+{
+	dld_phase_reset(p);
+	for (int i = 0; i < 4; i++, *t += 1000 * MS)
+		dld_phase_arrival(p, *t, 0);
+}
+
 static void test_learns_period_and_phase(void **state)
 {
 	struct dld_phase p;
@@ -74,9 +83,7 @@ static void test_restart_and_missed_ping(void **state)
 	uint64_t t = 1000 * MS, e;
 
 	(void)state;
-	dld_phase_reset(&p);
-	for (int i = 0; i < 4; i++, t += 1000 * MS)
-		dld_phase_arrival(&p, t, 0);
+	learn_1s(&p, &t);
 	/* One lost: the next one, two periods on, still a hit. */
 	t += 1000 * MS;
 	assert_true(dld_phase_arrival(&p, t, 0));
@@ -100,9 +107,7 @@ static void test_period_change(void **state)
 	uint64_t t = 1000 * MS, e;
 
 	(void)state;
-	dld_phase_reset(&p);
-	for (int i = 0; i < 4; i++, t += 1000 * MS)
-		dld_phase_arrival(&p, t, 0);
+	learn_1s(&p, &t);
 	for (int i = 0; i < 6; i++, t += 600 * MS)
 		dld_phase_arrival(&p, t, 0);
 	assert_true(dld_phase_learned(&p));
@@ -144,9 +149,7 @@ static void test_vague_sighting(void **state)
 	uint64_t t = 1000 * MS, e;
 
 	(void)state;
-	dld_phase_reset(&p);
-	for (int i = 0; i < 4; i++, t += 1000 * MS)
-		dld_phase_arrival(&p, t, 0);
+	learn_1s(&p, &t);
 	assert_true(dld_phase_arrival(&p, t + 30 * MS, 40 * MS));
 	e = dld_phase_expect(&p, t + 100 * MS);
 	assert_true(e >= t + 999 * MS && e <= t + 1001 * MS);
@@ -192,9 +195,7 @@ static void test_late_pings_keep_the_period(void **state)
 	uint64_t t = 1000 * MS, e;
 
 	(void)state;
-	dld_phase_reset(&p);
-	for (int i = 0; i < 4; i++, t += 1000 * MS)
-		dld_phase_arrival(&p, t, 0);
+	learn_1s(&p, &t);
 	/* On time, plus late ones 1017 ms apart, 4 of them in a row. */
 	for (int i = 0; i < 5; i++, t += 1000 * MS) {
 		dld_phase_arrival(&p, t, 0);
