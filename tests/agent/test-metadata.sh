@@ -45,7 +45,7 @@ acts = [a.get("name") for a in r.find("actions")]
 for a in ("start", "stop", "monitor", "reload", "reload-agent", "validate-all", "meta-data"):
     assert a in acts, "missing action " + a
 params = {p.get("name"): p for p in r.find("parameters")}
-tunables = {"poll_fast_us", "poll_idle_us", "fast_window_ms", "header_interval_ms",
+tunables = {"poll_fast_us", "poll_idle_us", "poll_slow_ms", "fast_window_ms", "header_interval_ms",
             "io_timeout_ms", "abandon_ms", "dsync", "debug"}
 monitor_only = {"stall_timeout", "check_age", "dampen"}
 reloadable = {n for n, p in params.items() if p.get("reloadable") == "1"}
