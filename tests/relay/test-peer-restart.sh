@@ -197,8 +197,14 @@ for mode in term kill child lagging; do
 	wait_peer_state 1 2 up 15 || fail "$mode: node 1 does not see node 2 up again"
 	[ -z "$spid" ] || wait_pid $spid 20 || log "$mode: the stream's sender ended with $?"
 	send $((base + 2000)) 40 5 || fail "$mode: sending the batch after the restart"
-	wait_got $((base + 2000)) 40 20 ||
+	if ! wait_got $((base + 2000)) 40 20; then
+		# what each side counted (drops by age, stale, lost, overruns),
+		# printed with the logs; and which of the batch arrived
+		for n in 1 2; do status $n >"$WORK/status$n.json" 2>&1; done
+		log "$mode: of the batch after the restart, arrived: $(awk -v f=$((base + 2000)) \
+			'$1 ~ /^[0-9]+$/ && $1 >= f && $1 < f + 40 { printf "%d ", $1 - f }' "$ARR")"
 		fail "$mode: $(got $((base + 2000)) 40)/40 of the batch sent after the restart arrived"
+	fi
 	for _ in $(seq 30); do
 		[ "$(peer_field 2 1 gen_changes)" -gt "$gc0" ] && break
 		sleep 0.1
