@@ -20,7 +20,9 @@
 #     and nothing written before a restart arrives after something
 #     written later (a replay of the old ring);
 #   - every datagram of a batch sent before each restart arrives, and every
-#     datagram of a batch sent once node 1 runs again;
+#     datagram of a batch sent once node 1 runs again arrives or, on a
+#     loaded machine, is dropped by node 2's age rules and counted
+#     (counted_rest);
 #   - each restart started a new generation (and, for `child`, an I/O
 #     child restart), and node 2 counted the generation change.
 # Datagrams sent while node 1 is down are lost (counted in the output).
@@ -166,6 +168,19 @@ lagging() {
 		"$(status 2 | json_get "d['aged_drops']['read'] + [p for p in d['peers'] if p['node_id'] == 1][0]['stale']"))"
 }
 
+# aged2: what node 2 dropped by age (its read and delivery rules) or as
+# stale, from node 1.  counted_rest FIRST BEFORE: every one of the 40
+# from FIRST on either arrived or was counted so since BEFORE (aged2).  A
+# datagram is dropped by age when the read that returned it, or its way
+# to knet, took longer than half of max_age (late is worse than lost,
+# doc/format.md "Age rules"): on a loaded machine a few of a batch are,
+# most often the first ones after the lagging case's re-attach.  Such a
+# drop is counted, never a late or missing-and-uncounted datagram.
+aged2() { status 2 | json_get "d['aged_drops']['read'] + d['aged_drops']['delivery'] + [p for p in d['peers'] if p['node_id'] == 1][0]['stale']"; }
+counted_rest() {
+	_now=$(aged2) && [ -n "$_now" ] && [ $(($(got "$1" 40) + _now - $2)) -eq 40 ]
+}
+
 k=0
 for mode in term kill child lagging; do
 	k=$((k + 1))
@@ -196,8 +211,11 @@ for mode in term kill child lagging; do
 	wait_peer_state 2 1 up 15 || fail "$mode: node 2 does not see node 1 up again"
 	wait_peer_state 1 2 up 15 || fail "$mode: node 1 does not see node 2 up again"
 	[ -z "$spid" ] || wait_pid $spid 20 || log "$mode: the stream's sender ended with $?"
+	aged0=$(aged2) || fail "$mode: status of node 2"
 	send $((base + 2000)) 40 5 || fail "$mode: sending the batch after the restart"
-	if ! wait_got $((base + 2000)) 40 20; then
+	if ! wait_got $((base + 2000)) 40 20 &&
+		! { counted_rest $((base + 2000)) "$aged0" &&
+		    log "$mode: $(got $((base + 2000)) 40)/40 of the batch after the restart arrived, the rest dropped by age and counted"; }; then
 		# what each side counted (drops by age, stale, lost, overruns),
 		# printed with the logs; and which of the batch arrived
 		for n in 1 2; do status $n >"$WORK/status$n.json" 2>&1; done
