@@ -215,11 +215,11 @@ const struct dl_bio_ops dld_bio_uring_ops = {
 
 #endif
 
-/* AUTO is psync: a child killed with io_uring requests in flight exits
- * at once (the kernel's ring teardown, not the process, waits for them),
- * so the parent's watchdog, which counts an abandoned child as stuck
- * until it exits, would start child after child on a hung device, each
- * leaving its requests behind (doc/design.md, "I/O engine"). */
+/* AUTO is psync (doc/design.md, "I/O engine", "Why auto stays psync"):
+ * io_uring measured no gain and was slower for 64 KiB datagrams, and a
+ * child killed with io_uring requests in flight exits at once, so on a
+ * hung volume without in-flight counters (a file on FUSE or NFS) the
+ * parent cannot hold the next child back (supervise.c, inflight.c). */
 const struct dl_bio_ops *dld_bio_engine(enum dld_io_engine e)
 {
 	if (e != DLD_ENGINE_URING)

@@ -73,10 +73,10 @@ static uint64_t arrival(const struct dld_io *io, const struct dld_io_peer *p, ui
 }
 
 /* One attached peer after a poll: its arrival, its answer, what it
- * lets the schedule expect.  *unexpected: it sent what no phase
- * predicted and no answer explains. */
-static void peer_polled(struct dld_io *io, const struct dld_io_peer *p, uint64_t prev,
-			uint64_t now, bool *unexpected)
+ * lets the schedule expect; its schedule entry.  *unexpected: it sent
+ * what no phase predicted and no answer explains. */
+static struct dld_sched_peer *peer_polled(struct dld_io *io, const struct dld_io_peer *p,
+					  uint64_t prev, uint64_t now, bool *unexpected)
 {
 	struct dld_sched_peer *e = entry(&io->sched, p->node_id, now);
 	uint64_t d = p->rd.st.dgrams, unc, t;
@@ -90,6 +90,7 @@ static void peer_polled(struct dld_io *io, const struct dld_io_peer *p, uint64_t
 	}
 	e->dgrams = d;                 /* less: a new reader, counted anew */
 	e->counted = true;
+	return e;
 }
 
 /* Nothing from it for DLD_AHEAD_QUIET_NS: nothing to learn, nothing to
@@ -116,8 +117,7 @@ void dld_ahead_polled(struct dld_io *io, uint64_t prev, uint64_t fast_before)
 
 		if (!p->reader_ok || p->slot < 0)
 			continue;
-		peer_polled(io, p, prev, now, &unexpected);
-		e = entry(s, p->node_id, now);
+		e = peer_polled(io, p, prev, now, &unexpected);
 		x = dld_phase_expect(&e->ph, now);
 		if (x != UINT64_MAX) {
 			dld_phase_window(&e->ph, &lead, &trail);
