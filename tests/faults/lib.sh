@@ -22,8 +22,9 @@ freeze_unmount() {
 		fusermount3 -u "$MNT" 2>/dev/null || fusermount -u "$MNT" 2>/dev/null ||
 			umount -l "$MNT"
 	fi
-	[ -n "$FSPID" ] && kill "$FSPID" 2>/dev/null
-	for _ in $(seq 50); do [ -n "$FSPID" ] && kill -0 "$FSPID" 2>/dev/null || break; sleep 0.1; done
+	# Only while FSPID is still freezefs.py (tests/pidtrack.sh).
+	[ -n "$FSPID" ] && ours "$FSPID" && kill "$FSPID" 2>/dev/null
+	for _ in $(seq 50); do [ -n "$FSPID" ] && ours "$FSPID" || break; sleep 0.1; done
 }
 freeze_fs() {
 	command -v fusermount3 >/dev/null 2>&1 || command -v fusermount >/dev/null 2>&1 ||
@@ -41,6 +42,7 @@ freeze_fs() {
 		"$WORK/fs.pid" > "$WORK/freezefs.log" 2>&1 & )
 	for _ in $(seq 100); do mountpoint -q "$MNT" && [ -s "$WORK/fs.pid" ] && break; sleep 0.1; done
 	FSPID=$(cat "$WORK/fs.pid" 2>/dev/null)
+	[ -n "$FSPID" ] && remember "$FSPID"
 	mountpoint -q "$MNT" || skip "cannot mount the FUSE filesystem: $(tail -n 3 "$WORK/freezefs.log")"
 	loop_attach --direct-io=on "$MNT/volume.img"
 	[ "$(cat "/sys/block/$(basename "$LAST_LOOP")/loop/dio" 2>/dev/null)" = 1 ] ||

@@ -4,7 +4,7 @@
 # loop devices with 512- and 4096-byte logical sectors.
 set -u
 
-: "${top_builddir:?run through make check}"
+: "${top_builddir:?run through make check}" "${top_srcdir:?run through make check}"
 DISKLINK="$top_builddir/knet-transport/disklink"
 WRITER="$top_builddir/tests/tool/dl_test_writer"
 # A sanitizer report must fail the test even where an exit status of 1
@@ -18,8 +18,13 @@ PIDS=""
 OUT="$TMPD/out"
 ERR="$TMPD/err"
 
+# pid_start, remember, ours, track: a pid is signalled only while it is
+# still the process this test started.
+# shellcheck source=../pidtrack.sh
+. "$top_srcdir/tests/pidtrack.sh"
+
 cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	for p in $PIDS; do ours "$p" && kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 	for l in $LOOPS; do
 		blockdev --setrw "$l" 2>/dev/null
 		losetup -d "$l" 2>/dev/null

@@ -35,7 +35,7 @@ scenario() {
 	# A node whose ring advances (marked stopped, but writing).
 	"$WRITER" "$dev" 1 busy stopped 0 100 >/dev/null 2>"$TMPD/writer.err" &
 	wpid=$!
-	PIDS="$PIDS $wpid"
+	track "$wpid"
 	# Wait until it has written its first block.
 	n=0
 	until "$DISKLINK" show "$dev" 2>/dev/null | grep -q "Slot 0: node 1 (busy)"; do

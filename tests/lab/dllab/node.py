@@ -72,6 +72,28 @@ class Node:
             return pid
         return None
 
+    def _off_why(self):
+        """Why a node that was powered on no longer is (for the error):
+        its holder's pid gone, or now another process's (not in the
+        node's netns), with the end of holder.log."""
+        st = self.state()
+        pid = st.get("holder")
+        if st.get("power") != "on" or not pid:
+            return ""
+        if not proc_alive(pid):
+            why = "holder %d is gone" % pid
+        else:
+            why = "pid %d is now %r (netns %s, the node's %s)" % (
+                pid, proc_cmdline(pid), ns_inode(pid, "net"),
+                self.lab.netns_inode(self.netns))
+        try:
+            with open(os.path.join(self.dir, "holder.log")) as f:
+                tail = f.read()[-300:].strip()
+        except OSError:
+            tail = ""
+        return " (%s; powered on, boots=%s%s)" % (
+            why, st.get("boots"), "; holder.log: " + tail if tail else "")
+
     def is_on(self):
         return self.holder is not None
 
@@ -209,7 +231,7 @@ class Node:
     def _nsenter(self, argv):
         pid = self.holder
         if not pid:
-            raise LabError("%s is powered off" % self.name)
+            raise LabError("%s is powered off%s" % (self.name, self._off_why()))
         return ["nsenter", "-t", str(pid), "-n", "-m", "-u", "--"] + list(argv)
 
     def exec(self, argv, check=False, timeout=60, input=None, env=None):
