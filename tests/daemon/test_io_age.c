@@ -430,6 +430,40 @@ static void test_read_size(void **state)
 	assert_int_equal(p->ahead, ra);
 }
 
+/* Both nodes restart, the writer first, and the writer has written
+ * nothing of its new generation when the reader attaches: the reader
+ * starts after the writer's header's last_seq (the new generation
+ * continues the sequence), not at seq 1 behind the old generation's
+ * blocks, where it counted every read as stale and never delivered. */
+static void test_restart_both(void **state)
+{
+	struct env *e = *state;
+	uint8_t tags[4];
+
+	for (uint8_t i = 0; i < 20; i++) {
+		send_one(e, 20 + i);
+		dld_io_drain_tx(e->a.io);
+		b_reads(e);
+	}
+	assert_int_equal(b_got(e, tags, 4, NULL), 20);
+	assert_int_equal(dld_io_write_header(e->b.io, DL_SLOT_ACTIVE, &(int){ 0 }), 0);
+	node_stop(&e->a);
+	node_stop(&e->b);
+	advance(&e->clk, 10000 * MS);
+	node_start(e, &e->a, 1, 2);
+	assert_int_equal(e->a.io->w.generation, 2);
+	a_header(e);
+	node_start(e, &e->b, 2, 1);
+	b_reads(e);
+	send_one(e, 99);
+	dld_io_drain_tx(e->a.io);
+	b_reads(e);
+	b_reads(e);
+	assert_int_equal(b_got(e, tags, 4, NULL), 1);
+	assert_int_equal(tags[0], 99);
+	assert_int_equal(e->b.io->peers[0].rd.st.stale, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -439,6 +473,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_gap_and_stamp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silent_peer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_size, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_both, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -57,6 +57,9 @@ struct dld_io_peer {
 	struct dl_reader rd;
 	uint64_t hdr_seq;              /* of the last header read           */
 	uint64_t generation;           /* of the last header read           */
+	uint64_t hdr_last_seq;         /* its header's last_seq at attach: the
+					* first sync starts after it when the
+					* ring holds nothing of this generation */
 	uint32_t slot_state;
 	uint64_t last_change_ns;       /* ring or header moved (monotonic)  */
 	uint64_t last_block_ns;

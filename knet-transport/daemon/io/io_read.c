@@ -131,6 +131,7 @@ static void peer_attach(struct dld_io *io, struct dld_io_peer *p, uint32_t slot,
 	p->role = h->role;
 	p->hdr_seq = h->hdr_seq;
 	p->generation = h->generation;
+	p->hdr_last_seq = h->last_seq;
 	p->resync = true;
 	p->ahead = 1;
 	/* Until the header moves under our eyes, its own time stamp says
@@ -347,7 +348,11 @@ static void resync(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
 		return;
 	}
 	read_aged(io, p, start, &d);
-	dl_reader_resync(&p->rd, ring, 0, deliver, &d);
+	/* The first sync: after the newest block of the peer's generation,
+	 * or, when it has written none yet (it restarted, and continues
+	 * the sequence after its header's last_seq), after that: else the
+	 * reader would wait at seq 1 behind the old generation's blocks. */
+	dl_reader_resync(&p->rd, ring, p->rd.synced ? 0 : p->hdr_last_seq, deliver, &d);
 	p->origin_ns = start;          /* the whole ring was read */
 	mark_read(io, p);
 	if (p->rd.st.blocks != before)
