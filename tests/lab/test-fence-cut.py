@@ -89,8 +89,13 @@ def scenario(lab):
     q1 = dllab.wait_for(lambda: (lambda q: q if q and q["members"] == [1] else None)(n1.quorum()),
                         30, 0.5, "dl1 corosync up alone")
     check(not q1["quorate"], "rebooted dl1 (link still cut) is alone and inquorate")
-    check(n1.pid_of("corosync") and n1.pid_of("pacemaker"),
-          "rebooted dl1 runs corosync and pacemakerd again")
+    # pacemakerd is the last boot service the fence agent starts.
+    try:
+        again = dllab.wait_for(lambda: n1.pid_of("corosync") and n1.pid_of("pacemaker"),
+                               60, 0.2, "corosync and pacemakerd on dl1")
+    except dllab.LabError:
+        again = False
+    check(again, "rebooted dl1 runs corosync and pacemakerd again")
 
     # -- restore ---------------------------------------------------------------
     n1.restore()
