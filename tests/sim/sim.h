@@ -108,6 +108,15 @@ struct sim_mirror {
 	bool     diverged;             /* writes were lost to it            */
 	struct sim_mirror_w q[SIM_MIRROR_Q];
 	uint32_t head, tail;
+	/* When a sender's incarnation was superseded on this path: its
+	 * successor's header reached this mirror (sim_mirror_supersede). */
+	struct sim_mirror_sup {
+		uint64_t at_ns;        /* 0: not yet                        */
+		uint32_t idx;          /* visible once tail passes it       */
+		bool     pending;
+		bool     on_copy;      /* the header was lost to the mirror:
+					* visible with its next full copy   */
+	} sup[SIM_NODES_MAX][64];
 };
 
 /* ---- nodes --------------------------------------------------------- */
@@ -193,6 +202,8 @@ uint64_t sim_mirror_next_due(const struct sim *s);
 void sim_mirror_apply_due(struct sim *s);
 /* A mirror changes state (from the seed). */
 void sim_mirror_event(struct sim *s);
+void sim_mirror_supersede(struct sim *s, uint32_t ni, uint32_t inc);
+uint64_t sim_mirror_superseded_at(const struct sim *s, uint32_t k, uint32_t ni, uint32_t inc);
 void sim_mirror_read(struct sim *s, uint32_t k, uint64_t off, uint8_t *buf, uint32_t len);
 
 /* sim_node.c */

@@ -38,6 +38,8 @@ struct pair {                          /* receiver incarnation x sender    */
 	uint64_t seen;                 /* loss counters, as last read       */
 	uint64_t credit;               /* counted losses no gap has used yet */
 	uint64_t since_ns;             /* the pair began (receiver attached) */
+	uint64_t seen_gen;             /* sender's header generation the
+					* reader had seen, as of the last step */
 	uint8_t  got[PUSH_HIST / 8];   /* counters delivered, a bit each    */
 };
 
@@ -74,6 +76,7 @@ static uint8_t push_dst[SIM_NODES_MAX][PUSH_HIST];   /* receivers, a bit each */
 static bool dropped[SIM_NODES_MAX][PUSH_HIST];      /* in a write that failed */
 static uint64_t push_inc_first[SIM_NODES_MAX];   /* first counter of current inc */
 static uint64_t superseded_at[SIM_NODES_MAX][64]; /* sender inc -> when a newer attached */
+static uint64_t gen_of[SIM_NODES_MAX][64];       /* sender inc -> its generation */
 static uint64_t aged_delivery[SIM_NODES_MAX];   /* the parent's age rule (sockets.c) */
 
 void sim_check_reset(void)
@@ -84,6 +87,7 @@ void sim_check_reset(void)
 	memset(dropped, 0, sizeof(dropped));
 	memset(push_inc_first, 0, sizeof(push_inc_first));
 	memset(superseded_at, 0, sizeof(superseded_at));
+	memset(gen_of, 0, sizeof(gen_of));
 	memset(aged_delivery, 0, sizeof(aged_delivery));
 }
 
@@ -124,6 +128,9 @@ void sim_check_attached(struct sim *s, struct sim_node *n)
 	for (uint32_t k = 1; k < n->inc && k < 64; k++)
 		if (!superseded_at[i][k])
 			superseded_at[i][k] = s->now_ns;
+	sim_mirror_supersede(s, i, n->inc);
+	if (n->inc < 64)
+		gen_of[i][n->inc] = n->io->w.generation;
 	sim_trace(s, "node %u incarnation %u attached: slot %u generation %llu, next seq %llu",
 		  n->id, n->inc, n->io->slot, (unsigned long long)n->io->w.generation,
 		  (unsigned long long)n->io->w.next_seq);
@@ -270,7 +277,18 @@ static void check_dgram(struct sim *s, struct sim_node *r, const struct dld_qmsg
 				"(incarnation %u, never delivered) after %llu", r->id, p.sender,
 				(unsigned long long)p.counter, p.inc,
 				(unsigned long long)pr->last);
-	sup = p.inc < 64 ? superseded_at[snd - s->nodes][p.inc] : 0;
+	/* A reader on a mirror learns of a supersession when its path shows
+	 * the successor's header (doc/simulator.md, "stale"). */
+	sup = s->nmirrors ? sim_mirror_superseded_at(s, (uint32_t)(r - s->nodes),
+						       (uint32_t)(snd - s->nodes), p.inc) :
+	      p.inc < 64 ? superseded_at[snd - s->nodes][p.inc] : 0;
+	if (p.inc < 64 && gen_of[snd - s->nodes][p.inc] &&
+	    gen_of[snd - s->nodes][p.inc] < pr->seen_gen)
+		return sim_fail(s, "stale", "node %u got node %u's datagram %llu of incarnation "
+				"%u (generation %llu) after it saw generation %llu in its header",
+				r->id, p.sender, (unsigned long long)p.counter, p.inc,
+				(unsigned long long)gen_of[snd - s->nodes][p.inc],
+				(unsigned long long)pr->seen_gen);
 	if (sup && sup < pr->since_ns)
 		return sim_fail(s, "stale", "node %u (started at %llu ms) got node %u's datagram "
 				"%llu of incarnation %u, superseded at %llu ms", r->id,
@@ -344,6 +362,26 @@ static void count_losses(struct sim *s, struct sim_node *r)
 	}
 }
 
+/* The generation each sender's header showed this reader: from the
+ * next step on, an older incarnation's datagram is one it had not read
+ * when it saw the new generation (doc/format.md, "Incarnations"). */
+static void note_seen(struct sim *s, struct sim_node *r)
+{
+	uint32_t ri = (uint32_t)(r - s->nodes);
+
+	for (uint32_t i = 0; r->io && i < r->io->npeers; i++) {
+		const struct dld_io_peer *p = &r->io->peers[i];
+		struct sim_node *snd = sim_node_by_id(s, p->node_id);
+		struct pair *pr;
+
+		if (!snd || !p->reader_ok)
+			continue;
+		pr = &pairs[ri][snd - s->nodes];
+		if (p->generation > pr->seen_gen)
+			pr->seen_gen = p->generation;
+	}
+}
+
 void sim_check_deliveries(struct sim *s, struct sim_node *r)
 {
 	uint32_t ri = (uint32_t)(r - s->nodes);
@@ -366,6 +404,7 @@ void sim_check_deliveries(struct sim *s, struct sim_node *r)
 		dld_q_release(r->ch.rx, pos);
 	}
 	dld_efd_drain(r->ch.rx_efd);
+	note_seen(s, r);
 }
 
 /* Healthy device: what a running sender pushed is delivered in time to

@@ -97,6 +97,51 @@ uint64_t sim_mirror_next_due(const struct sim *s)
 	return t;
 }
 
+/* Which supersessions this mirror now shows: those whose successor's
+ * header it applied, or all of them with a full copy. */
+static void shown(struct sim *s, struct sim_mirror *m, bool copied)
+{
+	for (uint32_t i = 0; i < SIM_NODES_MAX; i++)
+		for (uint32_t j = 0; j < 64; j++) {
+			struct sim_mirror_sup *u = &m->sup[i][j];
+
+			if (u->pending && (copied || (!u->on_copy &&
+						      (int32_t)(m->tail - u->idx) >= 0))) {
+				u->at_ns = s->now_ns;
+				u->pending = false;
+			}
+		}
+}
+
+/* Node ni's incarnation inc attached (its header landed on the store):
+ * its older incarnations are superseded on each mirror once the mirror
+ * has applied that header, or with its next full copy when the header
+ * was lost to it (split, or its queue overflowed). */
+void sim_mirror_supersede(struct sim *s, uint32_t ni, uint32_t inc)
+{
+	for (uint32_t k = 0; k < s->nmirrors; k++) {
+		struct sim_mirror *m = &s->mirrors[k];
+
+		for (uint32_t j = 1; j < inc && j < 64; j++) {
+			struct sim_mirror_sup *u = &m->sup[ni][j];
+
+			if (u->at_ns || u->pending)
+				continue;
+			*u = (struct sim_mirror_sup){ .pending = true, .idx = m->head,
+						      .on_copy = m->diverged ||
+								 m->state == MIRROR_SPLIT };
+		}
+		shown(s, m, false);
+	}
+}
+
+/* When node ni's incarnation inc was superseded as mirror k shows it
+ * (0: not yet): a reader on that path cannot know of it before. */
+uint64_t sim_mirror_superseded_at(const struct sim *s, uint32_t k, uint32_t ni, uint32_t inc)
+{
+	return inc < 64 ? s->mirrors[k].sup[ni][inc].at_ns : 0;
+}
+
 /* The state ends: back to healthy; what waited is due now, and a split
  * mirror heals with a full copy. */
 static void heal(struct sim *s, struct sim_mirror *m)
@@ -113,6 +158,7 @@ static void heal(struct sim *s, struct sim_mirror *m)
 			entry_free(&m->q[m->tail++ % SIM_MIRROR_Q]);
 		memcpy(m->store, s->dev.store, s->dev.size);
 		m->diverged = false;
+		shown(s, m, true);
 	}
 }
 
@@ -129,6 +175,7 @@ void sim_mirror_apply_due(struct sim *s)
 			memcpy(m->store + e->off, e->data, e->len);
 			entry_free(e);
 		}
+		shown(s, m, false);
 	}
 }
 
