@@ -7,7 +7,8 @@
  * are delivered; a reader back from a gap in reading drops the backlog;
  * a peer whose header stood still drops what appears until the header
  * moves again; the reader stamps what it hands to the parent with the
- * start of its last read that found nothing new. */
+ * start of its last read that found nothing new.  And the size of the
+ * reader's ring reads while data flows (io_read.c, read_size). */
 #include "../unit/test_util.h"
 
 #include "ring_writer.h"
@@ -382,6 +383,61 @@ static void test_silent_peer(void **state)
 	assert_int_equal(tags[0], 11);
 }
 
+/* Read size (io_read.c, read_size): 24 datagrams of 3,000 bytes (19
+ * blocks) are read in reads that double after a full one (8, then 16
+ * that finds the end: two, where read_ahead's fixed 8 took three), and
+ * the next poll reads as much as this one found: the next burst (16
+ * blocks) in one read (two before); quiet, one block. */
+static uint64_t burst(struct env *e, uint8_t first, uint8_t n)
+{
+	uint64_t before = e->a.io->st.io.blocks_written;
+	uint8_t data[3000];
+	uint16_t dst = 2;
+
+	for (uint8_t i = 0; i < n; i++) {
+		memset(data, first + i, sizeof(data));
+		assert_int_equal(dld_q_push_at(e->a.ch.tx, e->clk.mono, 0, &dst, 1, data,
+					       sizeof(data)), 0);
+	}
+	dld_io_drain_tx(e->a.io);
+	return e->a.io->st.io.blocks_written - before;
+}
+
+static void test_read_size(void **state)
+{
+	struct env *e = *state;
+	struct dld_io_peer *p = &e->b.io->peers[0];
+	uint32_t ra = e->b.io->tun.read_ahead;
+	uint64_t reads, blocks;
+	uint8_t tags[32];
+
+	assert_int_equal(p->ahead, ra);                /* after setup's one */
+	blocks = burst(e, 100, 24);
+	assert_true(blocks > ra && blocks <= 3 * ra);
+	reads = e->b.io->st.io.reads;
+	dld_io_poll_peers(e->b.io, e->clk.mono);
+	assert_int_equal(b_got(e, tags, 32, NULL), 24);
+	for (uint8_t i = 0; i < 24; i++)
+		assert_int_equal(tags[i], 100 + i);
+	assert_int_equal(e->b.io->st.io.reads - reads, 2);
+	assert_int_equal(p->ahead, blocks);
+	blocks = burst(e, 0, 20);
+	assert_true(blocks > ra && blocks <= p->ahead);
+	reads = e->b.io->st.io.reads;
+	dld_io_poll_peers(e->b.io, e->clk.mono);
+	assert_int_equal(b_got(e, tags, 32, NULL), 20);
+	assert_int_equal(e->b.io->st.io.reads - reads, 1);
+	assert_int_equal(p->ahead, blocks);
+	/* Quiet: one block at the next poll, read_ahead after data. */
+	dld_io_poll_peers(e->b.io, e->clk.mono);
+	assert_int_equal(p->ahead, 1);
+	send_one(e, 9);
+	dld_io_drain_tx(e->a.io);
+	b_reads(e);
+	assert_int_equal(b_got(e, tags, 32, NULL), 1);
+	assert_int_equal(p->ahead, ra);
+}
+
 /* Both nodes restart, the writer first, and the writer has written
  * nothing of its new generation when the reader attaches: the reader
  * starts after the writer's header's last_seq (the new generation
@@ -419,6 +475,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_slow_read_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gap_and_stamp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silent_peer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_both, setup, teardown),
 	};
 

@@ -63,7 +63,8 @@ struct dld_io_peer {
 	uint32_t slot_state;
 	uint64_t last_change_ns;       /* ring or header moved (monotonic)  */
 	uint64_t last_block_ns;
-	uint32_t ahead;                /* blocks to read at the next poll   */
+	uint32_t ahead;                /* blocks to read at the next poll:
+					* 1 idle, else io_read.c's read_size */
 	uint32_t role;                 /* DL_ROLE_* of its last header      */
 	int64_t  lag_ms;               /* newest block's delay, -1 unknown  */
 	bool     resync;               /* read the whole ring next poll     */
@@ -80,6 +81,11 @@ struct dld_io_peer {
 /* Where this child last read a node's ring, kept when the node stops
  * being a peer or its path closes: a re-attach starts after it. */
 #define DLD_IO_MARKS (2u * DL_SLOTS_MAX)
+
+/* The largest ring read of a busy peer (io_read.c, read_size): 64 blocks
+ * of 4 KiB, more than a 64 KiB datagram with its headers. */
+#define DLD_READ_BURST_BYTES (256u * 1024u)
+
 struct dld_io_mark {
 	uint32_t node_id;
 	uint32_t slot;

@@ -359,6 +359,22 @@ static void resync(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
 		note_consumed(io, p, now);
 }
 
+/* The size of p's next read while its ring holds data (doc/design.md,
+ * "Read size"): read_ahead blocks at least; after a read that came back
+ * full, twice that read; at the next poll, what this one found in all;
+ * never more than DLD_READ_BURST_BYTES (a 64 KiB datagram, 17 blocks,
+ * is then one read rather than three). */
+static uint32_t read_size(const struct dld_io *io, uint32_t want)
+{
+	uint32_t cap = DLD_READ_BURST_BYTES / io->dev.vol.sb.block_size;
+
+	if (cap < io->tun.read_ahead)
+		cap = io->tun.read_ahead;
+	if (want < io->tun.read_ahead)
+		want = io->tun.read_ahead;
+	return want < cap ? want : cap;
+}
+
 static void poll_peer(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
 {
 	struct deliver_ctx d = { .io = io, .p = p };
@@ -414,13 +430,13 @@ static void poll_peer(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
 		}
 		if (k < n)
 			break;
-		p->ahead = io->tun.read_ahead;     /* the ring may hold more */
+		p->ahead = read_size(io, 2 * n);   /* the ring may hold more */
 	}
 done:
 	mark_read(io, p);
 	if (total)
 		note_consumed(io, p, now);
-	p->ahead = total ? io->tun.read_ahead : 1;
+	p->ahead = total ? read_size(io, total) : 1;
 }
 
 void dld_io_poll_peers(struct dld_io *io, uint64_t now)

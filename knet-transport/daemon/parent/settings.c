@@ -225,7 +225,8 @@ const struct dld_setting dld_settings[] = {
 	{ TUN(sb_check_ms, 5000, 100, 600000, "ms"),
 	  .man = "Superblock re\\-read: a reformatted or overwritten volume is no longer used." },
 	{ TUN(read_ahead, 8, 1, 1024, "blocks"),
-	  .man = "Blocks read per peer per poll while its ring holds new data." },
+	  .man = "Least blocks read per peer per poll while its ring holds new data "
+		 "(more, up to 256 KiB, while a burst lasts)." },
 	{ TUN(max_batch_blocks, 64, 1, 65536, "blocks"),
 	  .man = "Blocks written at once (raised to hold one 65507\\-byte datagram)." },
 	{ TUN(torn_limit, DL_TORN_LIMIT_DEFAULT, 1, 1000, "polls"),
