@@ -55,7 +55,7 @@ struct sim_scenario {
 	uint32_t mirror_one_in;        /* per step: a mirror lags, freezes, splits */
 	uint64_t send_max_ns;          /* parents send every 50 µs .. this  */
 	bool     same_instant;         /* nodes start at t=0 together       */
-	bool     healthy;              /* check the delivery bound          */
+	bool     bound;                /* check the delivery bound (late)   */
 	uint32_t ring_blocks;
 };
 const struct sim_scenario *sim_scenario_find(const char *name);
