@@ -28,6 +28,8 @@ static const struct sim_scenario scenarios[] = {
 	  .stall_one_in = 30000, .rdonly_one_in = 30000, .sbflip_one_in = 30000,
 	  .gone_one_in = 30000,
 	  .ring_blocks = 64, .send_max_ns = S(30) },
+	{ .name = "restart", .nodes = 3, .bound = true, .restart_all_ns = S(6000),
+	  .ring_blocks = 256, .send_max_ns = S(50) },
 };
 
 const struct sim_scenario *sim_scenario_find(const char *name)
