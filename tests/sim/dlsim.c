@@ -68,7 +68,7 @@ static int parse(int argc, char **argv, struct opts *o)
 }
 
 static const char *const all[] = { "healthy", "start", "eio", "crash", "stuck", "reload",
-				   "mirror", "chaos" };
+				   "mirror", "chaos", "restart" };
 
 /* The scenario of a seed: the one named, or (all) one per seed in turn. */
 static const struct sim_scenario *scenario_of(const struct opts *o, uint64_t seed)

@@ -55,7 +55,10 @@ struct sim_scenario {
 	uint32_t mirror_one_in;        /* per step: a mirror lags, freezes, splits */
 	uint64_t send_max_ns;          /* parents send every 50 µs .. this  */
 	bool     same_instant;         /* nodes start at t=0 together       */
-	bool     healthy;              /* check the delivery bound          */
+	bool     bound;                /* check the delivery bound (late)   */
+	uint64_t restart_all_ns;       /* every node restarted together, at
+					* most this long after the last time
+					* (sim_restart.c); 0 never           */
 	uint32_t ring_blocks;
 };
 const struct sim_scenario *sim_scenario_find(const char *name);
@@ -134,6 +137,7 @@ struct sim_node {
 	int      exit_code;
 	uint64_t restart_at_ns;        /* 0: no restart pending             */
 	uint64_t readd_at_ns;          /* removed: re-added then            */
+	uint64_t restart_plan_ns;      /* asked to stop: restarted then     */
 	/* the task */
 	ucontext_t uc;
 	void    *stack;
@@ -163,6 +167,7 @@ struct sim {
 	struct sim_node nodes[SIM_NODES_MAX];
 	uint32_t nmirrors;
 	struct sim_mirror mirrors[SIM_NODES_MAX];
+	uint64_t restart_all_at_ns;    /* the next restart of every node    */
 	ucontext_t sched_uc;
 	struct sim_node *cur;          /* the task running, NULL: scheduler */
 	bool     sync_io;              /* set-up: requests complete in submit */
@@ -242,6 +247,13 @@ enum sim_hole {
 	HOLE_LATE_WRITE,               /* 3: a stuck predecessor's late write */
 	HOLE_SEQ_REUSE,                /* 4: a sequence number reused after a failed write */
 };
+
+/* sim_restart.c: the restart scenario's event (every node at once) */
+void sim_restart_init(struct sim *s);
+uint64_t sim_restart_next(const struct sim *s);
+void sim_restart_event(struct sim *s);
+/* A child asked to stop ended: when its parent starts the next one. */
+uint64_t sim_restart_after_stop(struct sim *s, struct sim_node *n);
 
 /* sim_run.c */
 int sim_run(struct sim *s, const struct sim_scenario *sc, uint64_t seed, uint64_t steps,

@@ -10,7 +10,8 @@
  *   superseded     an older incarnation after a newer one
  *   stale          an incarnation that was superseded before the reader began
  *   uncounted-loss a gap that no counter accounts for
- *   late           healthy device, not delivered within the bound
+ *   late           benign device (healthy, restart), not delivered within
+ *                  the bound once the reader is synced to a running sender
  *   double-claim   two running nodes own one slot
  *   collision      a node ended "already active" (exit 4) though it runs alone */
 #include <stdarg.h>
@@ -79,6 +80,14 @@ static uint64_t superseded_at[SIM_NODES_MAX][64]; /* sender inc -> when a newer 
 static uint64_t gen_of[SIM_NODES_MAX][64];       /* sender inc -> its generation */
 static uint64_t aged_delivery[SIM_NODES_MAX];   /* the parent's age rule (sockets.c) */
 
+struct live {                          /* receiver incarnation x sender incarnation */
+	uint32_t rinc, sinc;
+	bool     on;                   /* the reader is synced to the sender */
+	uint64_t from;                 /* the sender's first counter due     */
+	uint64_t ns;                   /* since when                         */
+};
+static struct live live[SIM_NODES_MAX][SIM_NODES_MAX];
+
 void sim_check_reset(void)
 {
 	memset(pairs, 0, sizeof(pairs));
@@ -89,6 +98,7 @@ void sim_check_reset(void)
 	memset(superseded_at, 0, sizeof(superseded_at));
 	memset(gen_of, 0, sizeof(gen_of));
 	memset(aged_delivery, 0, sizeof(aged_delivery));
+	memset(live, 0, sizeof(live));
 }
 
 void sim_fail(struct sim *s, const char *what, const char *fmt, ...)
@@ -407,22 +417,68 @@ void sim_check_deliveries(struct sim *s, struct sim_node *r)
 	note_seen(s, r);
 }
 
-/* Healthy device: what a running sender pushed is delivered in time to
- * every running receiver that has been delivered from it before. */
+/* The ring reader of node r's running incarnation for peer id, if any. */
+static const struct dl_reader *reader_of(const struct sim_node *r, uint32_t id)
+{
+	for (uint32_t i = 0; r->io && i < r->io->npeers; i++) {
+		const struct dld_io_peer *p = &r->io->peers[i];
+
+		if (p->node_id == id && p->reader_ok && p->slot >= 0)
+			return &p->rd;
+	}
+	return NULL;
+}
+
+/* The reader of the running node r has synced to snd's ring (its first
+ * resync ran): from the next datagram snd pushes on, nothing of snd's
+ * current incarnation may wait longer than the bound. */
+static void live_note(struct sim *s, uint32_t ri, uint32_t si)
+{
+	const struct sim_node *r = &s->nodes[ri], *snd = &s->nodes[si];
+	struct live *lv = &live[ri][si];
+	const struct dl_reader *rd;
+
+	if (lv->rinc != r->inc || lv->sinc != snd->inc)
+		*lv = (struct live){ .rinc = r->inc, .sinc = snd->inc };
+	rd = reader_of(r, snd->id);
+	if (!lv->on && rd && rd->synced) {
+		lv->on = true;
+		lv->from = snd->counter;
+		lv->ns = s->now_ns;
+	}
+}
+
+/* The delivery bound (late), benign device: what a running sender pushed
+ * is delivered in time to every running reader synced to it: the datagram
+ * after the last one delivered of the sender's incarnation, or, none yet,
+ * the first it pushed once the reader was synced (both running). */
 static void check_bound(struct sim *s, uint32_t ri, uint32_t si)
 {
 	const struct pair *pr = &pairs[ri][si];
 	const struct sim_node *snd = &s->nodes[si];
-	uint64_t next = pr->last + 1, t;
+	const struct live *lv = &live[ri][si];
+	bool none = !pr->any || pr->inc != snd->inc;
+	const struct dl_reader *rd;
+	uint64_t next, t;
 
-	if (!pr->any || pr->inc != snd->inc || next >= snd->counter ||
-	    snd->counter - next >= PUSH_HIST)
+	live_note(s, ri, si);
+	if (none && !lv->on)
+		return;
+	next = none ? lv->from : pr->last + 1;
+	if (next >= snd->counter || snd->counter - next >= PUSH_HIST)
 		return;
 	t = push_ns[si][next % PUSH_HIST];
-	if (t + BOUND_NS < s->now_ns && (push_dst[si][next % PUSH_HIST] & (1u << ri)))
-		sim_fail(s, "late", "node %u has not got node %u's datagram %llu, sent %llu ms "
-			 "ago", s->nodes[ri].id, snd->id, (unsigned long long)next,
-			 (unsigned long long)((s->now_ns - t) / SIM_MS));
+	if (t + BOUND_NS >= s->now_ns || !(push_dst[si][next % PUSH_HIST] & (1u << ri)))
+		return;
+	rd = reader_of(&s->nodes[ri], snd->id);
+	sim_fail(s, "late", "node %u has not got node %u's datagram %llu (incarnation %u), "
+		 "sent %llu ms ago%s; its reader waits at seq %llu (generation %llu), %llu "
+		 "stale", s->nodes[ri].id, snd->id, (unsigned long long)next, snd->inc,
+		 (unsigned long long)((s->now_ns - t) / SIM_MS),
+		 none ? ": none of that incarnation delivered since the reader synced" : "",
+		 (unsigned long long)(rd ? rd->next_seq : 0),
+		 (unsigned long long)(rd ? rd->min_generation : 0),
+		 (unsigned long long)(rd ? rd->st.stale : 0));
 }
 
 void sim_check_global(struct sim *s)
@@ -442,7 +498,7 @@ void sim_check_global(struct sim *s)
 				return;
 			}
 		}
-		if (!s->sc->healthy)
+		if (!s->sc->bound)
 			continue;
 		for (uint32_t j = 0; j < s->nnodes; j++)
 			if (j != i && s->nodes[j].alive && s->nodes[j].attached &&

@@ -24,10 +24,12 @@ static uint64_t sim_real(void *arg)
 
 static uint64_t next_time(struct sim *s)
 {
-	uint64_t t = sim_dev_next_due(s), m = sim_mirror_next_due(s);
+	uint64_t t = sim_dev_next_due(s), m = sim_mirror_next_due(s), r = sim_restart_next(s);
 
 	if (m < t)
 		t = m;
+	if (r < t)
+		t = r;
 	for (uint32_t i = 0; i < s->nnodes; i++) {
 		const struct sim_node *n = &s->nodes[i];
 
@@ -87,6 +89,7 @@ static void faults(struct sim *s)
 		s->dev.gone_until_ns = s->now_ns + sim_rng_log(&s->rng, SIM_MS, 3000 * SIM_MS);
 	if (sc->sbflip_one_in && sim_rng_one_in(&s->rng, sc->sbflip_one_in))
 		s->dev.sbflip_until_ns = s->now_ns + sim_rng_log(&s->rng, SIM_MS, 200 * SIM_MS);
+	sim_restart_event(s);
 }
 
 /* The parent's side: restarts, re-adds, sends, the stall detector. */
@@ -139,7 +142,9 @@ static void ended(struct sim *s, struct sim_node *n)
 	}
 	sim_check_deliveries(s, n);
 	sim_node_free(s, n);
-	if (!n->removed)
+	if (n->restart_plan_ns)
+		n->restart_at_ns = sim_restart_after_stop(s, n);
+	else if (!n->removed)
 		n->restart_at_ns = s->now_ns + n->cfg.tun.restart_min_ms * SIM_MS +
 				   sim_rng_below(&s->rng, 100 * SIM_MS);
 }
@@ -307,6 +312,7 @@ int sim_run(struct sim *s, const struct sim_scenario *sc, uint64_t seed, uint64_
 	sim_rng_seed(&s->rng, seed);
 	sim_check_reset();
 	start_nodes(s);
+	sim_restart_init(s);
 	if (setup(s)) {
 		sim_fail(s, "sim", "cannot set the simulated volume up: %s", strerror(errno));
 		teardown(s);

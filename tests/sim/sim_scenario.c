@@ -8,7 +8,7 @@
 #define S(x) (x * SIM_MS)
 
 static const struct sim_scenario scenarios[] = {
-	{ .name = "healthy", .nodes = 3, .healthy = true, .ring_blocks = 64,
+	{ .name = "healthy", .nodes = 3, .bound = true, .ring_blocks = 64,
 	  .send_max_ns = S(50) },
 	{ .name = "start", .nodes = 4, .same_instant = true, .slow_one_in = 3,
 	  .slow_max_ns = S(40), .crash_one_in = 4000, .ring_blocks = 64, .send_max_ns = S(50) },
@@ -28,6 +28,8 @@ static const struct sim_scenario scenarios[] = {
 	  .stall_one_in = 30000, .rdonly_one_in = 30000, .sbflip_one_in = 30000,
 	  .gone_one_in = 30000,
 	  .ring_blocks = 64, .send_max_ns = S(30) },
+	{ .name = "restart", .nodes = 3, .bound = true, .restart_all_ns = S(6000),
+	  .ring_blocks = 256, .send_max_ns = S(50) },
 };
 
 const struct sim_scenario *sim_scenario_find(const char *name)
