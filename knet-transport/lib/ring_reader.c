@@ -288,8 +288,18 @@ void dl_reader_resync(struct dl_reader *r, const uint8_t *ring, uint64_t hint_se
 		}
 		return;
 	}
-	if (head < r->next_seq)
+	if (head < r->next_seq) {
+		/* Nothing of the writer's generation past us: a new one that
+		 * has written nothing yet starts after hint_seq.  What its
+		 * predecessor left there that we had not read is never
+		 * delivered (doc/format.md, "Incarnations"): counted stale. */
+		if (hint_seq >= r->next_seq) {
+			r->st.stale += hint_seq + 1 - r->next_seq;
+			dl_reasm_reset(&r->reasm);
+			r->next_seq = hint_seq + 1;
+		}
 		return;
+	}
 	/* Walk back from the newest block over an unbroken run. */
 	start = head;
 	while (start > r->next_seq &&

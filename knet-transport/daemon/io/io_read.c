@@ -348,11 +348,16 @@ static void resync(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
 		return;
 	}
 	read_aged(io, p, start, &d);
-	/* The first sync: after the newest block of the peer's generation,
-	 * or, when it has written none yet (it restarted, and continues
-	 * the sequence after its header's last_seq), after that: else the
-	 * reader would wait at seq 1 behind the old generation's blocks. */
-	dl_reader_resync(&p->rd, ring, p->rd.synced ? 0 : p->hdr_last_seq, deliver, &d);
+	/* Where the peer's generation starts when it has written nothing
+	 * yet (it restarted, and continues the sequence after its header's
+	 * last_seq): at the first sync, and when its header showed a
+	 * generation newer than what this reader consumed.  Else the reader
+	 * would wait behind the old generation's blocks, at seq 1 or at the
+	 * first one it had not read, counting them stale and never
+	 * delivering. */
+	dl_reader_resync(&p->rd, ring,
+			 !p->rd.synced || p->rd.min_generation > p->rd.generation ?
+			 p->hdr_last_seq : 0, deliver, &d);
 	p->origin_ns = start;          /* the whole ring was read */
 	mark_read(io, p);
 	if (p->rd.st.blocks != before)
@@ -473,6 +478,7 @@ void dld_io_peer_headers(struct dld_io *io, uint64_t now)
 				p->alive_ns = now;     /* its writer is there */
 		}
 		p->hdr_read_ns = now;
+		p->hdr_last_seq = h.last_seq;
 		if (h.generation != p->generation) {
 			log_info(DLD_SUB_IO, "node %u restarted (generation %llu -> %llu)",
 				 p->node_id, (unsigned long long)p->generation,
