@@ -143,6 +143,7 @@ struct sim_node {
 	void    *stack;
 	enum sim_task_state state;
 	uint64_t wake_ns;
+	uint64_t paused_until_ns;      /* stopped (SIGSTOP) until then      */
 	bool     kicked;
 	uint32_t completions;          /* since its last wait               */
 	/* its parent's traffic */
@@ -168,6 +169,8 @@ struct sim {
 	uint32_t nmirrors;
 	struct sim_mirror mirrors[SIM_NODES_MAX];
 	uint64_t restart_all_at_ns;    /* the next restart of every node    */
+	uint64_t stall_kill_at_ns;     /* the writer's kill under stalled readers */
+	uint32_t stall_writer;
 	ucontext_t sched_uc;
 	struct sim_node *cur;          /* the task running, NULL: scheduler */
 	bool     sync_io;              /* set-up: requests complete in submit */

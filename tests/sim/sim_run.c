@@ -33,8 +33,10 @@ static uint64_t next_time(struct sim *s)
 	for (uint32_t i = 0; i < s->nnodes; i++) {
 		const struct sim_node *n = &s->nodes[i];
 
-		if (n->alive && (n->state == TASK_SLEEP || n->state == TASK_IO) && n->wake_ns < t)
-			t = n->wake_ns;
+		uint64_t w = n->wake_ns > n->paused_until_ns ? n->wake_ns : n->paused_until_ns;
+
+		if (n->alive && (n->state == TASK_SLEEP || n->state == TASK_IO) && w < t)
+			t = w;
 		if (n->alive && n->attached && !n->removed && !s->draining && n->next_send_ns < t)
 			t = n->next_send_ns;
 		if (!n->alive && !s->draining && n->restart_at_ns && n->restart_at_ns < t)
@@ -151,7 +153,7 @@ static void ended(struct sim *s, struct sim_node *n)
 
 static bool runnable(const struct sim *s, const struct sim_node *n)
 {
-	if (!n->alive)
+	if (!n->alive || n->paused_until_ns > s->now_ns)
 		return false;
 	if (n->state == TASK_IO)
 		return n->completions || n->wake_ns <= s->now_ns;
