@@ -289,11 +289,13 @@ void dl_reader_resync(struct dl_reader *r, const uint8_t *ring, uint64_t hint_se
 		return;
 	}
 	if (head < r->next_seq) {
-		/* Nothing of the writer's generation past us: a new one that
-		 * has written nothing yet starts after hint_seq.  What its
-		 * predecessor left there that we had not read is never
-		 * delivered (doc/format.md, "Incarnations"): counted stale. */
-		if (hint_seq >= r->next_seq) {
+		/* Nothing of the writer's generation past us, and its header
+		 * shows a newer one than we consumed: it has written nothing
+		 * yet and starts after hint_seq.  What its predecessor left
+		 * there that we had not read is never delivered (doc/format.md,
+		 * "Incarnations"): counted stale.  Else the reader would wait
+		 * at the first of those blocks, counting it stale, for a lap. */
+		if (r->min_generation > r->generation && hint_seq >= r->next_seq) {
 			r->st.stale += hint_seq + 1 - r->next_seq;
 			dl_reasm_reset(&r->reasm);
 			r->next_seq = hint_seq + 1;

@@ -95,8 +95,9 @@ uint32_t dl_reader_poll(struct dl_reader *r, const uint8_t *blocks, uint32_t n,
  * seen that starts an unbroken run to the newest, counts the loss and
  * delivers the run.  hint_seq is the slot header's last_seq (0 if
  * unknown), used when the ring holds no block of min_generation: at the
- * first call, and later to skip a superseded generation's blocks not
- * read yet (counted stale).  Never delivers a sequence number twice. */
+ * first call, and later, once min_generation is above the generation
+ * consumed, to skip a superseded generation's blocks not read yet
+ * (counted stale).  Never delivers a sequence number twice. */
 void dl_reader_resync(struct dl_reader *r, const uint8_t *ring, uint64_t hint_seq,
 		      dl_deliver_fn deliver, void *ctx);
 

@@ -348,16 +348,11 @@ static void resync(struct dld_io *io, struct dld_io_peer *p, uint64_t now)
 		return;
 	}
 	read_aged(io, p, start, &d);
-	/* Where the peer's generation starts when it has written nothing
-	 * yet (it restarted, and continues the sequence after its header's
-	 * last_seq): at the first sync, and when its header showed a
-	 * generation newer than what this reader consumed.  Else the reader
-	 * would wait behind the old generation's blocks, at seq 1 or at the
-	 * first one it had not read, counting them stale and never
-	 * delivering. */
-	dl_reader_resync(&p->rd, ring,
-			 !p->rd.synced || p->rd.min_generation > p->rd.generation ?
-			 p->hdr_last_seq : 0, deliver, &d);
+	/* The header's last_seq: where the peer's generation starts when it
+	 * has written nothing yet (it restarted and continues the sequence
+	 * after it); the reader uses it at its first sync and when the
+	 * header showed a generation newer than what it consumed. */
+	dl_reader_resync(&p->rd, ring, p->hdr_last_seq, deliver, &d);
 	p->origin_ns = start;          /* the whole ring was read */
 	mark_read(io, p);
 	if (p->rd.st.blocks != before)
