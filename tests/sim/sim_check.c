@@ -84,7 +84,6 @@ struct live {                          /* receiver incarnation x sender incarnat
 	uint32_t rinc, sinc;
 	bool     on;                   /* the reader is synced to the sender */
 	uint64_t from;                 /* the sender's first counter due     */
-	uint64_t ns;                   /* since when                         */
 };
 static struct live live[SIM_NODES_MAX][SIM_NODES_MAX];
 
@@ -325,17 +324,24 @@ static void check_dgram(struct sim *s, struct sim_node *r, const struct dld_qmsg
 	record(pr, p.inc, p.counter);
 }
 
-/* Which known hole a violation at receiver r of sender snd shows. */
-static int attribute(struct sim *s, struct sim_node *r, const struct sim_node *snd)
+/* Node r's running incarnation's peer id with a ring reader, if any. */
+static const struct dld_io_peer *peer_of(const struct sim_node *r, uint32_t id)
 {
-	bool late_attach = false;
-
 	for (uint32_t i = 0; r->io && i < r->io->npeers; i++) {
 		const struct dld_io_peer *p = &r->io->peers[i];
 
-		if (p->node_id == snd->id && p->reader_ok && p->rd.attach_gen)
-			late_attach = true;
+		if (p->node_id == id && p->reader_ok)
+			return p;
 	}
+	return NULL;
+}
+
+/* Which known hole a violation at receiver r of sender snd shows. */
+static int attribute(struct sim *s, struct sim_node *r, const struct sim_node *snd)
+{
+	const struct dld_io_peer *p = peer_of(r, snd->id);
+	bool late_attach = p && p->rd.attach_gen;
+
 	if (!strcmp(s->what, "uncounted-loss"))
 		return snd->failed_writes ? HOLE_SEQ_REUSE :
 		       late_attach ? HOLE_LATE_ATTACH : HOLE_NONE;
@@ -379,16 +385,11 @@ static void note_seen(struct sim *s, struct sim_node *r)
 {
 	uint32_t ri = (uint32_t)(r - s->nodes);
 
-	for (uint32_t i = 0; r->io && i < r->io->npeers; i++) {
-		const struct dld_io_peer *p = &r->io->peers[i];
-		struct sim_node *snd = sim_node_by_id(s, p->node_id);
-		struct pair *pr;
+	for (uint32_t j = 0; j < s->nnodes; j++) {
+		const struct dld_io_peer *p = peer_of(r, s->nodes[j].id);
 
-		if (!snd || !p->reader_ok)
-			continue;
-		pr = &pairs[ri][snd - s->nodes];
-		if (p->generation > pr->seen_gen)
-			pr->seen_gen = p->generation;
+		if (p && p->generation > pairs[ri][j].seen_gen)
+			pairs[ri][j].seen_gen = p->generation;
 	}
 }
 
@@ -420,13 +421,9 @@ void sim_check_deliveries(struct sim *s, struct sim_node *r)
 /* The ring reader of node r's running incarnation for peer id, if any. */
 static const struct dl_reader *reader_of(const struct sim_node *r, uint32_t id)
 {
-	for (uint32_t i = 0; r->io && i < r->io->npeers; i++) {
-		const struct dld_io_peer *p = &r->io->peers[i];
+	const struct dld_io_peer *p = peer_of(r, id);
 
-		if (p->node_id == id && p->reader_ok && p->slot >= 0)
-			return &p->rd;
-	}
-	return NULL;
+	return p && p->slot >= 0 ? &p->rd : NULL;
 }
 
 /* The reader of the running node r has synced to snd's ring (its first
@@ -444,7 +441,6 @@ static void live_note(struct sim *s, uint32_t ri, uint32_t si)
 	if (!lv->on && rd && rd->synced) {
 		lv->on = true;
 		lv->from = snd->counter;
-		lv->ns = s->now_ns;
 	}
 }
 
